@@ -1,0 +1,82 @@
+/**
+ * One error hierarchy for all of podyard, split by what the caller should do
+ * (containerd's errdefs). Each class has a stable `code`; callers test the class
+ * with the `is*` helpers, which follow the `cause` chain, and never match text.
+ */
+
+export type ErrorClass =
+  | "InvalidArgument"
+  | "NotFound"
+  | "AlreadyExists"
+  | "FailedPrecondition"
+  | "Unavailable"
+  | "PermissionDenied"
+  | "Unauthenticated"
+  | "ResourceExhausted"
+  | "OutOfRange"
+  | "Aborted"
+  | "NotImplemented"
+  | "Internal";
+
+export class PodyardError extends Error {
+  readonly code: ErrorClass;
+  constructor(code: ErrorClass, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidArgumentError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("InvalidArgument", message, options); }
+}
+export class NotFoundError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("NotFound", message, options); }
+}
+export class AlreadyExistsError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("AlreadyExists", message, options); }
+}
+export class FailedPreconditionError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("FailedPrecondition", message, options); }
+}
+export class UnavailableError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("Unavailable", message, options); }
+}
+export class PermissionDeniedError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("PermissionDenied", message, options); }
+}
+export class UnauthenticatedError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("Unauthenticated", message, options); }
+}
+export class ResourceExhaustedError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("ResourceExhausted", message, options); }
+}
+export class OutOfRangeError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("OutOfRange", message, options); }
+}
+export class AbortedError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("Aborted", message, options); }
+}
+export class NotImplementedError extends PodyardError {
+  constructor(message: string, options?: ErrorOptions) { super("NotImplemented", message, options); }
+}
+
+/** The class of `err`, looking through `cause` links; undefined for foreign errors. */
+export function errorClass(err: unknown): ErrorClass | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+    if (e instanceof PodyardError) return e.code;
+  }
+  return undefined;
+}
+
+export const isInvalidArgument = (err: unknown): boolean => errorClass(err) === "InvalidArgument";
+export const isNotFound = (err: unknown): boolean => errorClass(err) === "NotFound";
+export const isAlreadyExists = (err: unknown): boolean => errorClass(err) === "AlreadyExists";
+export const isFailedPrecondition = (err: unknown): boolean => errorClass(err) === "FailedPrecondition";
+export const isUnavailable = (err: unknown): boolean => errorClass(err) === "Unavailable";
+
+/** The errno code of a Node system error (ENOENT, EEXIST, ...), if it is one. */
+export function errnoCode(err: unknown): string | undefined {
+  if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;
+  return undefined;
+}
