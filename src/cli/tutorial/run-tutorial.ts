@@ -1,0 +1,3 @@
+export async function runTutorial(_opts: { keep: boolean }): Promise<void> {
+  throw new Error("not yet");
+}

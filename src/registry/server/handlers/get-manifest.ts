@@ -1,0 +1,28 @@
+import type { RequestContext } from "../context.js";
+import { RegistryError } from "../errcode.js";
+import { parseManifestReference, parseName, type StoredManifest } from "../registry.js";
+
+/** GET and HEAD /v2/<name>/manifests/<reference>: the exact bytes pushed, with their type and digest. */
+export async function getManifest(ctx: RequestContext): Promise<void> {
+  const name = parseName(ctx.match.name);
+  const ref = parseManifestReference(ctx.match.param);
+  let m: StoredManifest | undefined;
+  if (ctx.upstream && "tag" in ref) m = await ctx.upstream.manifest(name, ref).catch(() => undefined);
+  m ??= await ctx.registry.getManifest(name, ref);
+  if (!m && ctx.upstream && "digest" in ref) m = await ctx.upstream.manifest(name, ref);
+  if (!m) {
+    const what = "tag" in ref ? `tag ${ref.tag}` : `digest ${ref.digest}`;
+    const known = await ctx.registry.repos.exists(name);
+    throw new RegistryError(known ? "MANIFEST_UNKNOWN" : "NAME_UNKNOWN", `manifest ${what} unknown in repository ${name}`, {
+      status: 404,
+      detail: "tag" in ref ? { tag: ref.tag } : { digest: ref.digest },
+    });
+  }
+  ctx.res.writeHead(200, {
+    "Content-Type": m.mediaType,
+    "Content-Length": m.bytes.length,
+    "Docker-Content-Digest": m.digest,
+    ETag: `"${m.digest}"`,
+  });
+  ctx.res.end(ctx.req.method === "HEAD" ? undefined : m.bytes);
+}

@@ -1,0 +1,12 @@
+export { RegistryServer, DEFAULT_UPLOAD_TTL_MS } from "./server.js";
+export type { RegistryServerOptions } from "./server.js";
+export { Registry, DEFAULT_MAX_MANIFEST_BYTES } from "./registry.js";
+export type { StoredManifest, ManifestReference } from "./registry.js";
+export { OCI_CODES, RegistryError } from "./errcode.js";
+export type { OciErrorCode } from "./errcode.js";
+export { allowAll, covers, formatScope, parseScope } from "./auth/access.js";
+export type { Access, Authorizer, Identity } from "./auth/access.js";
+export type { UpstreamSource } from "./proxy.js";
+export type { ServerSettings } from "./context.js";
+export { collectGarbage } from "./gc.js";
+export type { GcOptions, GcReport } from "./gc.js";

@@ -1,0 +1,183 @@
+/**
+ * The OCI Distribution server: matches each request to a route, checks access,
+ * runs the route's handler, and turns any error into the spec's JSON body. This is
+ * the only place that writes error responses.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { realClock, type Clock } from "../../clock/index.js";
+import { matchRoute } from "../api/routes.js";
+import { allowAll, type Access, type Authorizer } from "./auth/access.js";
+import type { RequestContext, ServerSettings } from "./context.js";
+import { errorBody, RegistryError, toRegistryError } from "./errcode.js";
+import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
+import { RegistryMetrics } from "./metrics.js";
+import type { UpstreamSource } from "./proxy.js";
+import { parseName, Registry } from "./registry.js";
+
+export const DEFAULT_UPLOAD_TTL_MS = 168 * 3600 * 1000;
+
+export interface RegistryServerOptions {
+  /** storage directory */
+  root: string;
+  clock?: Clock;
+  settings?: Partial<ServerSettings>;
+  maxManifestBytes?: number;
+  authorizer?: Authorizer;
+  /** extra endpoints outside /v2/, e.g. the token endpoint */
+  extraRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  upstream?: UpstreamSource;
+  tls?: { cert: Buffer | string; key: Buffer | string };
+  /** how long an idle upload session lives (default 168 h, as distribution) */
+  uploadTtlMs?: number;
+  log?: (line: string) => void;
+}
+
+export class RegistryServer {
+  readonly registry: Registry;
+  readonly metrics = new RegistryMetrics();
+  readonly server: Server;
+  readonly #settings: ServerSettings;
+  readonly #authorizer: Authorizer;
+  readonly #upstream: UpstreamSource | undefined;
+  readonly #extra: NonNullable<RegistryServerOptions["extraRoutes"]>;
+  readonly #clock: Clock;
+  readonly #uploadTtlMs: number;
+  readonly #log: (line: string) => void;
+  readonly #stop = new AbortController();
+  readonly #scheme: "http" | "https";
+
+  constructor(opts: RegistryServerOptions) {
+    this.#clock = opts.clock ?? realClock;
+    this.registry = new Registry(opts.root, { clock: this.#clock, ...(opts.maxManifestBytes ? { maxManifestBytes: opts.maxManifestBytes } : {}) });
+    this.registry.uploads.onChange = (n) => this.metrics.uploads.set({}, n);
+    this.#settings = { deleteEnabled: true, anonymousMount: opts.authorizer === undefined, readOnly: false, ...opts.settings };
+    this.#authorizer = opts.authorizer ?? allowAll;
+    this.#upstream = opts.upstream;
+    this.#extra = opts.extraRoutes ?? {};
+    this.#uploadTtlMs = opts.uploadTtlMs ?? DEFAULT_UPLOAD_TTL_MS;
+    this.#log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
+    this.#scheme = opts.tls ? "https" : "http";
+    this.server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(handler);
+    this.server.keepAliveTimeout = 30_000;
+    this.server.requestTimeout = 0; // big uploads take as long as they take
+  }
+
+  async listen(port: number, host = "127.0.0.1"): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    void this.#expireUploads();
+    return this.url;
+  }
+
+  get url(): string {
+    const a = this.server.address() as AddressInfo;
+    const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+    return `${this.#scheme}://${host}:${a.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** Removes upload sessions idle longer than the TTL: now, then every hour. */
+  async #expireUploads(): Promise<void> {
+    while (!this.#stop.signal.aborted) {
+      try {
+        for (const s of await this.registry.uploads.stale(this.#clock.now() - this.#uploadTtlMs)) await this.registry.uploads.purge(s.uuid);
+        await this.#clock.sleep(3600_000, this.#stop.signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = { read: req.socket.bytesRead, written: req.socket.bytesWritten };
+    let routeName = "unknown";
+    res.once("finish", () => {
+      this.metrics.request(req.method ?? "", routeName, res.statusCode);
+      this.metrics.bytesReceived.inc({}, Math.max(req.socket.bytesRead - started.read, 0));
+      this.metrics.bytesSent.inc({}, Math.max(req.socket.bytesWritten - started.written, 0));
+    });
+    res.setHeader("Docker-Distribution-API-Version", "registry/2.0");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    try {
+      const url = new URL(req.url ?? "/", "http://registry.invalid");
+      if (url.pathname === "/metrics" && req.method === "GET") {
+        routeName = "metrics";
+        const text = this.metrics.render();
+        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4", "Content-Length": Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      const extra = this.#extra[url.pathname];
+      if (extra) {
+        routeName = url.pathname;
+        await extra(req, res);
+        return;
+      }
+      const match = matchRoute(url.pathname);
+      if (!match) {
+        routeName = "none";
+        throw new RegistryError("NAME_UNKNOWN", `no route for ${url.pathname}`, { status: 404 });
+      }
+      routeName = match.route;
+      const method = (req.method ?? "GET") as Method;
+      const handler = HANDLERS[match.route][method];
+      if (!handler) {
+        throw new RegistryError("UNSUPPORTED", `${req.method} is not supported on ${url.pathname}`, {
+          headers: { Allow: Object.keys(HANDLERS[match.route]).join(", ") },
+        });
+      }
+      const writes = method !== "GET" && method !== "HEAD";
+      if (writes && this.#settings.readOnly) throw new RegistryError("UNSUPPORTED", "this registry is a read-only pull-through cache");
+      if (method === "DELETE" && !this.#settings.deleteEnabled) throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
+      const access: Access[] = [];
+      if (match.route === "catalog") access.push({ type: "registry", name: "catalog", actions: ["*"] });
+      else if (match.route !== "base") access.push({ type: "repository", name: parseName(match.name), actions: requiredActions(method) });
+      await this.#authorizer.authorize(req, access);
+      const ctx: RequestContext = {
+        req,
+        res,
+        url,
+        match,
+        registry: this.registry,
+        settings: this.#settings,
+        upstream: this.#upstream,
+        authorize: async (more) => {
+          await this.#authorizer.authorize(req, more);
+        },
+      };
+      await handler(ctx);
+    } catch (err) {
+      this.#writeError(req, res, err);
+    }
+  }
+
+  #writeError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const e = toRegistryError(err);
+    this.metrics.errors.inc({ code: e.code });
+    if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(e);
+    res.writeHead(e.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), ...e.headers });
+    res.end(req.method === "HEAD" ? undefined : body);
+    // A body we did not read would be taken as the next request: drop the connection instead.
+    if (!req.complete) req.once("end", () => undefined).resume();
+  }
+}
