@@ -1,0 +1,65 @@
+/**
+ * How kubelet reads image names (`pkg/util/parsers/parsers.go` `ParseImageName`,
+ * `pkg/kubelet/images/image_manager.go` `applyDefaultImageTag`).
+ */
+import { InvalidArgumentError } from "../errdefs/index.js";
+import { DEFAULT_TAG, parseNormalizedNamed } from "./normalize.js";
+import type { Reference } from "./reference.js";
+
+export interface ImageName {
+  /** The normalized name, e.g. `docker.io/library/nginx`. */
+  repo: string;
+  /** The tag; "latest" when the image has neither tag nor digest, "" when it has only a digest. */
+  tag: string;
+  /** The digest, or "". */
+  digest: string;
+}
+
+/**
+ * Splits an image into normalized repository, tag and digest. The tag is
+ * reported even when a digest is present. Fails with
+ * `couldn't parse image name "<image>": <reason>`.
+ */
+export function parseImageName(image: string): ImageName {
+  let named: Reference;
+  try {
+    named = parseNormalizedNamed(image);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InvalidArgumentError(`couldn't parse image name ${goQuote(image)}: ${reason}`, { cause: err });
+  }
+  const tag = named.tag ?? "";
+  const digest = named.digest ?? "";
+  return { repo: named.name, tag: tag === "" && digest === "" ? DEFAULT_TAG : tag, digest };
+}
+
+/**
+ * Appends `:latest` to an image with neither tag nor digest, leaving the string
+ * otherwise as written: `busybox` → `busybox:latest`, never `docker.io/library/…`,
+ * so the CRI stays agnostic of default hostnames. Digested images are unchanged.
+ */
+export function applyDefaultImageTag(image: string): string {
+  const { tag, digest } = parseImageName(image);
+  if (digest === "" && tag !== "" && !image.endsWith(`:${tag}`)) return `${image}:${tag}`;
+  return image;
+}
+
+const GO_ESCAPES: Record<string, string> = {
+  "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+  '"': '\\"', "\\": "\\\\",
+};
+
+/** Go's `%q` for the characters an image string can hold: quotes, escapes control characters. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0;
+    const escape = GO_ESCAPES[ch];
+    if (escape !== undefined) out += escape;
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (cp >= 0x80 && cp < 0xa0) out += `\\u${cp.toString(16).padStart(4, "0")}`;
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd";
+    else out += ch;
+  }
+  return `${out}"`;
+}
