@@ -3,3 +3,9 @@ export type { Digest, DigestAlgorithm } from "./digest.js";
 export { MediaType, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, isIndexMediaType, isManifestMediaType, isNondistributable } from "./media-types.js";
 export { parseManifest, referencedDescriptors, validateDescriptor } from "./manifest.js";
 export type { Descriptor, ImageIndex, ImageManifest, ParsedManifest, Platform } from "./manifest.js";
+export { layerPath, packLayer, sortLayerEntries, writeLayer } from "./layer-tar.js";
+export type { FileStreamSource, LayerDirEntry, LayerEntry, LayerFileEntry, LayerHardlinkEntry, LayerSymlinkEntry, WriteLayerOptions, WrittenLayer } from "./layer-tar.js";
+export {
+  REF_NAME_ANNOTATION, imageConfig, initImageLayout, ociArchitecture, readImageLayout, writeBlob, writeImageLayout, writeLayoutLayer,
+} from "./image-layout.js";
+export type { HistoryEntry, ImageConfig, ImageConfigOptions, ImageLayout, LayoutLayer, WriteImageLayoutOptions, WrittenImage } from "./image-layout.js";
