@@ -1,0 +1,15 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { errorClass, isNotFound, NotFoundError, InvalidArgumentError, isInvalidArgument } from "../../src/errdefs/index.js";
+
+test("error classes are found through cause chains, never by message", () => {
+  const inner = new NotFoundError("blob sha256:x not found");
+  const outer = new Error("pull failed", { cause: new Error("fetch", { cause: inner }) });
+  assert.equal(isNotFound(outer), true);
+  assert.equal(errorClass(outer), "NotFound");
+  assert.equal(isInvalidArgument(outer), false);
+  assert.equal(errorClass(new Error("not found")), undefined);
+  const e = new InvalidArgumentError("bad");
+  assert.equal(e.name, "InvalidArgumentError");
+  assert.equal(e.code, "InvalidArgument");
+});
