@@ -77,7 +77,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   const auth = await registryAuth({
     ...(flags.htpasswd !== undefined ? { htpasswd: flags.htpasswd } : {}),
     tokenAuth: flags.tokenAuth === true,
-    realm: flags.tokenRealm ?? `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}/auth/token`,
+    realm: flags.tokenRealm,
+    scheme,
     service: flags.tokenService,
     anonymousPull: flags.anonymousPull === true,
   });

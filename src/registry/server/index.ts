@@ -4,8 +4,12 @@ export { Registry, DEFAULT_MAX_MANIFEST_BYTES } from "./registry.js";
 export type { StoredManifest, ManifestReference } from "./registry.js";
 export { OCI_CODES, RegistryError } from "./errcode.js";
 export type { OciErrorCode } from "./errcode.js";
-export { allowAll, covers, formatScope, parseScope } from "./auth/access.js";
-export type { Access, Authorizer, Identity } from "./auth/access.js";
+export {
+  allowAll, BasicAuthorizer, covers, createTokenAuth, formatScope, grantAccess, Htpasswd, parseScope, TokenAuthorizer, TokenServer, TokenSigner, verifyToken,
+} from "./auth/index.js";
+export type {
+  Access, Authorizer, BasicAuthorizerOptions, Identity, Realm, TokenAuth, TokenAuthOptions, TokenAuthorizerOptions, TokenClaims, TokenServerOptions,
+} from "./auth/index.js";
 export type { UpstreamSource } from "./proxy.js";
 export type { ServerSettings } from "./context.js";
 export { collectGarbage } from "./gc.js";

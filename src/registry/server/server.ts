@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { realClock, type Clock } from "../../clock/index.js";
 import { matchRoute } from "../api/routes.js";
-import { allowAll, type Access, type Authorizer } from "./auth/access.js";
+import { allowAll, type Access, type Authorizer } from "./auth/index.js";
 import type { RequestContext, ServerSettings } from "./context.js";
 import { errorBody, RegistryError, toRegistryError } from "./errcode.js";
 import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
@@ -147,6 +147,9 @@ export class RegistryServer {
       const access: Access[] = [];
       if (match.route === "catalog") access.push({ type: "registry", name: "catalog", actions: ["*"] });
       else if (match.route !== "base") access.push({ type: "repository", name: parseName(match.name), actions: requiredActions(method) });
+      // A mount needs pull on its source: ask for both in one challenge, as distribution does.
+      const from = match.route === "blobUploadStart" ? url.searchParams.get("from") : null;
+      if (from !== null && url.searchParams.has("mount")) access.push({ type: "repository", name: parseName(from), actions: ["pull"] });
       await this.#authorizer.authorize(req, access);
       const ctx: RequestContext = {
         req,
