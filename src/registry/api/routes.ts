@@ -39,9 +39,18 @@ export function matchRoute(pathname: string): RouteMatch | undefined {
   if (pathname === "/v2/_catalog") return { route: "catalog", name: "", param: "" };
   for (const [route, re] of PATTERNS) {
     const m = re.exec(pathname);
-    if (m) return { route, name: m[1] ?? "", param: decodeURIComponent(m[2] ?? "") };
+    if (m) return { route, name: m[1] ?? "", param: safeDecode(m[2] ?? "") };
   }
   return undefined;
+}
+
+/** Percent-decodes a path segment; a malformed escape is left as it is (and fails validation later). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** URL paths for each route, for clients and for Location headers. */

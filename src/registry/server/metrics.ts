@@ -32,8 +32,8 @@ function formatLabels(labels: Labels): string {
 
 export class RegistryMetrics {
   readonly requests = new Counter("podyard_registry_http_requests_total", "HTTP requests by method, route and status code.");
-  readonly bytesReceived = new Counter("podyard_registry_http_request_bytes_total", "Request body bytes received.");
-  readonly bytesSent = new Counter("podyard_registry_http_response_bytes_total", "Response body bytes sent.");
+  readonly bytesReceived = new Counter("podyard_registry_http_request_bytes_total", "Bytes received on the wire (request lines, headers and bodies).");
+  readonly bytesSent = new Counter("podyard_registry_http_response_bytes_total", "Bytes sent on the wire (status lines, headers and bodies).");
   readonly uploads = new Counter("podyard_registry_upload_sessions", "Blob upload sessions held in memory.");
   readonly errors = new Counter("podyard_registry_errors_total", "Error responses by OCI error code.");
 

@@ -41,7 +41,7 @@ export function parseName(name: string): string {
     validateRepositoryName(name);
     return name;
   } catch (err) {
-    throw new RegistryError("NAME_INVALID", `invalid repository name ${JSON.stringify(name)}: ${(err as Error).message}`, {
+    throw new RegistryError("NAME_INVALID", (err as Error).message, {
       detail: { name },
     });
   }
@@ -62,7 +62,7 @@ export function parseTag(tag: string): string {
     validateTag(tag);
     return tag;
   } catch (err) {
-    throw new RegistryError("TAG_INVALID", `invalid tag ${JSON.stringify(tag)}: ${(err as Error).message}`, { detail: { tag } });
+    throw new RegistryError("TAG_INVALID", (err as Error).message, { detail: { tag } });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { realClock, type Clock } from "../../clock/index.js";
 import { matchRoute } from "../api/routes.js";
 import { allowAll, type Access, type Authorizer } from "./auth/index.js";
@@ -47,6 +47,7 @@ export class RegistryServer {
   readonly #log: (line: string) => void;
   readonly #stop = new AbortController();
   readonly #scheme: "http" | "https";
+  readonly #marks = new WeakMap<Socket, { read: number; written: number }>();
 
   constructor(opts: RegistryServerOptions) {
     this.#clock = opts.clock ?? realClock;
@@ -104,40 +105,47 @@ export class RegistryServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = { read: req.socket.bytesRead, written: req.socket.bytesWritten };
+    // Count from where the connection's previous response ended; keep the socket, which
+    // a destroyed request no longer points at by the time the response finishes.
+    const sock = req.socket;
+    const mark = this.#marks.get(sock) ?? { read: 0, written: 0 };
     let routeName = "unknown";
     res.once("finish", () => {
       this.metrics.request(req.method ?? "", routeName, res.statusCode);
-      this.metrics.bytesReceived.inc({}, Math.max(req.socket.bytesRead - started.read, 0));
-      this.metrics.bytesSent.inc({}, Math.max(req.socket.bytesWritten - started.written, 0));
+      this.metrics.bytesReceived.inc({}, Math.max(sock.bytesRead - mark.read, 0));
+      this.metrics.bytesSent.inc({}, Math.max(sock.bytesWritten - mark.written, 0));
+      this.#marks.set(sock, { read: sock.bytesRead, written: sock.bytesWritten });
     });
     res.setHeader("Docker-Distribution-API-Version", "registry/2.0");
     res.setHeader("X-Content-Type-Options", "nosniff");
     try {
       const url = new URL(req.url ?? "/", "http://registry.invalid");
-      if (url.pathname === "/metrics" && req.method === "GET") {
+      // Route on the path as sent: URL parsing would resolve "..", "." and "%2e%2e" segments,
+      // turning /v2/a/%2e%2e/x/... into repository x. Names with such segments are invalid.
+      const rawPath = req.url?.startsWith("/") ? req.url.split("?")[0] ?? "/" : url.pathname;
+      if (rawPath === "/metrics" && req.method === "GET") {
         routeName = "metrics";
         const text = this.metrics.render();
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4", "Content-Length": Buffer.byteLength(text) });
         res.end(text);
         return;
       }
-      const extra = this.#extra[url.pathname];
+      const extra = this.#extra[rawPath];
       if (extra) {
-        routeName = url.pathname;
+        routeName = rawPath;
         await extra(req, res);
         return;
       }
-      const match = matchRoute(url.pathname);
+      const match = matchRoute(rawPath);
       if (!match) {
         routeName = "none";
-        throw new RegistryError("NAME_UNKNOWN", `no route for ${url.pathname}`, { status: 404 });
+        throw new RegistryError("NAME_UNKNOWN", `no route for ${rawPath}`, { status: 404 });
       }
       routeName = match.route;
       const method = (req.method ?? "GET") as Method;
       const handler = HANDLERS[match.route][method];
       if (!handler) {
-        throw new RegistryError("UNSUPPORTED", `${req.method} is not supported on ${url.pathname}`, {
+        throw new RegistryError("UNSUPPORTED", `${req.method} is not supported on ${rawPath}`, {
           headers: { Allow: Object.keys(HANDLERS[match.route]).join(", ") },
         });
       }

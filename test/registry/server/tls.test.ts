@@ -1,0 +1,133 @@
+/**
+ * HTTPS: a registry served with a self-signed certificate answers clients that trust
+ * it; the CLI refuses plain HTTP beyond loopback unless --insecure, and a certificate
+ * without its key.
+ */
+import { test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startRegistry } from "../../helpers/registry.js";
+import { makeTempDir, removeDir, runPodyard, startRegistryProcess, type RegistryProcess } from "../../helpers/registry-process.js";
+
+const run = promisify(execFile);
+
+interface Cert {
+  dir: string;
+  certFile: string;
+  keyFile: string;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** A self-signed P-256 certificate for 127.0.0.1, or a reason why it could not be made. */
+async function makeCert(): Promise<Cert | string> {
+  const dir = await makeTempDir("tls");
+  const certFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  try {
+    await run("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", keyFile, "-out", certFile, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+    ]);
+  } catch (err) {
+    await removeDir(dir);
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    return e.code === "ENOENT" ? "openssl is not installed" : `openssl failed: ${e.stderr ?? e.message}`;
+  }
+  return { dir, certFile, keyFile, cert: await readFile(certFile), key: await readFile(keyFile) };
+}
+
+/** Makes a certificate for the test, or skips it with the reason. */
+async function certOrSkip(t: TestContext): Promise<Cert | undefined> {
+  const cert = await makeCert();
+  if (typeof cert === "string") {
+    process.stderr.write(`tls.test.ts: skipping: ${cert}\n`);
+    t.skip(cert);
+    return undefined;
+  }
+  t.after(() => removeDir(cert.dir));
+  return cert;
+}
+
+async function httpsGet(url: string, ca: Buffer | undefined): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (s: string) => (body += s));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("a registry served with TLS answers /v2/ to a client that trusts its certificate", async (t) => {
+  const cert = await certOrSkip(t);
+  if (!cert) return;
+  const reg = await startRegistry({ tls: { cert: cert.cert, key: cert.key } });
+  try {
+    assert.match(reg.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const res = await httpsGet(`${reg.url}/v2/`, cert.cert);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["docker-distribution-api-version"], "registry/2.0");
+    assert.deepEqual(JSON.parse(res.body), {});
+    await assert.rejects(httpsGet(`${reg.url}/v2/`, undefined), /self[- ]signed/i, "a client that does not trust the certificate is refused");
+  } finally {
+    await reg.close();
+  }
+});
+
+test("podyard registry serve --tls-cert/--tls-key serves HTTPS", async (t) => {
+  const cert = await certOrSkip(t);
+  if (!cert) return;
+  const root = await makeTempDir("tls-root");
+  let proc: RegistryProcess | undefined;
+  try {
+    proc = await startRegistryProcess(root, ["--tls-cert", cert.certFile, "--tls-key", cert.keyFile]);
+    assert.match(proc.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const res = await httpsGet(`${proc.url}/v2/`, cert.cert);
+    assert.equal(res.status, 200);
+    const stopped = await proc.kill("SIGTERM");
+    assert.equal(stopped.code, 0, "SIGTERM stops the server cleanly");
+  } finally {
+    await proc?.kill("SIGKILL");
+    await removeDir(root);
+  }
+});
+
+test("podyard registry serve refuses plain HTTP beyond loopback without --insecure, and a certificate without a key", async () => {
+  const root = await makeTempDir("tls-refuse");
+  try {
+    const plain = await runPodyard(["registry", "serve", "--addr", "0.0.0.0:0", "--root", root]);
+    assert.equal(plain.code, 1, `exit code; stdout ${plain.stdout}`);
+    assert.doesNotMatch(plain.stdout, /listening/);
+    assert.match(plain.stderr, /refusing plain HTTP on 0\.0\.0\.0/);
+    assert.match(plain.stderr, /--insecure/);
+    assert.match(plain.stderr, /--tls-cert/);
+
+    const halfTls = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", root, "--tls-cert", join(root, "cert.pem")]);
+    assert.equal(halfTls.code, 1, `exit code; stdout ${halfTls.stdout}`);
+    assert.doesNotMatch(halfTls.stdout, /listening/);
+    assert.match(halfTls.stderr, /--tls-cert and --tls-key go together/);
+
+    const halfKey = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", root, "--tls-key", join(root, "key.pem")]);
+    assert.equal(halfKey.code, 1);
+    assert.match(halfKey.stderr, /--tls-cert and --tls-key go together/);
+
+    // with --insecure the same address is served
+    const insecure = await startRegistryProcess(root, ["--insecure"], "0.0.0.0:0");
+    try {
+      const port = new URL(insecure.url).port;
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      assert.equal(res.status, 200);
+    } finally {
+      await insecure.kill("SIGKILL");
+    }
+  } finally {
+    await removeDir(root);
+  }
+});
