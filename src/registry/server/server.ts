@@ -110,7 +110,7 @@ export class RegistryServer {
     const sock = req.socket;
     const mark = this.#marks.get(sock) ?? { read: 0, written: 0 };
     let routeName = "unknown";
-    res.once("finish", () => {
+    res.once("close", () => {
       this.metrics.request(req.method ?? "", routeName, res.statusCode);
       this.metrics.bytesReceived.inc({}, Math.max(sock.bytesRead - mark.read, 0));
       this.metrics.bytesSent.inc({}, Math.max(sock.bytesWritten - mark.written, 0));
@@ -178,17 +178,27 @@ export class RegistryServer {
   }
 
   #writeError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    const e = toRegistryError(err);
-    this.metrics.errors.inc({ code: e.code });
-    if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    if (res.headersSent) {
+    if (res.headersSent || res.destroyed) {
+      // Mid-response: nothing can be said to the client any more. A client that went away
+      // (it had what it wanted, or gave up) is not an error of ours.
+      if (!clientWentAway(err, res)) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       res.destroy();
       return;
     }
+    const e = toRegistryError(err);
+    this.metrics.errors.inc({ code: e.code });
+    if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     const body = errorBody(e);
     res.writeHead(e.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), ...e.headers });
     res.end(req.method === "HEAD" ? undefined : body);
     // A body we did not read would be taken as the next request: drop the connection instead.
     if (!req.complete) req.once("end", () => undefined).resume();
   }
+}
+
+const CLIENT_GONE = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED"]);
+
+function clientWentAway(err: unknown, res: ServerResponse): boolean {
+  const code = err instanceof Error && "code" in err ? String(err.code) : undefined;
+  return (code !== undefined && CLIENT_GONE.has(code)) || res.socket === null || res.socket.destroyed;
 }
