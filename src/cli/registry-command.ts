@@ -2,10 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { realClock } from "../clock/index.js";
-import { collectGarbage, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
+import { collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback, parseAddr, parseDuration, parsePositiveInt } from "./parse-flags.js";
 import { registryAuth } from "./registry-auth.js";
-import { registryUpstream } from "./registry-upstream.js";
 
 interface ServeFlags {
   addr: { host: string; port: number };
@@ -86,21 +85,14 @@ async function serve(flags: ServeFlags): Promise<void> {
     opts.authorizer = auth.authorizer;
     if (auth.extraRoutes) opts.extraRoutes = auth.extraRoutes;
   }
-  const started: { registry?: Registry } = {};
-  if (flags.proxyRemoteUrl) {
-    opts.settings = { ...opts.settings, readOnly: true };
-    opts.upstream = registryUpstream(() => {
-      if (!started.registry) throw new Error("registry not started");
-      return started.registry;
-    }, {
-      root: flags.root,
-      url: flags.proxyRemoteUrl,
+  const server = flags.proxyRemoteUrl
+    ? createPullThroughServer({
+      ...opts,
+      remoteUrl: flags.proxyRemoteUrl,
       ...(flags.proxyUsername !== undefined ? { username: flags.proxyUsername } : {}),
       ...(flags.proxyPassword !== undefined ? { password: flags.proxyPassword } : {}),
-    });
-  }
-  const server = new RegistryServer(opts);
-  started.registry = server.registry;
+    })
+    : new RegistryServer(opts);
   const url = await server.listen(port, host);
   process.stdout.write(`podyard registry listening on ${url} (storage ${flags.root})\n`);
   const stop = (): void => {

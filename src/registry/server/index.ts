@@ -14,3 +14,5 @@ export type { UpstreamSource } from "./proxy.js";
 export type { ServerSettings } from "./context.js";
 export { collectGarbage } from "./gc.js";
 export type { GcOptions, GcReport } from "./gc.js";
+export { ProxyCache, createPullThroughServer } from "./proxy-cache.js";
+export type { ProxyCacheOptions, PullThroughServerOptions } from "./proxy-cache.js";

@@ -76,15 +76,32 @@ export class ProxyCache implements UpstreamSource {
     return this.#dockerHub ? dockerHubRepository(name) : name;
   }
 
+  /**
+   * A tag is resolved upstream with HEAD (Docker Hub does not count HEADs against its
+   * rate limit); when that digest is cached already only the tag is updated, else the
+   * manifest is fetched by digest. A digest is fetched directly.
+   */
   async manifest(name: string, ref: ManifestReference): Promise<StoredManifest | undefined> {
+    const upstream = this.#upstreamName(name);
+    const { blobs, repos } = this.#registry;
     let m: StoredManifest;
     try {
-      m = await this.#client.getManifest(this.#upstreamName(name), "tag" in ref ? ref.tag : ref.digest);
+      let digest: Digest;
+      if ("tag" in ref) {
+        digest = (await this.#client.resolve(upstream, ref.tag)).digest;
+        const cached = await this.#registry.getManifest(name, { digest });
+        if (cached) {
+          await repos.putTag(name, ref.tag, digest);
+          return cached;
+        }
+      } else {
+        digest = ref.digest;
+      }
+      m = await this.#client.getManifest(upstream, digest);
     } catch (err) {
       if (isAbsent(err)) return undefined;
       throw err;
     }
-    const { blobs, repos } = this.#registry;
     await blobs.put(m.digest, m.bytes);
     await repos.putRevision(name, { digest: m.digest, mediaType: m.mediaType });
     if ("tag" in ref) await repos.putTag(name, ref.tag, m.digest);

@@ -125,19 +125,31 @@ export class UploadStore {
     await this.#remove(s);
   }
 
-  /** Sessions started before `cutoff` (ms since epoch), for expiry. */
+  /**
+   * Sessions started before `cutoff` (ms since epoch), for expiry. Entries without a
+   * readable info file (crash leftovers, a pull-through cache's downloads) are dated by
+   * their modification time.
+   */
   async stale(cutoff: number): Promise<UploadState[]> {
     const out: UploadState[] = [];
     for (const uuid of await listDir(this.#root)) {
       const info = await this.#readInfo(uuid);
-      if (!info || info.startedAt < cutoff) out.push({ uuid, name: info?.name ?? "", size: 0, startedAt: info?.startedAt ?? 0 });
+      let startedAt = info?.startedAt;
+      if (startedAt === undefined) {
+        try {
+          startedAt = (await stat(this.#dir(uuid))).mtimeMs;
+        } catch {
+          continue;
+        }
+      }
+      if (startedAt < cutoff) out.push({ uuid, name: info?.name ?? "", size: 0, startedAt });
     }
     return out;
   }
 
   /** Removes a session whatever its repository (expiry, garbage collection). */
   async purge(uuid: string): Promise<void> {
-    if (!UUID.test(uuid) && !uuid.includes(".tmp-")) return;
+    if (!UUID.test(uuid) && !uuid.startsWith("proxy-") && !uuid.includes(".tmp-")) return;
     const s = this.#sessions.get(uuid);
     if (s?.busy) return;
     this.#sessions.delete(uuid);
@@ -155,7 +167,7 @@ export class UploadStore {
       if (typeof info.name !== "string" || typeof info.startedAt !== "number") return undefined;
       return { name: info.name, startedAt: info.startedAt };
     } catch (err) {
-      if (errnoCode(err) === "ENOENT" || err instanceof SyntaxError) return undefined;
+      if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR" || err instanceof SyntaxError) return undefined;
       throw err;
     }
   }

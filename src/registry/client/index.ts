@@ -1,0 +1,20 @@
+/** The Distribution API client: auth (Basic, Bearer tokens), retries, verified pulls, pushes. */
+export { RegistryClient, DEFAULT_USER_AGENT } from "./registry-client.js";
+export type { RegistryClientOptions } from "./registry-client.js";
+export type { FetchedManifest } from "./manifests.js";
+export { MAX_MANIFEST_BYTES } from "./manifests.js";
+export type { FetchBlobOptions } from "./blobs.js";
+export type { PushBlobOptions, PushedBlob } from "./uploads.js";
+export { MONOLITHIC_MAX_BYTES } from "./uploads.js";
+export { parseChallenges, bearerChallenge, hasBasicChallenge } from "./challenge.js";
+export type { Challenge, BearerChallenge } from "./challenge.js";
+export { Authorizer, mergeScopes } from "./authorizer.js";
+export type { AuthorizerOptions, UnauthorizedVerdict } from "./authorizer.js";
+export { Transport } from "./transport.js";
+export type { TransportOptions, TransportRequest } from "./transport.js";
+export { DEFAULT_RETRY_POLICY, backoffMs, isTransientStatus, retryAfterMs } from "./retry.js";
+export type { RetryPolicy } from "./retry.js";
+export { DOCKER_HUB_API, DOCKER_HUB_HOST, dockerHubRepository, isDockerHub, isLoopbackHost, registryBaseUrl } from "./endpoint.js";
+export { RegistryResponseError, ociErrorCode } from "./errors.js";
+export type { OciErrorEntry } from "./errors.js";
+export type { Credentials, FetchLike } from "./types.js";

@@ -1,0 +1,48 @@
+/**
+ * When to retry a registry request and how long to wait, as pure functions:
+ * network errors, 408, 429 and 5xx (but not 501/505) are transient; the wait doubles
+ * from `initialMs` up to `maxMs`, or is what `Retry-After` says.
+ */
+
+export interface RetryPolicy {
+  /** attempts in all, the first included (Docker: 5) */
+  maxAttempts: number;
+  initialMs: number;
+  maxMs: number;
+  /** a Retry-After longer than this is not waited for: the response is returned as is */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 500, maxMs: 10_000, maxRetryAfterMs: 60_000 };
+
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+/** The wait before attempt `attempt + 1`, after `attempt` failures (1-based). */
+export function backoffMs(attempt: number, policy: Pick<RetryPolicy, "initialMs" | "maxMs">): number {
+  return Math.min(policy.initialMs * 2 ** Math.max(attempt - 1, 0), policy.maxMs);
+}
+
+/** `Retry-After` in milliseconds (delta-seconds or an HTTP date), or undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(at - now, 0);
+}
+
+/** True for errors worth another attempt: network failures, not aborts or our own checks. */
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === "AbortError" || err.name === "TimeoutError") return false;
+  // undici's fetch rejects with TypeError("fetch failed") and the socket error as its cause;
+  // a body cut mid-stream errors with TypeError("terminated") or a socket error.
+  if (err instanceof TypeError && (err.message === "fetch failed" || err.message === "terminated")) return true;
+  if (err.cause !== undefined && err.cause !== err && isNetworkError(err.cause)) return true;
+  const code = "code" in err && typeof err.code === "string" ? err.code : "";
+  return code.startsWith("ECONN") || code.startsWith("UND_ERR") || code === "EPIPE" || code === "ETIMEDOUT" ||
+    code === "EAI_AGAIN" || code === "ENETUNREACH" || code === "EHOSTUNREACH";
+}
