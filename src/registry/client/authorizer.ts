@@ -5,11 +5,13 @@
  * token for its scopes, fetched once per scope set (concurrent requests share the
  * fetch) and reused until it expires. A 401 to a request that carried a token
  * (`error="insufficient_scope"` or `"invalid_token"`) drops that token; the transport
- * then retries once.
+ * then retries once. Credentials holding an identity token (user `<token>`) are traded
+ * for Bearer tokens with an OAuth2 refresh_token POST (`token.ts`); they are never sent
+ * as Basic credentials.
  */
 import type { Clock } from "../../clock/index.js";
 import { bearerChallenge, hasBasicChallenge, parseChallenges } from "./challenge.js";
-import { basicAuthorization, fetchToken, type BearerToken } from "./token.js";
+import { basicAuthorization, fetchToken, isIdentityToken, type BearerToken } from "./token.js";
 import type { Credentials, FetchLike } from "./types.js";
 
 export interface AuthorizerOptions {
@@ -71,7 +73,10 @@ export class Authorizer {
   async authorization(scopes: readonly string[]): Promise<string | undefined> {
     const scheme = this.#scheme;
     if (!scheme) return undefined;
-    if (scheme.kind === "basic") return this.#opts.credentials ? basicAuthorization(this.#opts.credentials) : undefined;
+    if (scheme.kind === "basic") {
+      const basic = this.#basicCredentials();
+      return basic ? basicAuthorization(basic) : undefined;
+    }
     return `Bearer ${(await this.#token(scheme, scopes)).token}`;
   }
 
@@ -91,9 +96,15 @@ export class Authorizer {
     }
     if (hasBasicChallenge(challenges)) {
       this.#scheme = { kind: "basic" };
-      return { retry: this.#opts.credentials !== undefined && !sent?.startsWith("Basic "), scopes: [...scopes] };
+      return { retry: this.#basicCredentials() !== undefined && !sent?.startsWith("Basic "), scopes: [...scopes] };
     }
     return { retry: false, scopes: [...scopes] };
+  }
+
+  /** The credentials Basic may carry: not an identity token, which only a token server understands. */
+  #basicCredentials(): Credentials | undefined {
+    const c = this.#opts.credentials;
+    return c && !isIdentityToken(c) ? c : undefined;
   }
 
   #key(s: Extract<Scheme, { kind: "bearer" }>, scopes: readonly string[]): string {

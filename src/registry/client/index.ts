@@ -18,3 +18,20 @@ export { DOCKER_HUB_API, DOCKER_HUB_HOST, dockerHubRepository, isDockerHub, isLo
 export { RegistryResponseError, ociErrorCode } from "./errors.js";
 export type { OciErrorEntry } from "./errors.js";
 export type { Credentials, FetchLike } from "./types.js";
+export { IDENTITY_TOKEN_USERNAME, OAUTH_CLIENT_ID, isIdentityToken } from "./token.js";
+export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatcher, selectManifest } from "./platform.js";
+export type { HostPlatformSource, PlatformMatcher, SelectManifestOptions } from "./platform.js";
+export { podyardHome } from "./podyard-home.js";
+export type { PodyardHomeSource } from "./podyard-home.js";
+export {
+  DOCKER_HUB_AUTH_KEY, DockerConfigProvider, decodeAuthEntry, dockerConfigPath, findRegistryKey, parseDockerConfig, readDockerConfig, registryKeyHost,
+} from "./credentials/docker-config.js";
+export type { DockerAuthEntry, DockerConfig, DockerConfigProviderOptions } from "./credentials/docker-config.js";
+export { CredentialHelper, DEFAULT_HELPER_TIMEOUT_MS } from "./credentials/credential-helper.js";
+export type { CredentialHelperOptions } from "./credentials/credential-helper.js";
+export { CredentialChain, CredentialStore, defaultAuthPath, defaultCredentialProvider } from "./credentials/credential-store.js";
+export type { CredentialProvider, CredentialStoreOptions, DefaultCredentialProviderOptions } from "./credentials/credential-store.js";
+export { RegistryHosts, defaultHostsPath } from "./hosts.js";
+export type { HostConfig, HostsConfig, MirrorConfig, RegistryCapability, RegistryEndpoint, RegistryOperation } from "./hosts.js";
+export { MultiEndpointClient, Resolver } from "./resolver.js";
+export type { EndpointSource, ResolverOptions } from "./resolver.js";

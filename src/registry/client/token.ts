@@ -1,7 +1,9 @@
 /**
  * Fetching a Bearer token from a registry's token server (distribution's token auth,
  * what Docker Hub runs): `GET <realm>?service=…&scope=…&scope=…`, with Basic credentials
- * when there are any and anonymously otherwise.
+ * when there are any and anonymously otherwise. Credentials holding an identity token
+ * (user name `<token>`, as Docker keeps them) are traded with the OAuth2 form instead:
+ * `POST <realm>` `grant_type=refresh_token&refresh_token=…&service=…&scope=…&client_id=podyard`.
  */
 import type { Clock } from "../../clock/index.js";
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from "../../errdefs/index.js";
@@ -22,6 +24,16 @@ export interface TokenRequest {
   credentials: Credentials | undefined;
   /** the registry host, for messages */
   host: string;
+}
+
+/** The user name Docker gives credentials whose password is an identity (refresh) token. */
+export const IDENTITY_TOKEN_USERNAME = "<token>";
+/** The `client_id` podyard names itself with in OAuth2 token requests. */
+export const OAUTH_CLIENT_ID = "podyard";
+
+/** True when `c` carries an identity token rather than a password. */
+export function isIdentityToken(c: Credentials | undefined): boolean {
+  return c?.username === IDENTITY_TOKEN_USERNAME;
 }
 
 /** Docker's minimum token lifetime: a shorter or missing `expires_in` counts as 60 s. */
@@ -45,7 +57,7 @@ export function tokenUrl(req: Pick<TokenRequest, "realm" | "service" | "scopes" 
   }
   if (req.service !== undefined) url.searchParams.set("service", req.service);
   for (const scope of req.scopes) url.searchParams.append("scope", scope);
-  if (req.credentials) url.searchParams.set("account", req.credentials.username);
+  if (req.credentials && !isIdentityToken(req.credentials)) url.searchParams.set("account", req.credentials.username);
   return url;
 }
 
@@ -60,20 +72,32 @@ export function parseTokenResponse(body: unknown, now: number): BearerToken | un
   return { token, expiresAt: (Number.isNaN(issued) ? now : issued) + expiresIn * 1000 };
 }
 
+/** The OAuth2 form that trades an identity (refresh) token for an access token. */
+function refreshTokenForm(req: TokenRequest, refreshToken: string): string {
+  const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: OAUTH_CLIENT_ID });
+  if (req.service !== undefined) form.set("service", req.service);
+  if (req.scopes.length > 0) form.set("scope", req.scopes.join(" "));
+  return form.toString();
+}
+
 export async function fetchToken(req: TokenRequest, deps: { fetch: FetchLike; clock: Clock }): Promise<BearerToken> {
-  const url = tokenUrl(req);
-  const who = req.credentials ? `the credentials of ${req.credentials.username}` : "anonymous access";
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (req.credentials) headers.Authorization = basicAuthorization(req.credentials);
+  let url = tokenUrl(req);
+  let who = req.credentials ? `the credentials of ${req.credentials.username}` : "anonymous access";
+  let init: RequestInit = { headers: { Accept: "application/json", ...(req.credentials ? { Authorization: basicAuthorization(req.credentials) } : {}) } };
+  if (req.credentials && isIdentityToken(req.credentials)) {
+    url = new URL(req.realm); // checked by tokenUrl; the parameters go in the form
+    who = "the identity token";
+    init = { method: "POST", headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" }, body: refreshTokenForm(req, req.credentials.password) };
+  }
   let res: Response;
   try {
-    res = await deps.fetch(url, { headers });
+    res = await deps.fetch(url, init);
   } catch (err) {
     throw new UnavailableError(`cannot reach token server ${url.host} for registry ${req.host}: ${(err as Error).message}`, { cause: err });
   }
   const text = (await readLimited(res, MAX_TOKEN_RESPONSE_BYTES)).toString("utf8");
   if (res.status === 401) {
-    throw new UnauthenticatedError(`unauthorized: token server ${url.host} refused ${who} for registry ${req.host}; check the credentials`);
+    throw new UnauthenticatedError(`unauthorized: token server ${url.host} refused ${who} for registry ${req.host}; check the credentials${isIdentityToken(req.credentials) ? " or log in again" : ""}`);
   }
   if (!res.ok) {
     throw errorForStatus(res.status, `token server ${url.host} answered ${res.status} ${res.statusText} to a token request for registry ${req.host}`);
