@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  busybox skopeo podman docker-registry crun runc umoci apache2-utils zstd uidmap fuse-overlayfs
+  busybox skopeo podman docker-registry crun runc umoci apache2-utils zstd attr time uidmap fuse-overlayfs
   slirp4netns ca-certificates
 )
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,5 +1,6 @@
 /** The `podyard` command. */
 import { Command, CommanderError } from "commander";
+import { imageCommands } from "./image/index.js";
 import { registryCommand } from "./registry-command.js";
 import { tutorialCommand } from "./tutorial/tutorial-command.js";
 
@@ -11,6 +12,7 @@ const program = new Command("podyard")
 
 program.addCommand(registryCommand());
 program.addCommand(tutorialCommand());
+for (const c of imageCommands()) program.addCommand(c);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,3 +11,8 @@ export { ImageStore, STORE_MIGRATIONS, migrate, openDatabase, schemaVersion } fr
 export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
 } from "./metadata/index.js";
+export type {
+  AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
+  SnapshotUsage, Snapshotter, UnpackLayer, UnpackLayersOptions,
+} from "./snapshots/index.js";
+export { OverlaySnapshotter, UNPACK_LABEL, applyLayer, chainID, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";

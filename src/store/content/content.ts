@@ -119,6 +119,11 @@ export interface IngestManager {
   listStatuses(): Promise<IngestStatus[]>;
   /** Removes the ingest; NotFoundError when absent, UnavailableError while a writer holds it. */
   abort(ref: string): Promise<void>;
+  /**
+   * Removes ingests not written to for `olderThanMs`, and what interrupted aborts left
+   * behind; ingests an open writer holds are kept. Returns the refs removed.
+   */
+  pruneIngests(olderThanMs: number): Promise<string[]>;
 }
 
 /** Lists, labels and deletes committed blobs. */

@@ -5,7 +5,7 @@
  * snapshots only) and `snapshot.json`, its metadata, written atomically (temporary file,
  * fsync, rename, fsync of the directory). A snapshot exists exactly when its `snapshot.json`
  * does: a directory without one is what a crash left behind, invisible, and `cleanup()`
- * removes it. Ids are small numbers so that long lowerdir lists fit overlayfs' one-page
+ * removes it (the first use of an instance runs it too). Ids are small numbers so that long lowerdir lists fit overlayfs' one-page
  * option limit.
  *
  * One OverlaySnapshotter owns its root: two instances (or processes) on the same root are
@@ -180,31 +180,33 @@ export class OverlaySnapshotter implements Snapshotter {
   /**
    * Removes what crashes left behind: snapshot directories without metadata (a prepare or a
    * remove cut short), half-written metadata files, and work directories of committed
-   * snapshots. Returns the paths removed.
+   * snapshots. Returns the paths removed. The first use of an instance does this too.
    */
   cleanup(): Promise<string[]> {
-    return this.#exclusive(async () => {
-      const known = new Map([...this.#byName.values()].map((r) => [r.id, r]));
-      const removed: string[] = [];
-      for (const entry of await readdir(this.#dir)) {
-        const path = join(this.#dir, entry);
-        const rec = known.get(entry);
-        if (rec === undefined) {
-          await rm(path, { recursive: true, force: true });
-          removed.push(path);
-          continue;
-        }
-        const leftovers = [join(path, META_TMP)];
-        if (rec.info.kind === "committed") leftovers.push(join(path, "work"));
-        for (const p of leftovers) {
-          if (await exists(p)) {
-            await rm(p, { recursive: true, force: true });
-            removed.push(p);
-          }
+    return this.#exclusive(() => this.#collectGarbage());
+  }
+
+  async #collectGarbage(): Promise<string[]> {
+    const known = new Map([...this.#byName.values()].map((r) => [r.id, r]));
+    const removed: string[] = [];
+    for (const entry of await readdir(this.#dir)) {
+      const path = join(this.#dir, entry);
+      const rec = known.get(entry);
+      if (rec === undefined) {
+        await rm(path, { recursive: true, force: true });
+        removed.push(path);
+        continue;
+      }
+      const leftovers = [join(path, META_TMP)];
+      if (rec.info.kind === "committed") leftovers.push(join(path, "work"));
+      for (const p of leftovers) {
+        if (await exists(p)) {
+          await rm(p, { recursive: true, force: true });
+          removed.push(p);
         }
       }
-      return removed;
-    });
+    }
+    return removed;
   }
 
   #create(kind: "active" | "view", key: string, parent: string | undefined, opts: SnapshotOptions): Promise<Mount[]> {
@@ -304,6 +306,7 @@ export class OverlaySnapshotter implements Snapshotter {
       this.#byName.set(stored.name, { id: entry, info });
     }
     this.#nextId = maxId + 1;
+    await this.#collectGarbage();
   }
 }
 

@@ -73,4 +73,6 @@ export interface Snapshotter {
   walk(): Promise<SnapshotInfo[]>;
   /** What the snapshot's own tree takes on disk. */
   usage(key: string): Promise<SnapshotUsage>;
+  /** Removes what crashes left behind (trees without metadata); returns the paths removed. */
+  cleanup(): Promise<string[]>;
 }

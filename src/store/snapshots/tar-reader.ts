@@ -47,11 +47,13 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
+const lossy = new TextDecoder("utf-8");
+
 function decodeName(bytes: Uint8Array, what: string): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new InvalidArgumentError(`layer entry ${what} is not valid UTF-8: such names are not supported`);
+    throw new InvalidArgumentError(`layer entry ${quote(lossy.decode(bytes.subarray(0, 256)))}: ${what} is not valid UTF-8: such names are not supported`);
   }
 }
 
@@ -169,7 +171,7 @@ export class TarReader {
    */
   async next(): Promise<TarHeader | undefined> {
     if (this.#done) return undefined;
-    await this.#skip(this.#bodyLeft + this.#padLeft, true);
+    await this.#skip(this.#bodyLeft + this.#padLeft);
     this.#bodyLeft = 0;
     this.#padLeft = 0;
     this.#bodyOpen = false;
@@ -190,7 +192,7 @@ export class TarReader {
           throw new InvalidArgumentError(`layer entry ${quote(rawName)}: ${flag === "x" || flag === "g" ? "PAX" : "GNU long-name"} header of ${size} bytes is over the ${this.#maxHeader}-byte limit`);
         }
         const data = await this.#exact(size);
-        await this.#skip(padding(size), false);
+        await this.#skip(padding(size));
         if (flag === "x") for (const [k, v] of parsePax(data)) meta.pax.set(k, v);
         else if (flag === "L") meta.longName = decodeName(cString(data, 0, data.length), "long name");
         else if (flag === "K") meta.longLink = decodeName(cString(data, 0, data.length), "long link name");
@@ -258,6 +260,7 @@ export class TarReader {
       xattrs: new Map(),
     };
     for (const [key, value] of meta.pax) {
+      if (value.length === 0 && !key.includes("xattr.")) continue; // an empty value unsets the keyword
       if (key === "path") header.name = decodeName(value, "PAX path");
       else if (key === "linkpath") header.linkname = decodeName(value, "PAX linkpath");
       else if (key === "size") header.size = decimal(value, key, false);
@@ -314,13 +317,10 @@ export class TarReader {
     return result;
   }
 
-  async #skip(n: number, truncatedIsError: boolean): Promise<void> {
+  async #skip(n: number): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (this.#avail === 0 && !(await this.#pull())) {
-        if (truncatedIsError || left > 0) throw this.#truncated();
-        return;
-      }
+      if (this.#avail === 0 && !(await this.#pull())) throw this.#truncated();
       const first = this.#chunks[0] as Buffer;
       const k = Math.min(first.length, left);
       if (k === first.length) this.#chunks.shift();

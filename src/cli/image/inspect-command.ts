@@ -1,0 +1,16 @@
+import { Command } from "commander";
+import { print, withNode } from "./with-node.js";
+
+/** `podyard inspect IMAGE...`: docker image inspect's JSON (RepoTags, RepoDigests, Config, RootFS.Layers). */
+export function inspectCommand(): Command {
+  return new Command("inspect")
+    .description("Show an image's details as JSON")
+    .argument("<images...>", "image names or IDs")
+    .action(async (images: string[]) => {
+      await withNode(async (env) => {
+        const out: Record<string, unknown>[] = [];
+        for (const image of images) out.push(await env.imageService.inspect(image));
+        print(JSON.stringify(out, null, 4));
+      });
+    });
+}

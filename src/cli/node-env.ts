@@ -1,0 +1,55 @@
+/**
+ * Opens the node's image state under $PODYARD_HOME: the content store
+ * (`content/`), the database (`podyard.db`), the snapshots (`snapshots/`), the
+ * login store (`auth.json`) and the registry hosts (`hosts.json`).
+ */
+import { join } from "node:path";
+import { realClock } from "../clock/index.js";
+import { isNotFound } from "../errdefs/index.js";
+import { ImageService } from "../images/index.js";
+import {
+  CredentialStore, defaultCredentialProvider, podyardHome, RegistryHosts, Resolver,
+} from "../registry/client/index.js";
+import { ImageStore, LocalContentStore, openDatabase, OverlaySnapshotter, type Database } from "../store/index.js";
+
+export interface NodeEnv {
+  home: string;
+  content: LocalContentStore;
+  db: Database;
+  images: ImageStore;
+  snapshotter: OverlaySnapshotter;
+  resolver: Resolver;
+  logins: CredentialStore;
+  imageService: ImageService;
+  close(): void;
+}
+
+export interface NodeEnvOptions {
+  home?: string;
+  /** layer downloads at once (default 3) */
+  concurrency?: number;
+}
+
+export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
+  const home = opts.home ?? podyardHome();
+  const content = new LocalContentStore(join(home, "content"));
+  const db = openDatabase(join(home, "podyard.db"));
+  const images = new ImageStore(db);
+  const snapshotter = new OverlaySnapshotter(join(home, "snapshots"), { clock: realClock });
+  // hosts.json is optional: without it every registry is reached directly
+  const hosts = await RegistryHosts.load(join(home, "hosts.json")).catch((err: unknown) => {
+    if (isNotFound(err)) return new RegistryHosts();
+    throw err;
+  });
+  const authPath = join(home, "auth.json");
+  const logins = new CredentialStore({ path: authPath });
+  const resolver = new Resolver({ hosts, credentials: defaultCredentialProvider({ storePath: authPath }) });
+  const imageService = new ImageService({
+    content,
+    images,
+    snapshotter,
+    resolver,
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  });
+  return { home, content, db, images, snapshotter, resolver, logins, imageService, close: () => db.close() };
+}

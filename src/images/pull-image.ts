@@ -1,0 +1,122 @@
+/**
+ * Pulling one image: resolve the reference, choose this node's manifest from an
+ * index, fetch config and layers into the content store (3 at a time), unpack each
+ * layer once into a snapshot keyed by its chain ID (overlapping the downloads), and
+ * record the name. Every byte is checked against its digest before it is kept.
+ */
+import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
+import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
+import type { Reference } from "../reference/index.js";
+import { hostPlatform, selectManifest } from "../registry/client/index.js";
+import { unpackLayers, type ImageStore, type Snapshotter } from "../store/index.js";
+import type { BlobFetcher } from "./blob-fetcher.js";
+import type { PullClient, PullOptions, PullResult } from "./types.js";
+
+export interface PullDeps {
+  fetcher: BlobFetcher;
+  images: ImageStore;
+  snapshotter: Snapshotter;
+  readBlob(digest: Digest): Promise<Buffer>;
+  openBlob(digest: Digest): Promise<AsyncIterable<Uint8Array>>;
+}
+
+const MAX_INDEX_DEPTH = 4;
+
+/** The platform manifest, its bytes, and the descriptor the reference points at. */
+interface Resolved {
+  root: Descriptor;
+  manifest: Descriptor;
+  body: ImageManifest;
+}
+
+async function resolveManifest(deps: PullDeps, client: PullClient, ref: Reference, platform: Platform): Promise<Resolved> {
+  const wanted = ref.digest ?? ref.tag ?? "latest";
+  const root = await client.resolve(wanted);
+  if (ref.digest && root.digest !== ref.digest) {
+    throw new FailedPreconditionError(`registry answered ${root.digest} for ${ref.toString()}`);
+  }
+  let desc = root;
+  for (let depth = 0; depth <= MAX_INDEX_DEPTH; depth++) {
+    const bytes = await fetchManifestBytes(deps, client, desc);
+    const parsed = parseManifest(bytes, desc.mediaType);
+    if (parsed.kind === "manifest") return { root, manifest: { ...desc, mediaType: parsed.mediaType, size: bytes.length }, body: parsed.body };
+    desc = selectManifest(parsed.body as ImageIndex, platform, { digest: desc.digest });
+  }
+  throw new InvalidArgumentError(`${ref.toString()}: image indexes nested deeper than ${MAX_INDEX_DEPTH}`);
+}
+
+async function fetchManifestBytes(deps: PullDeps, client: PullClient, desc: Descriptor): Promise<Buffer> {
+  if (await deps.fetcher.isStored(desc.digest)) return deps.readBlob(desc.digest);
+  const m = await client.getManifest(desc.digest);
+  if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
+  await deps.fetcher.put({ ...desc, size: m.bytes.length }, m.bytes);
+  return m.bytes;
+}
+
+function parseConfig(bytes: Buffer, where: string): ImageConfig {
+  let config: unknown;
+  try {
+    config = JSON.parse(bytes.toString("utf8"));
+  } catch (err) {
+    throw new InvalidArgumentError(`${where}: image config is not valid JSON: ${(err as Error).message}`);
+  }
+  const c = config as Partial<ImageConfig>;
+  if (!c || typeof c !== "object" || !c.rootfs || !Array.isArray(c.rootfs.diff_ids)) {
+    throw new InvalidArgumentError(`${where}: image config has no rootfs.diff_ids`);
+  }
+  return c as ImageConfig;
+}
+
+export async function pullImage(deps: PullDeps, client: PullClient, ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
+  const platform = opts.platform ?? hostPlatform();
+  const progress = opts.onProgress ?? (() => {});
+  const { root, manifest, body } = await resolveManifest(deps, client, ref, platform);
+  progress({ kind: "resolved", ref: ref.toString(), digest: root.digest, layers: body.layers });
+
+  await deps.fetcher.fetch(client, body.config);
+  const config = parseConfig(await deps.readBlob(body.config.digest), `${ref.toString()} config ${body.config.digest}`);
+  const diffIDs = config.rootfs.diff_ids;
+  if (diffIDs.length !== body.layers.length) {
+    throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
+  }
+
+  for (const l of body.layers) progress({ kind: "layer", digest: l.digest, status: "Pulling fs layer" });
+  const downloads = body.layers.map((l) =>
+    deps.fetcher.fetch(client, l, (status, current, total) =>
+      progress({ kind: "layer", digest: l.digest, status, ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) })));
+  // Settle every download even when one fails, so none is left running unobserved.
+  const settled = Promise.allSettled(downloads);
+  try {
+    await unpackLayers({
+      snapshotter: deps.snapshotter,
+      diffIDs,
+      layers: body.layers.map((descriptor, i) => ({
+        descriptor,
+        open: async () => {
+          await downloads[i];
+          progress({ kind: "layer", digest: descriptor.digest, status: "Extracting" });
+          return deps.openBlob(descriptor.digest);
+        },
+      })),
+    });
+    for (const r of await settled) if (r.status === "rejected") throw r.reason;
+  } catch (err) {
+    await settled;
+    throw err;
+  }
+  for (const l of body.layers) progress({ kind: "layer", digest: l.digest, status: "Pull complete" });
+
+  const name = ref.toString();
+  const previous = deps.images.get(name);
+  const size = body.config.size + body.layers.reduce((n, l) => n + l.size, 0);
+  deps.images.put({
+    name,
+    target: { mediaType: root.mediaType, digest: root.digest, size: root.size },
+    configDigest: body.config.digest,
+    manifestDigest: manifest.digest,
+    size,
+    ...(config.created !== undefined ? { created: config.created } : {}),
+  });
+  return { name, digest: root.digest, configDigest: body.config.digest, downloaded: previous?.target.digest !== root.digest };
+}
+

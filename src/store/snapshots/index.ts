@@ -1,0 +1,13 @@
+/**
+ * Snapshots: the snapshotter interface, its overlayfs implementation, safe layer extraction
+ * (whiteouts converted for overlayfs), layer decompression and unpacking by chainID.
+ */
+export type { Mount, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshotter.js";
+export { OverlaySnapshotter } from "./overlay-snapshotter.js";
+export type { OverlaySnapshotterOptions } from "./overlay-snapshotter.js";
+export { applyLayer } from "./apply-layer.js";
+export type { AppliedLayer, ApplyLayerOptions } from "./apply-layer.js";
+export { decompress, detectCompression } from "./decompress.js";
+export type { Compression, DecompressOptions } from "./decompress.js";
+export { UNPACK_LABEL, chainID, unpackLayers } from "./unpack.js";
+export type { UnpackLayer, UnpackLayersOptions } from "./unpack.js";

@@ -1,0 +1,82 @@
+/** A pull killed with SIGKILL at any point, then pulled again: it completes, fsck is clean, a prune leaves nothing. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startRegistry } from "../helpers/registry.js";
+import { buildTestImage, openTestNode, pushLayout } from "../helpers/images.js";
+
+const BIN = fileURLToPath(new URL("../../bin/podyard.js", import.meta.url));
+
+function run(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = killAfterMs !== undefined ? setTimeout(() => child.kill("SIGKILL"), killAfterMs) : undefined;
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, out });
+    });
+  });
+}
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else out.push(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+test("SIGKILL during pulls, then a full pull: complete, fsck clean, nothing orphaned after rmi", async () => {
+  const reg = await startRegistry();
+  const layers = [1, 2, 3].map((i) => ({ entries: [{ type: "file" as const, path: `data/blob${i}`, content: randomBytes(6 * 1024 * 1024), mode: 0o644 }], createdBy: `layer ${i}` }));
+  const image = await buildTestImage({ extraLayers: layers });
+  const node = await openTestNode();
+  node.env.close();
+  try {
+    const host = new URL(reg.url).host;
+    await pushLayout(reg.url, "faults/big", "v1", image);
+    const env = { PODYARD_HOME: node.home };
+    const ref = `${host}/faults/big:v1`;
+    const killed: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const at = 150 + Math.floor(Math.random() * 900);
+      const r = await run(["pull", ref], env, at);
+      if (r.signal === "SIGKILL") killed.push(at);
+    }
+    const full = await run(["pull", ref], env);
+    assert.equal(full.code, 0, full.out);
+    assert.match(full.out, new RegExp(`Digest: ${image.manifestDescriptor.digest}`));
+    const check = await run(["fsck"], env);
+    assert.equal(check.code, 0, check.out);
+    assert.match(check.out, /0 problem\(s\)/, check.out);
+    assert.match(check.out, /checked 6 blobs, 1 images, 4 snapshots/, check.out);
+
+    const rmi = await run(["rmi", ref], env);
+    assert.equal(rmi.code, 0, rmi.out);
+    assert.deepEqual(await files(join(node.home, "content", "blobs")), [], "no blob left");
+    assert.deepEqual(await files(join(node.home, "content", "ingest")), [], "no ingest left");
+    assert.deepEqual((await files(join(node.home, "snapshots"))).filter((f) => !f.endsWith(".json")), [], "no snapshot files left");
+    process.stdout.write(`# pulls killed at ${killed.join(", ")} ms\n`);
+  } finally {
+    await reg.close();
+    await image.cleanup();
+    await node.close().catch(() => undefined);
+  }
+});
