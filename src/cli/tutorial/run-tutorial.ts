@@ -13,6 +13,7 @@ import { digestEncoded, MediaType, type Descriptor, type Digest, type ImageManif
 import { parseNormalizedNamed } from "../../reference/index.js";
 import { RegistryClient } from "../../registry/client/index.js";
 import { RegistryServer } from "../../registry/server/index.js";
+import { openNodeEnv } from "../node-env.js";
 import { buildBusyboxImage } from "./busybox-rootfs.js";
 
 export interface TutorialOptions {
@@ -85,6 +86,25 @@ export async function runTutorial(opts: TutorialOptions): Promise<void> {
 
     const tags = await fresh.tags(ref.path);
     say(`==> ${ref.path} has tags: ${tags.join(", ")}`);
+
+    say(`==> Pulling ${byDigest.toString()} into a node's image store (content store, read-only layer snapshots)`);
+    const node = await openNodeEnv({ home: join(work, "node") });
+    try {
+      const pulled = await node.imageService.pull(byDigest.toString());
+      const snapshots = await node.snapshotter.walk();
+      say(`    image ID ${pulled.configDigest}, ${snapshots.filter((x) => x.kind === "committed").length} read-only layer snapshot(s)`);
+      const countBlobs = async (): Promise<number> => {
+        let n = 0;
+        for await (const _ of node.content.walk()) n++;
+        return n;
+      };
+      const blobsBefore = await countBlobs();
+      const again = await node.imageService.pull(`${host}/${REPOSITORY}:latest`);
+      const after = await node.snapshotter.walk();
+      say(`    pulled again as ${again.name}: ${(await countBlobs()) - blobsBefore} new blob(s), still ${after.length} snapshot(s): layers are shared`);
+    } finally {
+      node.close();
+    }
     say(`==> Done in ${((performance.now() - t0) / 1000).toFixed(2)} s: manifest, config and ${body.layers.length} layer(s) pulled by digest are byte-identical to what was pushed`);
   } finally {
     await server.close();
