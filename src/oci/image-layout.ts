@@ -4,9 +4,10 @@
  * sees a partial blob or index. The layout is what `skopeo inspect oci:DIR:TAG` and `umoci` read.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../errdefs/index.js";
+import { pathExists, writeFileAtomic as writeAtomic } from "../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, digestOf, parseDigest, type Digest } from "./digest.js";
 import { writeLayer, type LayerEntry, type WriteLayerOptions } from "./layer-tar.js";
 import { parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from "./manifest.js";
@@ -91,29 +92,10 @@ function tempName(path: string): string {
 }
 
 async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = tempName(path);
-  const fh = await open(tmp, "w", 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, path);
+  await writeAtomic(path, data, { tempPath: tempName });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return false;
-    throw err;
-  }
-}
+const exists = pathExists;
 
 /** Creates `dir` as an empty layout (`oci-layout`, `blobs/sha256/`) unless it already is one. */
 export async function initImageLayout(dir: string): Promise<void> {

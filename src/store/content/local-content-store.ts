@@ -13,6 +13,7 @@
  * Locks on refs are held in this process only (as in containerd): two processes must not
  * write the same root at once.
  */
+import { pathExists } from "../../fsutil/index.js";
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { dirname, join, resolve } from "node:path";
@@ -68,15 +69,7 @@ function checkSize(n: unknown, what: string): number {
   return n;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return false;
-    throw err;
-  }
-}
+const exists = pathExists;
 
 export class LocalContentStore implements ContentStore {
   readonly root: string;

@@ -22,7 +22,7 @@ import { formatScope, parseScope, type Access } from "./access.js";
 import { parseBasicAuth, quote } from "./basic-authorizer.js";
 import type { Htpasswd } from "./htpasswd.js";
 import { TokenAuthorizer, type Realm } from "./token-authorizer.js";
-import { newTokenID, REFRESH_TOKEN_TYPE, TokenSigner, verifyToken } from "./token.js";
+import { newTokenID, REFRESH_TOKEN_TYPE, TokenSigner, verifyToken, type TokenSignerOptions } from "./token.js";
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 300;
 export const DEFAULT_REFRESH_TTL_SECONDS = 30 * 24 * 3600;
@@ -287,6 +287,9 @@ export interface TokenAuthOptions {
   refreshTtlSeconds?: number;
   /** the signing key: PEM text or a KeyObject (EC P-256); a fresh one per process when absent */
   signingKey?: string | Buffer | KeyObject;
+  /** the `kid` form, and a certificate chain for `x5c`, for registries that trust certificates (distribution 2.x) */
+  kidFormat?: TokenSignerOptions["kidFormat"];
+  x5c?: TokenSignerOptions["x5c"];
 }
 
 export interface TokenAuth {
@@ -297,10 +300,14 @@ export interface TokenAuth {
 
 /** A token server and the authorizer that trusts it, sharing one key. */
 export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
+  const signerOpts: TokenSignerOptions = {
+    ...(opts.kidFormat !== undefined ? { kidFormat: opts.kidFormat } : {}),
+    ...(opts.x5c !== undefined ? { x5c: opts.x5c } : {}),
+  };
   const signer =
-    opts.signingKey === undefined ? TokenSigner.generate()
-    : typeof opts.signingKey === "string" || Buffer.isBuffer(opts.signingKey) ? TokenSigner.fromPem(opts.signingKey)
-    : new TokenSigner(opts.signingKey);
+    opts.signingKey === undefined ? TokenSigner.generate(signerOpts)
+    : typeof opts.signingKey === "string" || Buffer.isBuffer(opts.signingKey) ? TokenSigner.fromPem(opts.signingKey, signerOpts)
+    : new TokenSigner(opts.signingKey, signerOpts);
   const issuer = opts.issuer ?? "podyard-token-server";
   const clock = opts.clock ?? realClock;
   const server = new TokenServer({

@@ -1,8 +1,9 @@
 /** Small filesystem helpers: atomic writes, tolerant reads and directory listings. */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errnoCode } from "../../../errdefs/index.js";
+import { syncDir, writeFileAtomic as writeAtomic } from "../../../fsutil/index.js";
 
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]{12}$/;
 
@@ -14,31 +15,10 @@ export function isTempName(name: string): boolean {
 /** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-  const fh = await open(tmp, "w", 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dirname(path));
+  await writeAtomic(path, data, { tempPath: (p) => `${p}.tmp-${randomBytes(6).toString("hex")}`, syncDir: true });
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { syncDir as fsyncDir };
 
 /** The file's text, or undefined when it does not exist. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {

@@ -9,9 +9,9 @@
  * Names, tags and digests are validated before they reach this module; repository
  * path components cannot start with "_", so these folders never clash with a name.
  */
-import { stat, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import { errnoCode } from "../../../errdefs/index.js";
+import { pathExists } from "../../../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, isDigest, type Descriptor, type Digest } from "../../../oci/index.js";
 import { isTempName, listDir, readTextIfExists, removeFile, writeFileAtomic } from "./fs-util.js";
 
@@ -20,15 +20,7 @@ export interface ManifestRevision {
   mediaType: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return false;
-    throw err;
-  }
-}
+const exists = pathExists;
 
 export class RepositoryStore {
   readonly #root: string;

@@ -1,0 +1,65 @@
+/**
+ * Durable small-file writes, shared by every part that keeps state on disk: write to
+ * a temporary sibling, fsync, rename into place (atomic on one filesystem), and fsync
+ * the directory so the rename survives a power cut.
+ */
+import { randomBytes } from "node:crypto";
+import { open, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { errnoCode } from "../errdefs/index.js";
+
+export interface WriteFileAtomicOptions {
+  /** file mode of the new file (default 0644) */
+  mode?: number;
+  /** the temporary sibling to write first (default `.<name>.<random>.tmp` beside it) */
+  tempPath?: (path: string) => string;
+  /** also fsync the directory after the rename (default false) */
+  syncDir?: boolean;
+}
+
+function defaultTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Writes `data` to `path` so that readers see either the old or the new file, never a mix. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
+  const tmp = (opts.tempPath ?? defaultTempPath)(path);
+  const fh = await open(tmp, "w", opts.mode ?? 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (opts.syncDir) await syncDir(dirname(path));
+}
+
+/** fsyncs a directory, making renames and links inside it durable. */
+export async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** True when `path` exists (any kind of file); other errors than ENOENT/ENOTDIR are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") return false;
+    throw err;
+  }
+}
