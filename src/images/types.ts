@@ -16,7 +16,7 @@ export interface FetchedManifest {
 export interface PullClient {
   resolve(ref: string): Promise<Descriptor>;
   getManifest(ref: string): Promise<FetchedManifest>;
-  fetchBlob(digest: Digest, opts?: { offset?: number; size?: number }): Promise<Readable>;
+  fetchBlob(digest: Digest, opts?: { offset?: number; size?: number; verify?: boolean }): Promise<Readable>;
 }
 
 /** What pushing needs from a registry. */

@@ -24,6 +24,12 @@ export interface BlobStreamOptions {
    * past 0 checks only the size.
    */
   digester: Digester | undefined;
+  /**
+   * Hash what streams past and compare with `digest` at the end (default true). A caller
+   * that verifies the bytes itself, such as a content store's commit, turns it off so
+   * every byte is hashed once; the size is checked either way.
+   */
+  verify?: boolean;
   /** "blob sha256:… in library/alpine at registry 127.0.0.1:5000", for messages */
   describe: string;
   clock: Clock;
@@ -59,7 +65,7 @@ function sizeMismatch(describe: string, got: number, want: number): FailedPrecon
 }
 
 async function* verifiedChunks(first: Response, o: BlobStreamOptions): AsyncGenerator<Buffer> {
-  const digester = o.digester ?? (o.offset === 0 ? new Digester(digestAlgorithm(o.digest)) : undefined);
+  const digester = o.verify === false ? undefined : o.digester ?? (o.offset === 0 ? new Digester(digestAlgorithm(o.digest)) : undefined);
   let received = o.offset;
   let total = o.size;
   let failures = 0;

@@ -16,6 +16,8 @@ export interface FetchBlobOptions {
   /** a digester fed the first `offset` bytes, so the digest can still be checked */
   digester?: Digester;
   signal?: AbortSignal;
+  /** false: check only the size, for a caller that verifies the digest itself (default true) */
+  verify?: boolean;
 }
 
 export async function fetchBlob(ctx: ClientContext, repo: string, digest: Digest, opts: FetchBlobOptions = {}): Promise<Readable> {
@@ -40,6 +42,7 @@ export async function fetchBlob(ctx: ClientContext, repo: string, digest: Digest
     offset,
     size: opts.size,
     digester: opts.digester,
+    ...(opts.verify === false ? { verify: false } : {}),
     describe: `blob ${digest} in ${name} at registry ${ctx.host}`,
     clock: ctx.clock,
     retry: ctx.retry,
