@@ -10,7 +10,7 @@ import type { Reference } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../registry/client/index.js";
 import { unpackLayers, type ImageStore, type Snapshotter } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
-import type { PullClient, PullOptions, PullResult } from "./types.js";
+import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";
 
 export interface PullDeps {
   fetcher: BlobFetcher;
@@ -80,13 +80,27 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
   }
 
-  for (const l of body.layers) progress({ kind: "layer", digest: l.digest, status: "Pulling fs layer" });
-  const downloads = body.layers.map((l) =>
-    deps.fetcher.fetch(client, l, (status, current, total) =>
-      progress({ kind: "layer", digest: l.digest, status, ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) })));
+  // As docker: layers already here say "Already exists"; an image with nothing to fetch prints no layer lines.
+  const present = await Promise.all(body.layers.map((l) => deps.fetcher.isStored(l.digest)));
+  const quiet = present.every(Boolean);
+  const layerEvent = (digest: Digest, status: LayerStatus, current?: number, total?: number): void => {
+    if (!quiet) progress({ kind: "layer", digest, status, ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) });
+  };
+  body.layers.forEach((l, i) => layerEvent(l.digest, present[i] ? "Already exists" : "Pulling fs layer"));
+  const downloads = body.layers.map((l, i) =>
+    present[i] ? Promise.resolve() : deps.fetcher.fetch(client, l, (status, current, total) => layerEvent(l.digest, status, current, total)));
+  const completed = new Set<number>();
+  const complete = (i: number): void => {
+    const l = body.layers[i];
+    if (l && !present[i] && !completed.has(i)) {
+      completed.add(i);
+      layerEvent(l.digest, "Pull complete");
+    }
+  };
   // Settle every download even when one fails, so none is left running unobserved.
   const settled = Promise.allSettled(downloads);
   try {
+    let lastOpened = -1;
     await unpackLayers({
       snapshotter: deps.snapshotter,
       diffIDs,
@@ -94,7 +108,9 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
         descriptor,
         open: async () => {
           await downloads[i];
-          progress({ kind: "layer", digest: descriptor.digest, status: "Extracting" });
+          if (lastOpened >= 0) complete(lastOpened); // layers unpack in order: the previous one is done
+          lastOpened = i;
+          layerEvent(descriptor.digest, "Extracting");
           return deps.openBlob(descriptor.digest);
         },
       })),
@@ -104,7 +120,7 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     await settled;
     throw err;
   }
-  for (const l of body.layers) progress({ kind: "layer", digest: l.digest, status: "Pull complete" });
+  body.layers.forEach((_, i) => complete(i));
 
   const name = ref.toString();
   const previous = deps.images.get(name);

@@ -5,7 +5,7 @@ export { DEFAULT_VERIFY_CACHE_TTL_MS, Htpasswd } from "./htpasswd.js";
 export type { HtpasswdOptions } from "./htpasswd.js";
 export { BasicAuthorizer, parseBasicAuth } from "./basic-authorizer.js";
 export type { BasicAuthorizerOptions, BasicCredentials } from "./basic-authorizer.js";
-export { ACCESS_TOKEN_TYPE, keyID, REFRESH_TOKEN_TYPE, TokenSigner, verifyToken } from "./token.js";
+export { ACCESS_TOKEN_TYPE, keyID, libtrustKeyID, REFRESH_TOKEN_TYPE, TokenSigner, verifyToken } from "./token.js";
 export type { TokenClaims, VerifyTokenOptions } from "./token.js";
 export { scopeParam, TokenAuthorizer } from "./token-authorizer.js";
 export type { Realm, TokenAuthorizerOptions } from "./token-authorizer.js";
