@@ -51,5 +51,8 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     resolver,
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
   });
-  return { home, content, db, images, snapshotter, resolver, logins, imageService, close: () => db.close() };
+  return { home, content, db, images, snapshotter, resolver, logins, imageService, close: () => {
+    void imageService.close();
+    db.close();
+  } };
 }

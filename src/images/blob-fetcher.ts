@@ -19,7 +19,7 @@ function putRef(digest: Digest): string {
   return `put-${digest}`;
 }
 
-const WRITE_BATCH_BYTES = 1 << 20;
+const WRITE_BATCH_BYTES = 256 << 10;
 
 export type BlobProgress = (status: LayerStatus, current?: number, total?: number) => void;
 
@@ -90,7 +90,7 @@ export class BlobFetcher {
       if (offset < desc.size) {
         // The content store's commit checks the digest, so the client checks only the size.
         const stream = await client.fetchBlob(desc.digest, { offset, size: desc.size, verify: false });
-        // Write in batches of about 1 MiB (fewer, larger writes than the network's 64 KiB
+        // Write in batches of about 256 KiB (fewer, larger writes than the network's 64 KiB
         // chunks), one write in flight while the next batch is read from the network.
         let batch: Buffer[] = [];
         let batched = 0;

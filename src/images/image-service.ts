@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { FailedPreconditionError } from "../errdefs/index.js";
 import { parseManifest, type Digest, type HistoryEntry, type ImageConfig, type ImageManifest } from "../oci/index.js";
 import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } from "../reference/index.js";
-import { chainID, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { chainID, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, repositoryOf, type FoundImage } from "./find-image.js";
 import { SingleFlight } from "./limiter.js";
@@ -23,6 +23,8 @@ export interface ImageServiceOptions {
   resolver: RegistryResolver;
   /** unfinished downloads older than this are dropped by prune (default 24 h); younger ones are kept for resuming */
   ingestTtlMs?: number;
+  /** extract layers in a worker thread, beside the downloads (default true) */
+  unpackInWorker?: boolean;
   /** layer downloads at once (docker's max-concurrent-downloads), default 3 */
   concurrency?: number;
   /** whether a container uses the image (by image ID); such images are removed only when forced */
@@ -56,6 +58,7 @@ export class ImageService {
   readonly #pulls = new SingleFlight<PullResult>();
   readonly #inUse: (configDigest: Digest) => boolean;
   readonly #ingestTtlMs: number;
+  readonly #applier: WorkerLayerApplier | undefined;
 
   constructor(opts: ImageServiceOptions) {
     this.#content = opts.content;
@@ -65,6 +68,7 @@ export class ImageService {
     this.#fetcher = new BlobFetcher(opts.content, { concurrency: opts.concurrency ?? 3 });
     this.#inUse = opts.inUse ?? (() => false);
     this.#ingestTtlMs = opts.ingestTtlMs ?? 24 * 3600_000;
+    this.#applier = opts.unpackInWorker === false ? undefined : new WorkerLayerApplier();
   }
 
   /** Pulls `image`; concurrent pulls of one reference share one pull. */
@@ -77,6 +81,8 @@ export class ImageService {
       snapshotter: this.#snapshotter,
       readBlob: (d) => this.readBlob(d),
       openBlob: (d) => this.#content.reader(d),
+      blobPath: (d) => this.#content.path(d),
+      ...(this.#applier ? { applier: this.#applier.apply } : {}),
     }, this.#resolver.puller(ref), ref, opts));
   }
 
@@ -92,6 +98,11 @@ export class ImageService {
         .map((r) => parseDockerRef(r.name).path),
     }, await this.#resolver.pusher(ref), { ref, record, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     return { name: ref.toString(), ...result };
+  }
+
+  /** Stops the extraction worker. */
+  async close(): Promise<void> {
+    await this.#applier?.close();
   }
 
   /** Names an image whose blobs are already stored (load, import, build), unpacking its layers. */

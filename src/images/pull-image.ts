@@ -8,7 +8,7 @@ import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
 import type { Reference } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../registry/client/index.js";
-import { unpackLayers, type ImageStore, type Snapshotter } from "../store/index.js";
+import { unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
 import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";
 
@@ -18,6 +18,10 @@ export interface PullDeps {
   snapshotter: Snapshotter;
   readBlob(digest: Digest): Promise<Buffer>;
   openBlob(digest: Digest): Promise<AsyncIterable<Uint8Array>>;
+  /** the blob's file, for extraction in another thread */
+  blobPath(digest: Digest): string;
+  /** where layers are extracted (default: this thread) */
+  applier?: LayerApplier;
 }
 
 const MAX_INDEX_DEPTH = 4;
@@ -101,19 +105,30 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   const settled = Promise.allSettled(downloads);
   try {
     let lastOpened = -1;
+    // Before a layer is extracted its download must be complete; layers unpack in order.
+    const ready = async (i: number): Promise<void> => {
+      await downloads[i];
+      if (lastOpened >= 0) complete(lastOpened);
+      lastOpened = i;
+      layerEvent(body.layers[i]?.digest ?? body.config.digest, "Extracting");
+    };
+    const layers: UnpackLayer[] = body.layers.map((descriptor, i) => ({
+      descriptor,
+      path: deps.blobPath(descriptor.digest),
+      open: async () => {
+        await ready(i);
+        return deps.openBlob(descriptor.digest);
+      },
+    }));
+    const applier = deps.applier;
     await unpackLayers({
       snapshotter: deps.snapshotter,
       diffIDs,
-      layers: body.layers.map((descriptor, i) => ({
-        descriptor,
-        open: async () => {
-          await downloads[i];
-          if (lastOpened >= 0) complete(lastOpened); // layers unpack in order: the previous one is done
-          lastOpened = i;
-          layerEvent(descriptor.digest, "Extracting");
-          return deps.openBlob(descriptor.digest);
-        },
-      })),
+      layers,
+      ...(applier ? { apply: async (dir, layer, o) => {
+        await ready(layers.indexOf(layer));
+        return applier(dir, layer, o);
+      } } satisfies { apply: LayerApplier } : {}),
     });
     for (const r of await settled) if (r.status === "rejected") throw r.reason;
   } catch (err) {

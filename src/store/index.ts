@@ -13,6 +13,6 @@ export type {
 } from "./metadata/index.js";
 export type {
   AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
-  SnapshotUsage, Snapshotter, UnpackLayer, UnpackLayersOptions,
+  SnapshotUsage, Snapshotter, LayerApplier, UnpackLayer, UnpackLayersOptions,
 } from "./snapshots/index.js";
-export { OverlaySnapshotter, UNPACK_LABEL, applyLayer, chainID, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";
+export { OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { digestOf, type Descriptor, type Digest } from "../../oci/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotImplementedError, isNotFound } from "../../errdefs/index.js";
-import { applyLayer } from "./apply-layer.js";
+import { applyLayer, type AppliedLayer } from "./apply-layer.js";
 import { decompress } from "./decompress.js";
 import type { Mount, Snapshotter } from "./snapshotter.js";
 
@@ -24,12 +24,25 @@ export function chainID(diffIDs: readonly Digest[]): Digest {
 
 export interface UnpackLayer {
   descriptor: Descriptor;
+  /** The blob's file, when it is one: lets an applier in another thread read it itself. */
+  path?: string;
   /** The layer blob (compressed or not: the format is detected from its first bytes). */
   open(): Promise<AsyncIterable<Uint8Array>>;
 }
 
+/** Extracts one layer into `dir` and returns its diffID; by default `applyLayer` in this thread. */
+export type LayerApplier = (dir: string, layer: UnpackLayer, opts: { maxBytes?: number; onSkip?: (entry: string, reason: string) => void }) => Promise<AppliedLayer>;
+
+/** The default applier: decompress the blob and extract it here, in this thread. */
+export const applyInThread: LayerApplier = async (dir, layer, opts) =>
+  applyLayer(dir, decompress(await layer.open(), opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }), {
+    ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
+  });
+
 export interface UnpackLayersOptions {
   snapshotter: Snapshotter;
+  /** where extraction runs (default: this thread); see WorkerLayerApplier */
+  apply?: LayerApplier;
   /** The manifest's layers, base first. */
   layers: readonly UnpackLayer[];
   /** The image config's `rootfs.diff_ids`, one per layer. */
@@ -106,8 +119,8 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
       const key = `extract-${randomBytes(6).toString("hex")} ${chain}`;
       const mounts = await snapshotter.prepare(key, parent, { labels: { [UNPACK_LABEL]: chain } });
       try {
-        const blob = await layer.open();
-        const applied = await applyLayer(writableDir(mounts, key), decompress(blob, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }), {
+        const applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
+          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
           ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
         });
         if (applied.diffID !== diffID) {
