@@ -160,3 +160,22 @@ test("tag, inspect, history, push to another registry, remove", async () => {
     await node.close();
   }
 });
+
+test("rmi refuses an image a container uses unless forced", async () => {
+  const { ImageService } = await import("../../src/images/index.js");
+  const node = await openTestNode();
+  try {
+    const used = new Set<string>();
+    const svc = new ImageService({ content: node.env.content, images: node.env.images, snapshotter: node.env.snapshotter, resolver: node.env.resolver, inUse: (id) => used.has(id), unpackInWorker: false });
+    const pulled = await svc.pull(`${host}/tutorial/busybox:v1`);
+    used.add(pulled.configDigest);
+    await assert.rejects(svc.remove(`${host}/tutorial/busybox:v1`), /must force.*a container is using/);
+    assert.ok(node.env.images.get(`${host}/tutorial/busybox:v1`), "still there");
+    const forced = await svc.remove(`${host}/tutorial/busybox:v1`, { force: true });
+    assert.deepEqual(forced.untagged, [`${host}/tutorial/busybox:v1`]);
+    assert.deepEqual(forced.deleted, [], "content a container uses stays");
+    await svc.close();
+  } finally {
+    await node.close();
+  }
+});
