@@ -41,7 +41,8 @@ export class BlobStore {
   }
 
   read(digest: Digest, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.path(digest), range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: far fewer chunks through the response than the default 64 KiB
+    return createReadStream(this.path(digest), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async readAll(digest: Digest): Promise<Buffer | undefined> {
