@@ -3,9 +3,11 @@
  * (`content/`), the database (`podyard.db`), the snapshots (`snapshots/`), the
  * login store (`auth.json`) and the registry hosts (`hosts.json`).
  */
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { realClock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
+import { acquireLock } from "../fsutil/index.js";
 import { ImageService } from "../images/index.js";
 import {
   CredentialStore, defaultCredentialProvider, podyardHome, RegistryHosts, Resolver,
@@ -26,33 +28,50 @@ export interface NodeEnv {
 
 export interface NodeEnvOptions {
   home?: string;
+  /**
+   * Hold $PODYARD_HOME/lock while open, so two podyard processes never change the stores
+   * at once (the content store's and snapshotter's bookkeeping is per process). Default true.
+   */
+  lock?: boolean;
   /** layer downloads at once (default 3) */
   concurrency?: number;
 }
 
 export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
   const home = opts.home ?? podyardHome();
-  const content = new LocalContentStore(join(home, "content"));
-  const db = openDatabase(join(home, "podyard.db"));
-  const images = new ImageStore(db);
-  const snapshotter = new OverlaySnapshotter(join(home, "snapshots"), { clock: realClock });
-  // hosts.json is optional: without it every registry is reached directly
-  const hosts = await RegistryHosts.load(join(home, "hosts.json")).catch((err: unknown) => {
-    if (isNotFound(err)) return new RegistryHosts();
+  await mkdir(home, { recursive: true });
+  const release = opts.lock === false ? async () => {} : await acquireLock(join(home, "lock"), {
+    clock: realClock,
+    onWait: (pid) => process.stderr.write(`waiting for podyard process ${pid}, which is using ${home}\n`),
+  });
+  try {
+    const content = new LocalContentStore(join(home, "content"));
+    const db = openDatabase(join(home, "podyard.db"));
+    const images = new ImageStore(db);
+    const snapshotter = new OverlaySnapshotter(join(home, "snapshots"), { clock: realClock });
+    // hosts.json is optional: without it every registry is reached directly
+    const hosts = await RegistryHosts.load(join(home, "hosts.json")).catch((err: unknown) => {
+      if (isNotFound(err)) return new RegistryHosts();
+      throw err;
+    });
+    const authPath = join(home, "auth.json");
+    const logins = new CredentialStore({ path: authPath });
+    const resolver = new Resolver({ hosts, credentials: defaultCredentialProvider({ storePath: authPath }) });
+    const imageService = new ImageService({
+      content,
+      images,
+      snapshotter,
+      resolver,
+      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    });
+    const close = (): void => {
+      void imageService.close();
+      db.close();
+      void release();
+    };
+    return { home, content, db, images, snapshotter, resolver, logins, imageService, close };
+  } catch (err) {
+    await release();
     throw err;
-  });
-  const authPath = join(home, "auth.json");
-  const logins = new CredentialStore({ path: authPath });
-  const resolver = new Resolver({ hosts, credentials: defaultCredentialProvider({ storePath: authPath }) });
-  const imageService = new ImageService({
-    content,
-    images,
-    snapshotter,
-    resolver,
-    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-  });
-  return { home, content, db, images, snapshotter, resolver, logins, imageService, close: () => {
-    void imageService.close();
-    db.close();
-  } };
+  }
 }

@@ -63,3 +63,5 @@ export async function pathExists(path: string): Promise<boolean> {
     throw err;
   }
 }
+export { acquireLock } from "./home-lock.js";
+export type { LockOptions } from "./home-lock.js";

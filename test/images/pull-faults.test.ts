@@ -80,3 +80,25 @@ test("SIGKILL during pulls, then a full pull: complete, fsck clean, nothing orph
     await node.close().catch(() => undefined);
   }
 });
+
+test("two podyard processes pulling into one home take turns and both succeed", async () => {
+  const reg = await startRegistry();
+  const image = await buildTestImage();
+  const node = await openTestNode();
+  node.env.close();
+  try {
+    const host = new URL(reg.url).host;
+    await pushLayout(reg.url, "faults/shared", "a", image);
+    await pushLayout(reg.url, "faults/shared", "b", image);
+    const env = { PODYARD_HOME: node.home };
+    const [a, b] = await Promise.all([run(["pull", `${host}/faults/shared:a`], env), run(["pull", `${host}/faults/shared:b`], env)]);
+    assert.equal(a.code, 0, a.out);
+    assert.equal(b.code, 0, b.out);
+    const check = await run(["fsck"], env);
+    assert.match(check.out, /checked 3 blobs, 2 images, 1 snapshots: 0 problem\(s\)/, check.out);
+  } finally {
+    await reg.close();
+    await image.cleanup();
+    await node.close().catch(() => undefined);
+  }
+});

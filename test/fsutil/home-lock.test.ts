@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { realClock } from "../../src/clock/index.js";
+import { acquireLock } from "../../src/fsutil/index.js";
+
+test("a lock is shared inside a process, waited for across processes, and taken over from a dead owner", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "podyard-lock-"));
+  const path = join(dir, "lock");
+  try {
+    const a = await acquireLock(path, { clock: realClock });
+    const b = await acquireLock(path, { clock: realClock });
+    assert.equal(await readFile(path, "utf8"), String(process.pid));
+    await a();
+    assert.ok(existsSync(path), "still held by the second holder");
+    await b();
+    assert.equal(existsSync(path), false, "freed by the last release");
+
+    // another process holds it: we wait until it exits
+    const child = spawn(process.execPath, ["-e", `require("fs").writeFileSync(${JSON.stringify(path)}, String(process.pid), { flag: "wx" }); setTimeout(() => require("fs").rmSync(${JSON.stringify(path)}), 400);`]);
+    const exited = new Promise((r) => child.once("exit", r));
+    await new Promise((r) => setTimeout(r, 150));
+    const waited: number[] = [];
+    const started = Date.now();
+    const c = await acquireLock(path, { clock: realClock, pollMs: 20, onWait: (pid) => waited.push(pid) });
+    assert.deepEqual(waited, [child.pid]);
+    assert.ok(Date.now() - started >= 100, "it waited for the other process");
+    await c();
+    await exited;
+
+    // a lock file left by a process that died is taken over
+    await writeFile(path, "999999999");
+    const d = await acquireLock(path, { clock: realClock, pollMs: 20 });
+    assert.equal(await readFile(path, "utf8"), String(process.pid));
+    await d();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
