@@ -171,10 +171,16 @@ install_node_modules() {
   printf '%s\n' "$want" >"$STAMP"
 }
 
+build_cli() {
+  step "npm run build (the compiled CLI that bin/podyard.js runs while it is newer than src/)"
+  (cd "$REPO_ROOT" && npm run --silent build) || die "npm run build failed: see the TypeScript errors above"
+}
+
 check_host
 check_packages_exist
 install_packages
 check_podman
 check_tools
 install_node_modules
+build_cli
 step "Done: podyard's build, test and benchmark dependencies are installed"
