@@ -57,6 +57,11 @@ export class FakeClock implements Clock {
     });
   }
 
+  /** How many sleeps are waiting: lets a test step only once a loop has gone back to sleep. */
+  get sleepers(): number {
+    return this.#sleepers.length;
+  }
+
   /** Moves time forward and wakes every sleeper whose time has come. */
   step(ms: number): void {
     this.#now += ms;

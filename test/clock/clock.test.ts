@@ -25,3 +25,13 @@ test("an aborted sleep rejects and never wakes", async () => {
   ac.abort(new Error("stopped"));
   await assert.rejects(p, /stopped/);
 });
+
+test("sleepers counts the sleeps waiting on a FakeClock", async () => {
+  const clock = new FakeClock();
+  assert.equal(clock.sleepers, 0);
+  const p = clock.sleep(10);
+  assert.equal(clock.sleepers, 1);
+  clock.step(10);
+  await p;
+  assert.equal(clock.sleepers, 0);
+});
