@@ -20,15 +20,31 @@ test("a lock is shared inside a process, waited for across processes, and taken 
     await b();
     assert.equal(existsSync(path), false, "freed by the last release");
 
-    // another process holds it: we wait until it exits
-    const child = spawn(process.execPath, ["-e", `require("fs").writeFileSync(${JSON.stringify(path)}, String(process.pid), { flag: "wx" }); setTimeout(() => require("fs").rmSync(${JSON.stringify(path)}), 400);`]);
+    // another process holds it: we wait until it lets go
+    const child = spawn(process.execPath, ["-e", `
+      const fs = require("fs");
+      fs.writeFileSync(${JSON.stringify(path)}, String(process.pid), { flag: "wx" });
+      process.stdin.once("data", () => { fs.rmSync(${JSON.stringify(path)}); process.exit(0); });`], { stdio: ["pipe", "ignore", "inherit"] });
     const exited = new Promise((r) => child.once("exit", r));
-    await new Promise((r) => setTimeout(r, 150));
+    for (let i = 0; !existsSync(path); i++) {
+      if (i > 1000) throw new Error("the child never took the lock");
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const waited: number[] = [];
-    const started = Date.now();
-    const c = await acquireLock(path, { clock: realClock, pollMs: 20, onWait: (pid) => waited.push(pid) });
+    let got = false;
+    const pending = acquireLock(path, { clock: realClock, pollMs: 10, onWait: (pid) => waited.push(pid) }).then((release) => {
+      got = true;
+      return release;
+    });
+    for (let i = 0; waited.length === 0; i++) {
+      if (i > 1000) throw new Error("acquireLock never reported waiting");
+      await new Promise((r) => setTimeout(r, 5));
+    }
     assert.deepEqual(waited, [child.pid]);
-    assert.ok(Date.now() - started >= 100, "it waited for the other process");
+    assert.equal(got, false, "not taken while the other process holds it");
+    child.stdin.write("go");
+    const c = await pending;
+    assert.equal(await readFile(path, "utf8"), String(process.pid));
     await c();
     await exited;
 
