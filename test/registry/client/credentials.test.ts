@@ -205,10 +205,8 @@ test("CredentialHelper: failures, a missing program, a timeout, a bad name", asy
     await assert.rejects(new CredentialHelper("nope", { env }).get("x.example"), (err: Error) =>
       errorClass(err) === "FailedPrecondition" &&
       err.message === "credential helper docker-credential-nope is not installed: no executable docker-credential-nope on PATH");
-    const started = Date.now();
     await assert.rejects(new CredentialHelper("test", { env, timeoutMs: 300 }).get("slow.example"), (err: Error) =>
       errorClass(err) === "Unavailable" && err.message === "credential helper docker-credential-test did not finish get within 300 ms");
-    assert.ok(Date.now() - started < 10_000);
     assert.throws(() => new CredentialHelper("../evil"), isInvalidArgument);
   });
 });
