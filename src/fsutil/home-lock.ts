@@ -3,7 +3,8 @@
  * holds the owner's PID; a lock whose owner is gone is taken over. Waiting callers
  * poll with the injected clock.
  */
-import { open, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { Clock } from "../clock/index.js";
 import { errnoCode } from "../errdefs/index.js";
 
@@ -56,24 +57,35 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<() =
   };
 }
 
+/** A lock file with no readable PID this old is a crash leftover, not one being written. */
+const UNREADABLE_STALE_MS = 10_000;
+
 async function takeLock(path: string, opts: LockOptions): Promise<void> {
   let told = false;
   for (;;) {
+    // Write our PID to a private file, then link it into place: link(2) is atomic and fails
+    // when the lock exists, so nobody ever sees a lock file without its owner's PID.
+    const mine = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    await writeFile(mine, String(process.pid), { mode: 0o644 });
     try {
-      const fh = await open(path, "wx", 0o644);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      await link(mine, path);
       return;
     } catch (err) {
       if (errnoCode(err) !== "EEXIST") throw err;
+    } finally {
+      await rm(mine, { force: true });
     }
-    const pid = Number(await readFile(path, "utf8").catch(() => ""));
-    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+    const text = await readFile(path, "utf8").catch(() => undefined);
+    if (text === undefined) continue; // released meanwhile
+    const pid = Number(text);
+    const unreadable = !Number.isInteger(pid) || pid <= 0;
+    const age = await stat(path).then((st) => opts.clock.now() - st.mtimeMs, () => 0);
+    if ((unreadable && age > UNREADABLE_STALE_MS) || (!unreadable && !alive(pid))) {
       // the holder died without releasing: take the lock over (a lost race just loops)
       await rm(path, { force: true });
       continue;
     }
-    if (!told) {
+    if (!told && !unreadable) {
       opts.onWait?.(pid);
       told = true;
     }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { realClock } from "../../src/clock/index.js";
@@ -23,7 +23,9 @@ test("a lock is shared inside a process, waited for across processes, and taken 
     // another process holds it: we wait until it lets go
     const child = spawn(process.execPath, ["-e", `
       const fs = require("fs");
-      fs.writeFileSync(${JSON.stringify(path)}, String(process.pid), { flag: "wx" });
+      fs.writeFileSync(${JSON.stringify(path)} + ".tmp", String(process.pid));
+      fs.linkSync(${JSON.stringify(path)} + ".tmp", ${JSON.stringify(path)});
+      fs.rmSync(${JSON.stringify(path)} + ".tmp");
       process.stdin.once("data", () => { fs.rmSync(${JSON.stringify(path)}); process.exit(0); });`], { stdio: ["pipe", "ignore", "inherit"] });
     const exited = new Promise((r) => child.once("exit", r));
     for (let i = 0; !existsSync(path); i++) {
@@ -50,6 +52,11 @@ test("a lock is shared inside a process, waited for across processes, and taken 
 
     // a lock file left by a process that died is taken over
     await writeFile(path, "999999999");
+    const d0 = await acquireLock(path, { clock: realClock, pollMs: 20 });
+    await d0();
+    // and so is an old lock file without a PID (a crash while writing an older lock)
+    await writeFile(path, "");
+    await utimes(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     const d = await acquireLock(path, { clock: realClock, pollMs: 20 });
     assert.equal(await readFile(path, "utf8"), String(process.pid));
     await d();
