@@ -61,6 +61,26 @@ export class NotImplementedError extends PodyardError {
   constructor(message: string, options?: ErrorOptions) { super("NotImplemented", message, options); }
 }
 
+const CLASSES: Record<Exclude<ErrorClass, "Internal">, new (message: string, options?: ErrorOptions) => PodyardError> = {
+  InvalidArgument: InvalidArgumentError,
+  NotFound: NotFoundError,
+  AlreadyExists: AlreadyExistsError,
+  FailedPrecondition: FailedPreconditionError,
+  Unavailable: UnavailableError,
+  PermissionDenied: PermissionDeniedError,
+  Unauthenticated: UnauthenticatedError,
+  ResourceExhausted: ResourceExhaustedError,
+  OutOfRange: OutOfRangeError,
+  Aborted: AbortedError,
+  NotImplemented: NotImplementedError,
+};
+
+/** A new error of class `code` (its own subclass; a plain PodyardError for Internal). */
+export function newError(code: ErrorClass, message: string, options?: ErrorOptions): PodyardError {
+  const Class = code === "Internal" ? undefined : CLASSES[code];
+  return Class ? new Class(message, options) : new PodyardError("Internal", message, options);
+}
+
 /** The class of `err`, looking through `cause` links; undefined for foreign errors. */
 export function errorClass(err: unknown): ErrorClass | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {

@@ -13,3 +13,14 @@ test("error classes are found through cause chains, never by message", () => {
   assert.equal(e.name, "InvalidArgumentError");
   assert.equal(e.code, "InvalidArgument");
 });
+
+test("newError builds the subclass for each class, so is* helpers and instanceof agree", async () => {
+  const { newError, NotFoundError: NF, PodyardError } = await import("../../src/errdefs/index.js");
+  const e = newError("NotFound", "gone", { cause: new Error("inner") });
+  assert.ok(e instanceof NF);
+  assert.equal(isNotFound(e), true);
+  assert.equal((e.cause as Error).message, "inner");
+  const internal = newError("Internal", "oops");
+  assert.ok(internal instanceof PodyardError);
+  assert.equal(errorClass(internal), "Internal");
+});

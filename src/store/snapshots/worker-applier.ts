@@ -4,25 +4,20 @@
  * in this thread. The worker starts on first use and never keeps the process alive.
  */
 import { Worker } from "node:worker_threads";
-import {
-  AbortedError, AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotImplementedError, OutOfRangeError,
-  PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UnavailableError, type ErrorClass, type PodyardError,
-} from "../../errdefs/index.js";
+import { newError, type ErrorClass } from "../../errdefs/index.js";
 import type { Digest } from "../../oci/index.js";
 import type { AppliedLayer } from "./apply-layer.js";
 import type { ApplyRequest, ApplyResponse } from "./apply-worker.js";
 import { applyInThread, type LayerApplier } from "./unpack.js";
 
-const CLASSES: Partial<Record<ErrorClass, new (message: string) => PodyardError>> = {
-  InvalidArgument: InvalidArgumentError, NotFound: NotFoundError, AlreadyExists: AlreadyExistsError,
-  FailedPrecondition: FailedPreconditionError, Unavailable: UnavailableError, PermissionDenied: PermissionDeniedError,
-  Unauthenticated: UnauthenticatedError, ResourceExhausted: ResourceExhaustedError, OutOfRange: OutOfRangeError,
-  Aborted: AbortedError, NotImplemented: NotImplementedError,
-};
+const ERROR_CLASSES: readonly string[] = [
+  "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unavailable", "PermissionDenied",
+  "Unauthenticated", "ResourceExhausted", "OutOfRange", "Aborted", "NotImplemented", "Internal",
+] satisfies ErrorClass[];
 
+/** The worker's error, rebuilt with its class so callers can still test it (isInvalidArgument, ...). */
 function rebuild(e: { message: string; errorClass?: string; name: string }): Error {
-  const Cls = e.errorClass !== undefined ? CLASSES[e.errorClass as ErrorClass] : undefined;
-  if (Cls) return new Cls(e.message);
+  if (e.errorClass !== undefined && ERROR_CLASSES.includes(e.errorClass)) return newError(e.errorClass as ErrorClass, e.message);
   const err = new Error(e.message);
   err.name = e.name;
   return err;
