@@ -40,17 +40,9 @@ export function findImage(images: ImageStore, input: string): FoundImage {
   if (!record) {
     const ref = parseDockerRef(input);
     if (ref.digest) {
-      record = images.list().find((r) => (r.target.digest === ref.digest || r.manifestDigest === ref.digest) && repositoryOf(r.name) === ref.name);
+      record = images.list().find((r) => (r.target.digest === ref.digest || r.manifestDigest === ref.digest) && parseDockerRef(r.name).name === ref.name);
     }
   }
   if (!record) throw new NotFoundError(`No such image: ${input}`);
   return { record, all: images.byConfigDigest(record.configDigest), byID: false };
-}
-
-/** The repository part of a normalised name. */
-export function repositoryOf(name: string): string {
-  const at = name.indexOf("@");
-  const base = at >= 0 ? name.slice(0, at) : name;
-  const colon = base.lastIndexOf(":");
-  return colon > base.lastIndexOf("/") ? base.slice(0, colon) : base;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { digestAlgorithm, parseManifest, type Digest, type ImageConfig } from "../oci/index.js";
-import { chainID, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
+import { chainIDs, readBlob, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
 
 export interface FsckProblem {
   kind: "blob" | "image" | "snapshot" | "ingest";
@@ -32,12 +32,6 @@ async function hashBlob(content: ContentStore, d: Digest): Promise<string> {
   const h = createHash(digestAlgorithm(d));
   for await (const chunk of await content.reader(d)) h.update(chunk as Buffer);
   return `${digestAlgorithm(d)}:${h.digest("hex")}`;
-}
-
-async function readText(content: ContentStore, d: Digest): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await content.reader(d)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<FsckReport> {
@@ -91,12 +85,12 @@ export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<F
     if (!(await has(r.manifestDigest))) missing.push(`platform manifest ${r.manifestDigest}`);
     else {
       try {
-        const parsed = parseManifest(await readText(content, r.manifestDigest), undefined);
+        const parsed = parseManifest(await readBlob(content, r.manifestDigest), undefined);
         if (parsed.kind === "manifest") {
           for (const d of [parsed.body.config, ...parsed.body.layers]) if (!(await has(d.digest))) missing.push(`blob ${d.digest}`);
           if (await has(parsed.body.config.digest)) {
-            const config = JSON.parse((await readText(content, parsed.body.config.digest)).toString("utf8")) as ImageConfig;
-            for (const c of config.rootfs.diff_ids.map((_, i) => chainID(config.rootfs.diff_ids.slice(0, i + 1)))) if (!snapshots.has(c)) missing.push(`snapshot ${c}`);
+            const config = JSON.parse((await readBlob(content, parsed.body.config.digest)).toString("utf8")) as ImageConfig;
+            for (const c of chainIDs(config.rootfs.diff_ids)) if (!snapshots.has(c)) missing.push(`snapshot ${c}`);
           }
         } else missing.push(`platform manifest ${r.manifestDigest} is an index`);
       } catch (err) {

@@ -3,13 +3,12 @@
  * pull, push, list, tag, remove, inspect, history. Each operation lives in its own
  * file; this class holds the stores and puts the steps in order.
  */
-import type { Readable } from "node:stream";
 import { FailedPreconditionError } from "../errdefs/index.js";
 import { parseManifest, type Digest, type HistoryEntry, type ImageConfig, type ImageManifest } from "../oci/index.js";
 import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } from "../reference/index.js";
-import { chainID, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { chainIDs, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
-import { findImage, repositoryOf, type FoundImage } from "./find-image.js";
+import { findImage, type FoundImage } from "./find-image.js";
 import { SingleFlight } from "./limiter.js";
 import { pullImage } from "./pull-image.js";
 import { pushImage, type PushEvent } from "./push-image.js";
@@ -41,12 +40,6 @@ export interface ImageDetails {
   names: string[];
   manifest: ImageManifest;
   config: ImageConfig;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export class ImageService {
@@ -116,7 +109,7 @@ export class ImageService {
   }
 
   async readBlob(d: Digest): Promise<Buffer> {
-    return readAll(await this.#content.reader(d));
+    return readBlob(this.#content, d);
   }
 
   find(image: string): FoundImage {
@@ -187,7 +180,7 @@ export class ImageService {
           for (const l of parsed.body.layers) liveBlobs.add(l.digest);
           if (d.digest === r.manifestDigest && (await this.#content.info(parsed.body.config.digest))) {
             const config = JSON.parse((await this.readBlob(parsed.body.config.digest)).toString()) as ImageConfig;
-            for (const c of config.rootfs.diff_ids.map((_, i) => chainID(config.rootfs.diff_ids.slice(0, i + 1)))) liveChains.add(c);
+            for (const c of chainIDs(config.rootfs.diff_ids)) liveChains.add(c);
           }
         }
       }
@@ -232,7 +225,7 @@ export class ImageService {
   async inspect(image: string): Promise<Record<string, unknown>> {
     const d = await this.details(image);
     const tags = d.names.filter((n) => !n.includes("@")).map((n) => familiarString(parseDockerRef(n)));
-    const digests = [...new Set(d.names.map((n) => `${familiarName(parseNormalizedNamed(repositoryOf(n)))}@${this.#images.get(n)?.target.digest ?? d.record.target.digest}`))].sort();
+    const digests = [...new Set(d.names.map((n) => `${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${this.#images.get(n)?.target.digest ?? d.record.target.digest}`))].sort();
     return {
       Id: d.record.configDigest,
       RepoTags: tags,

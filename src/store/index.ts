@@ -15,4 +15,4 @@ export type {
   AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
   SnapshotUsage, Snapshotter, LayerApplier, UnpackLayer, UnpackLayersOptions,
 } from "./snapshots/index.js";
-export { OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";
+export { OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";

@@ -9,6 +9,6 @@ export { applyLayer } from "./apply-layer.js";
 export type { AppliedLayer, ApplyLayerOptions } from "./apply-layer.js";
 export { decompress, detectCompression } from "./decompress.js";
 export type { Compression, DecompressOptions } from "./decompress.js";
-export { UNPACK_LABEL, applyInThread, chainID, unpackLayers } from "./unpack.js";
+export { UNPACK_LABEL, applyInThread, chainID, chainIDs, unpackLayers } from "./unpack.js";
 export type { LayerApplier, UnpackLayer, UnpackLayersOptions } from "./unpack.js";
 export { WorkerLayerApplier } from "./worker-applier.js";

@@ -22,6 +22,13 @@ export function chainID(diffIDs: readonly Digest[]): Digest {
   return rest.reduce<Digest>((chain, diffID) => digestOf(`${chain} ${diffID}`), first);
 }
 
+/** The chainID of every prefix of `diffIDs`: one per layer, base first (the snapshot names). */
+export function chainIDs(diffIDs: readonly Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const [i, diffID] of diffIDs.entries()) out.push(i === 0 ? diffID : chainID([out[i - 1] as Digest, diffID]));
+  return out;
+}
+
 export interface UnpackLayer {
   descriptor: Descriptor;
   /** The blob's file, when it is one: lets an applier in another thread read it itself. */
@@ -105,10 +112,10 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
   if (layers.length !== diffIDs.length) {
     throw new InvalidArgumentError(`image has ${layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
   }
-  const chains: Digest[] = [];
+  const chains = chainIDs(diffIDs);
   for (const [i, layer] of layers.entries()) {
     const diffID = diffIDs[i] as Digest;
-    const chain = i === 0 ? diffID : chainID([chains[i - 1] as Digest, diffID]);
+    const chain = chains[i] as Digest;
     const parent = chains[i - 1];
     if (layer.descriptor.mediaType.endsWith("+encrypted")) {
       throw new NotImplementedError(`layer ${i} (${layer.descriptor.digest}) is encrypted (${layer.descriptor.mediaType}): encrypted layers are not supported`);
@@ -132,7 +139,6 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
         throw err;
       }
     });
-    chains.push(chain);
   }
   return chains;
 }

@@ -8,7 +8,7 @@ import { errorClass, isFailedPrecondition, isInvalidArgument } from "../../../sr
 import { digestOf, type Digest } from "../../../src/oci/digest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import { OverlaySnapshotter } from "../../../src/store/snapshots/overlay-snapshotter.js";
-import { UNPACK_LABEL, chainID, unpackLayers, type UnpackLayer } from "../../../src/store/snapshots/unpack.js";
+import { UNPACK_LABEL, chainID, chainIDs, unpackLayers, type UnpackLayer } from "../../../src/store/snapshots/unpack.js";
 import { chunked, isRoot, listTree, mountAll, removeAll, run, tarOf, tempDir, unmount, type TestEntry } from "./helpers.js";
 
 const D1 = "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"; // sha256("a")
@@ -20,6 +20,8 @@ test("chainID: the first diffID, then sha256 of the previous chainID, a space an
   // printf '%s %s' "$D1" "$D2" | sha256sum
   assert.equal(chainID([D1, D2]), "sha256:51c0c8ace48498d6f5fee6b0592cc06f2da0f3cbe09c5a34a97dce85c3889676");
   assert.equal(chainID([D1, D2, D3]), "sha256:2fce7f8ce91bcf0a1428b36e1024639fdbd9469eea762dba98aa749631885106");
+  assert.deepEqual(chainIDs([D1, D2, D3]), [D1, chainID([D1, D2]), chainID([D1, D2, D3])]);
+  assert.deepEqual(chainIDs([]), []);
   assert.equal(chainID([D1, D2, D3]), chainID([chainID([D1, D2]), D3]));
   assert.throws(() => chainID([]), isInvalidArgument);
 });
