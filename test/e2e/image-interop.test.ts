@@ -17,7 +17,6 @@
  */
 import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -25,15 +24,14 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildBusyboxImage, type BuiltBusyboxImage } from "../../src/cli/tutorial/busybox-rootfs.js";
-import { isFailedPrecondition } from "../../src/errdefs/index.js";
 import { digestEncoded, digestOf, MediaType, type Digest, type ImageManifest, type Platform } from "../../src/oci/index.js";
 import { hostPlatform, RegistryClient, type Credentials } from "../../src/registry/client/index.js";
 import { createTokenAuth, Htpasswd } from "../../src/registry/server/auth/index.js";
 import { keyID, libtrustKeyID } from "../../src/registry/server/auth/token.js";
 import { chainID } from "../../src/store/index.js";
 import { distributionMissing, freePort, startDistribution, type Distribution, type DistributionOptions } from "../helpers/distribution.js";
-import { openTestNode, type TestNode } from "../helpers/images.js";
+import { layoutBlobPath, openTestNode, sharedSourceImage, type SourceImage, type TestNode } from "../helpers/images.js";
+import { describeRun, haveTool, killLeftoverChildren, runOk, runTool, type RunResult } from "../helpers/run-tool.js";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PODYARD_BIN = join(REPO_ROOT, "bin", "podyard.js");
@@ -48,64 +46,16 @@ const MOTD = "hello from layer two\n";
 // ---------------------------------------------------------------------------
 // child processes: each one is tracked and, if still alive at the end, killed through its own handle
 
-const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill("SIGKILL");
-});
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+after(killLeftoverChildren);
 
 function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    live.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-    child.stdin.on("error", () => {}); // a child that exits without reading its input
-    child.stdin.end(opts.input ?? "");
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${RUN_TIMEOUT_MS} ms]`;
-      child.kill("SIGKILL");
-    }, RUN_TIMEOUT_MS);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      live.delete(child);
-      reject(err);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ code: code ?? (signal !== null ? 128 : null), stdout, stderr });
-    });
-  });
+  return runTool(cmd, args, { cwd: REPO_ROOT, timeoutMs: RUN_TIMEOUT_MS, ...opts });
 }
 
-function report(cmd: string, args: readonly string[], r: RunResult): string {
-  return `${cmd} ${args.join(" ")} → exit ${String(r.code)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-}
+const report = describeRun;
 
-async function ok(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<RunResult> {
-  const r = await run(cmd, args, opts);
-  assert.equal(r.code, 0, report(cmd, args, r));
-  return r;
-}
-
-/** Whether `tool` runs; otherwise skips the test, saying why. */
-async function haveTool(t: TestContext, tool: string, hint: string): Promise<boolean> {
-  try {
-    await run(tool, ["--version"]);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    t.skip(`${tool} not installed: ${hint}`);
-    return false;
-  }
+function ok(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<RunResult> {
+  return runOk(cmd, args, { cwd: REPO_ROOT, timeoutMs: RUN_TIMEOUT_MS, ...opts });
 }
 
 // ---------------------------------------------------------------------------
@@ -147,57 +97,19 @@ async function htpasswdFile(t: TestContext): Promise<string | undefined> {
 // ---------------------------------------------------------------------------
 // the source image: the tutorial's busybox OCI layout plus a layer with /etc/motd, built once
 
-interface Source {
-  built: BuiltBusyboxImage;
-  dir: string;
-  manifestDigest: Digest;
-  configDigest: Digest;
-  layerDigests: Digest[];
-  diffIDs: Digest[];
-}
+type Source = SourceImage;
 
-let sourceDir: string | undefined;
-let sourcePromise: Promise<Source | Error> | undefined;
-after(async () => {
-  if (sourceDir !== undefined) await rm(sourceDir, { recursive: true, force: true });
+const sourceImage = sharedSourceImage({
+  prefix: "podyard-image-interop-src",
+  extraLayers: [{ entries: [{ type: "file", path: "etc/motd", content: Buffer.from(MOTD), mode: 0o644 }], createdBy: "COPY motd /etc/motd" }],
 });
+after(() => sourceImage.remove());
 
-async function buildSource(): Promise<Source | Error> {
-  sourceDir = await mkdtemp(join(tmpdir(), "podyard-image-interop-src-"));
-  const dir = join(sourceDir, "layout");
-  try {
-    const built = await buildBusyboxImage({
-      dir,
-      tag: "latest",
-      extraLayers: [{ entries: [{ type: "file", path: "etc/motd", content: Buffer.from(MOTD), mode: 0o644 }], createdBy: "COPY motd /etc/motd" }],
-    });
-    return {
-      built,
-      dir,
-      manifestDigest: built.manifestDescriptor.digest,
-      configDigest: built.manifest.config.digest,
-      layerDigests: built.manifest.layers.map((l) => l.digest),
-      diffIDs: built.config.rootfs.diff_ids,
-    };
-  } catch (err) {
-    if (isFailedPrecondition(err)) return err as Error;
-    throw err;
-  }
+function source(t: TestContext): Promise<Source | undefined> {
+  return sourceImage.get(t);
 }
 
-async function source(t: TestContext): Promise<Source | undefined> {
-  sourcePromise ??= buildSource();
-  const s = await sourcePromise;
-  if (s instanceof Error) {
-    t.skip(`cannot build the busybox image: ${s.message}`);
-    return undefined;
-  }
-  return s;
-}
-
-function blobPath(layout: string, digest: string): string {
-  return join(layout, "blobs", "sha256", digestEncoded(digest as Digest));
-}
+const blobPath = layoutBlobPath;
 
 /** Pushes the source layout as `repo:tag` with podyard's registry client (credentials optional). */
 async function pushSource(url: string, repo: string, tag: string, src: Source, credentials?: Credentials): Promise<void> {

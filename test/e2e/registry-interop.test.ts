@@ -15,18 +15,17 @@
 import { test, after } from "node:test";
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
-import { buildBusyboxImage, type BuiltBusyboxImage } from "../../src/cli/tutorial/busybox-rootfs.js";
-import { isFailedPrecondition } from "../../src/errdefs/index.js";
 import { digestOf, MediaType } from "../../src/oci/index.js";
 import { BasicAuthorizer, createTokenAuth, Htpasswd } from "../../src/registry/server/auth/index.js";
 import type { RegistryServerOptions } from "../../src/registry/server/index.js";
 import { errorCode, startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { describeRun, haveTool, killLeftoverChildren, runOk, runTool, type RunResult } from "../helpers/run-tool.js";
+import { layoutBlobPath, sharedSourceImage, type SourceImage } from "../helpers/images.js";
 
 const USER = "user";
 const PASSWORD = "pass";
@@ -36,52 +35,17 @@ const RUN_TIMEOUT_MS = 30_000;
 // ---------------------------------------------------------------------------
 // child processes: every one we spawn is tracked and killed (by its own handle) if still alive
 
-const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill("SIGKILL");
-});
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+after(killLeftoverChildren);
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = RUN_TIMEOUT_MS): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    live.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${timeoutMs} ms]`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      live.delete(child);
-      reject(err);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runTool(cmd, args, { env, timeoutMs });
 }
 
-function report(cmd: string, args: readonly string[], r: RunResult): string {
-  return `${cmd} ${args.join(" ")} → exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-}
+const report = describeRun;
 
 /** Runs and asserts exit 0. */
-async function ok(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const r = await run(cmd, args, env);
-  assert.equal(r.code, 0, report(cmd, args, r));
-  return r;
+function ok(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return runOk(cmd, args, { env, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 /** Runs and asserts a non-zero exit whose stderr matches `why`. */
@@ -92,25 +56,8 @@ async function fails(cmd: string, args: readonly string[], env: NodeJS.ProcessEn
   return r;
 }
 
-/** Skips the test when `tool` is not on PATH. */
-async function haveTool(t: TestContext, tool: "skopeo" | "podman"): Promise<boolean> {
-  try {
-    await run(tool, ["--version"], process.env);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    t.skip(`${tool} not installed: apt-get install ${tool}`);
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------
 // temp dirs: lower-case names, since podman names an image pulled from oci:<dir> after <dir>
-
-const sharedDirs: string[] = [];
-after(async () => {
-  await Promise.all(sharedDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 async function newDir(prefix: string): Promise<string> {
   const dir = join(tmpdir(), `${prefix}-${randomBytes(6).toString("hex")}`);
@@ -127,49 +74,16 @@ async function tempDir(t: TestContext, prefix: string): Promise<string> {
 // ---------------------------------------------------------------------------
 // the source image: the tutorial's busybox OCI layout, built once
 
-interface Source {
-  dir: string;
-  built: BuiltBusyboxImage;
-  manifestDigest: string;
-  configDigest: string;
-  layerDigests: string[];
+type Source = SourceImage;
+
+const sourceImage = sharedSourceImage({ prefix: "podyard-interop-src" });
+after(() => sourceImage.remove());
+
+function source(t: TestContext): Promise<Source | undefined> {
+  return sourceImage.get(t);
 }
 
-let sourcePromise: Promise<Source | Error> | undefined;
-
-async function buildSource(): Promise<Source | Error> {
-  const parent = await newDir("podyard-interop-src");
-  sharedDirs.push(parent);
-  const dir = join(parent, "layout");
-  try {
-    const built = await buildBusyboxImage({ dir, tag: "latest" });
-    return {
-      dir,
-      built,
-      manifestDigest: built.manifestDescriptor.digest,
-      configDigest: built.manifest.config.digest,
-      layerDigests: built.manifest.layers.map((l) => l.digest),
-    };
-  } catch (err) {
-    if (isFailedPrecondition(err)) return err as Error;
-    throw err;
-  }
-}
-
-async function source(t: TestContext): Promise<Source | undefined> {
-  sourcePromise ??= buildSource();
-  const s = await sourcePromise;
-  if (s instanceof Error) {
-    t.skip(`cannot build the busybox image: ${s.message}`);
-    return undefined;
-  }
-  return s;
-}
-
-function blobPath(layout: string, digest: string): string {
-  const [alg, hex] = digest.split(":");
-  return join(layout, "blobs", alg ?? "", hex ?? "");
-}
+const blobPath = layoutBlobPath;
 
 /** Asserts that each blob of `digests` in layout `to` equals the same blob in layout `from`. */
 async function assertSameBlobs(from: string, to: string, digests: readonly string[]): Promise<void> {

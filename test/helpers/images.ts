@@ -1,11 +1,14 @@
 /** Test fixtures for the image service: a temporary node home, and images pushed to a test registry. */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import type { TestContext } from "node:test";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openNodeEnv, type NodeEnv } from "../../src/cli/node-env.js";
 import { buildBusyboxImage, type BuiltBusyboxImage } from "../../src/cli/tutorial/busybox-rootfs.js";
-import { digestEncoded, type Descriptor, type LayerEntry } from "../../src/oci/index.js";
+import { isFailedPrecondition } from "../../src/errdefs/index.js";
+import { digestEncoded, type Descriptor, type Digest, type LayerEntry } from "../../src/oci/index.js";
 import { RegistryClient } from "../../src/registry/client/index.js";
 
 export interface TestNode {
@@ -47,4 +50,66 @@ export async function pushLayout(url: string, repo: string, tag: string, image: 
   const bytes = await readFile(blob(image.manifestDescriptor.digest));
   await client.putManifest(repo, tag, bytes, image.manifestDescriptor.mediaType);
   return image.manifestDescriptor;
+}
+
+/** The tutorial's busybox image as an OCI layout, with the digests tests compare against. */
+export interface SourceImage {
+  built: BuiltBusyboxImage;
+  dir: string;
+  manifestDigest: Digest;
+  configDigest: Digest;
+  layerDigests: Digest[];
+  diffIDs: Digest[];
+}
+
+/**
+ * A source image built once per test file, on first use. A test that asks for it is skipped,
+ * saying why, when Debian's busybox is missing. The directory name is lower-case: podman
+ * names an image pulled from `oci:<dir>` after it. Call `remove` from the file's `after`.
+ */
+export function sharedSourceImage(opts: { prefix: string; extraLayers?: { entries: LayerEntry[]; createdBy?: string }[] }): {
+  get(t: TestContext): Promise<SourceImage | undefined>;
+  remove(): Promise<void>;
+} {
+  let parent: string | undefined;
+  let building: Promise<SourceImage | Error> | undefined;
+  const build = async (): Promise<SourceImage | Error> => {
+    parent = join(tmpdir(), `${opts.prefix}-${randomBytes(6).toString("hex")}`);
+    await mkdir(parent, { mode: 0o700 });
+    const dir = join(parent, "layout");
+    try {
+      const built = await buildBusyboxImage({ dir, tag: "latest", ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}) });
+      return {
+        built,
+        dir,
+        manifestDigest: built.manifestDescriptor.digest,
+        configDigest: built.manifest.config.digest,
+        layerDigests: built.manifest.layers.map((l) => l.digest),
+        diffIDs: built.config.rootfs.diff_ids,
+      };
+    } catch (err) {
+      if (isFailedPrecondition(err)) return err as Error;
+      throw err;
+    }
+  };
+  return {
+    get: async (t) => {
+      building ??= build();
+      const s = await building;
+      if (s instanceof Error) {
+        t.skip(`cannot build the busybox image: ${s.message}`);
+        return undefined;
+      }
+      return s;
+    },
+    remove: async () => {
+      if (parent !== undefined) await rm(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The file of a blob in an OCI layout. */
+export function layoutBlobPath(layout: string, digest: string): string {
+  const [alg, hex] = digest.split(":");
+  return join(layout, "blobs", alg ?? "", hex ?? "");
 }
