@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { buildBusyboxImage, randomDataEntries, type BuiltBusyboxImage, type ExtraLayer } from "../../src/cli/tutorial/busybox-rootfs.js";
 import type { LayerEntry } from "../../src/oci/index.js";
 import { RegistryServer } from "../../src/registry/server/index.js";
-import { toolEnv } from "./containers-env.js";
+import { toolEnv } from "../../test/helpers/containers-env.js";
 import { failure, measure, ok } from "./measure.js";
 import type { DataKind } from "./options.js";
 

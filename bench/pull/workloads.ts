@@ -9,7 +9,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { podmanEnv, toolEnv, type PodmanEnv } from "./containers-env.js";
+import { podmanEnv, toolEnv, type PodmanEnv } from "../../test/helpers/containers-env.js";
 import { failure, measure, ok, type RunResult } from "./measure.js";
 import { unmountUnder } from "./mounts.js";
 import type { PodyardMode } from "./options.js";

@@ -19,7 +19,7 @@ import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, X509Certificate } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,6 +30,7 @@ import { createTokenAuth, Htpasswd } from "../../src/registry/server/auth/index.
 import { keyID, libtrustKeyID } from "../../src/registry/server/auth/token.js";
 import { chainID } from "../../src/store/index.js";
 import { distributionMissing, freePort, startDistribution, type Distribution, type DistributionOptions } from "../helpers/distribution.js";
+import { toolEnv } from "../helpers/containers-env.js";
 import { layoutBlobPath, openTestNode, sharedSourceImage, type SourceImage, type TestNode } from "../helpers/images.js";
 import { describeRun, haveTool, killLeftoverChildren, runOk, runTool, type RunResult } from "../helpers/run-tool.js";
 
@@ -209,23 +210,8 @@ function manifestDigestFor(body: unknown): Digest {
 // tools: skopeo and the podyard CLI, each with a scratch HOME
 
 async function scratchEnv(t: TestContext, extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
-  const base = await tempDir(t, "podyard-tool-env");
-  const home = join(base, "home");
-  const runtime = join(base, "xdg-runtime");
-  const tmp = join(base, "tmp");
-  for (const d of [home, runtime, tmp]) await mkdir(d, { mode: 0o700 });
-  const authFile = join(base, "auth.json");
-  await writeFile(authFile, '{"auths":{}}\n', { mode: 0o600 });
-  const registriesConf = join(base, "registries.conf");
-  await writeFile(registriesConf, "unqualified-search-registries = []\n");
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CONTAINERS_|XDG_|DOCKER_|REGISTRY_AUTH_FILE$|_CONTAINERS_|PODYARD_)/.test(k)) continue;
-    env[k] = v;
-  }
-  Object.assign(env, { HOME: home, XDG_RUNTIME_DIR: runtime, TMPDIR: tmp, REGISTRY_AUTH_FILE: authFile, CONTAINERS_REGISTRIES_CONF: registriesConf }, extra);
-  if (process.getuid?.() === 0) env._CONTAINERS_ROOTLESS_UID = "1000";
-  return env;
+  const { env } = await toolEnv(await tempDir(t, "podyard-tool-env"));
+  return { ...env, ...extra };
 }
 
 interface Tool {

@@ -26,6 +26,7 @@ import type { RegistryServerOptions } from "../../src/registry/server/index.js";
 import { errorCode, startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { describeRun, haveTool, killLeftoverChildren, runOk, runTool, type RunResult } from "../helpers/run-tool.js";
 import { layoutBlobPath, sharedSourceImage, type SourceImage } from "../helpers/images.js";
+import { podmanEnv, toolEnv as scratchToolEnv } from "../helpers/containers-env.js";
 
 const USER = "user";
 const PASSWORD = "pass";
@@ -126,29 +127,8 @@ interface ToolEnv {
 /** A scratch HOME, runtime dir, TMPDIR, auth file and registries.conf, and nothing of the caller's. */
 async function toolEnv(t: TestContext): Promise<ToolEnv> {
   const base = await tempDir(t, "podyard-interop-env");
-  const home = join(base, "home");
-  const runtime = join(base, "xdg-runtime");
-  const tmp = join(base, "tmp");
-  for (const d of [home, runtime, tmp]) await mkdir(d, { mode: 0o700 });
-  const authFile = join(base, "auth.json");
-  await writeFile(authFile, '{"auths":{}}\n', { mode: 0o600 });
-  const registriesConf = join(base, "registries.conf");
-  await writeFile(registriesConf, "unqualified-search-registries = []\n");
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CONTAINERS_|XDG_|DOCKER_|REGISTRY_AUTH_FILE$|_CONTAINERS_)/.test(k)) continue;
-    env[k] = v;
-  }
-  Object.assign(env, {
-    HOME: home,
-    XDG_RUNTIME_DIR: runtime,
-    TMPDIR: tmp,
-    REGISTRY_AUTH_FILE: authFile,
-    CONTAINERS_REGISTRIES_CONF: registriesConf,
-  });
-  // As root, containers/image would use /var/lib/containers/cache and /var/cache/containers.
-  if (process.getuid?.() === 0) env._CONTAINERS_ROOTLESS_UID = "1000";
-  return { env, home, authFile };
+  const { env } = await scratchToolEnv(base);
+  return { env, home: join(base, "home"), authFile: join(base, "auth.json") };
 }
 
 interface Podman {
@@ -163,48 +143,18 @@ interface Podman {
 
 /** podman with its own vfs storage and containers.conf under a temp dir, removed afterwards. */
 async function podman(t: TestContext): Promise<Podman> {
-  const tools = await toolEnv(t);
   const base = await tempDir(t, "podyard-interop-podman");
-  const graphroot = join(base, "graph");
-  const runroot = join(base, "run");
-  const engineTmp = join(base, "engine-tmp");
-  const netConf = join(base, "networks");
-  for (const d of [graphroot, runroot, engineTmp, netConf]) await mkdir(d, { mode: 0o700 });
-  const storageConf = join(base, "storage.conf");
-  await writeFile(storageConf, [
-    "[storage]",
-    'driver = "vfs"',
-    `graphroot = ${JSON.stringify(graphroot)}`,
-    `runroot = ${JSON.stringify(runroot)}`,
-    "",
-  ].join("\n"));
-  const containersConf = join(base, "containers.conf");
-  await writeFile(containersConf, [
-    "[containers]",
-    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-    'netns = "none"',
-    "[engine]",
-    'runtime = "runc"',
-    'cgroup_manager = "cgroupfs"',
-    'events_logger = "none"',
-    'lock_type = "file"',
-    `tmp_dir = ${JSON.stringify(engineTmp)}`,
-    `static_dir = ${JSON.stringify(join(graphroot, "libpod"))}`,
-    `volume_path = ${JSON.stringify(join(graphroot, "volumes"))}`,
-    "[network]",
-    `network_config_dir = ${JSON.stringify(netConf)}`,
-    "",
-  ].join("\n"));
-  const env = { ...tools.env, CONTAINERS_STORAGE_CONF: storageConf, CONTAINERS_CONF: containersConf };
-  const global = ["--root", graphroot, "--runroot", runroot, "--storage-driver", "vfs"];
+  const p = await podmanEnv(base, "vfs");
+  for (const dir of p.outside) t.after(() => rm(dir, { recursive: true, force: true }));
+  const global = p.globalFlags;
   return {
-    env,
-    home: tools.home,
-    authFile: tools.authFile,
-    graphroot,
-    run: (args) => run("podman", [...global, ...args], env),
-    ok: (args) => ok("podman", [...global, ...args], env),
-    fails: (args, why) => fails("podman", [...global, ...args], env, why),
+    env: p.env,
+    home: join(base, "home"),
+    authFile: join(base, "auth.json"),
+    graphroot: p.graphroot,
+    run: (args) => run("podman", [...global, ...args], p.env),
+    ok: (args) => ok("podman", [...global, ...args], p.env),
+    fails: (args, why) => fails("podman", [...global, ...args], p.env, why),
   };
 }
 

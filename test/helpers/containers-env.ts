@@ -1,4 +1,4 @@
-// Isolated environments for skopeo and podman (as test/e2e/registry-interop.test.ts builds them): a scratch
+// Isolated environments for skopeo and podman, shared by the interop tests and bench/pull: a scratch
 // HOME, XDG_RUNTIME_DIR, TMPDIR, auth file and registries.conf, and for podman its own storage.conf (temp
 // graphroot and runroot) and containers.conf (runtime-notes §11: default_ulimits, runc, file locks, no
 // events). As root, containers/image keeps its blob-info cache in /var/lib/containers/cache whatever the
@@ -20,7 +20,7 @@ export interface ToolEnv {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CONTAINERS_|XDG_|DOCKER_|REGISTRY_AUTH_FILE$|_CONTAINERS_|TMPDIR$)/.test(k)) continue;
+    if (/^(CONTAINERS_|XDG_|DOCKER_|REGISTRY_AUTH_FILE$|_CONTAINERS_|TMPDIR$|PODYARD_)/.test(k)) continue;
     env[k] = v;
   }
   return env;
