@@ -47,14 +47,10 @@ export async function collectGarbage(registry: Registry, opts: GcOptions): Promi
   report.repositories = repos.length;
 
   for (const name of repos) {
-    const tagged = new Set<Digest>();
-    if (opts.deleteUntagged) for (const tag of await registry.repos.tags(name)) {
-      const d = await registry.repos.getTag(name, tag);
-      if (d) tagged.add(d);
-    }
+    const kept = opts.deleteUntagged ? await taggedClosure(registry, name) : new Set<Digest>();
     for await (const digest of registry.repos.revisions(name)) {
       const bytes = await registry.blobs.readAll(digest);
-      if (opts.deleteUntagged && !tagged.has(digest) && !(await isReferencedByTaggedIndex(registry, digest, tagged))) {
+      if (opts.deleteUntagged && !kept.has(digest)) {
         log(`${name}: deleting untagged manifest ${digest}`);
         if (!opts.dryRun) await registry.deleteManifest(name, { digest });
         report.manifestsDeleted++;
@@ -98,17 +94,28 @@ export async function collectGarbage(registry: Registry, opts: GcOptions): Promi
   return report;
 }
 
-/** A manifest listed by a tagged index is not untagged garbage. */
-async function isReferencedByTaggedIndex(registry: Registry, digest: Digest, tagged: Set<Digest>): Promise<boolean> {
-  for (const t of tagged) {
-    const bytes = await registry.blobs.readAll(t);
+/**
+ * The manifests a tag reaches in `name`: the tagged ones and, through indexes (nested too),
+ * every manifest they list. None of them is untagged garbage.
+ */
+async function taggedClosure(registry: Registry, name: string): Promise<Set<Digest>> {
+  const kept = new Set<Digest>();
+  const stack: Digest[] = [];
+  for (const tag of await registry.repos.tags(name)) {
+    const d = await registry.repos.getTag(name, tag);
+    if (d) stack.push(d);
+  }
+  for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+    if (kept.has(d)) continue;
+    kept.add(d);
+    const bytes = await registry.blobs.readAll(d);
     if (!bytes) continue;
     try {
       const parsed = parseManifest(bytes, undefined);
-      if (parsed.kind === "index" && parsed.body.manifests.some((m) => m.digest === digest)) return true;
+      if (parsed.kind === "index") stack.push(...parsed.body.manifests.map((m) => m.digest));
     } catch {
       continue;
     }
   }
-  return false;
+  return kept;
 }
