@@ -1,25 +1,30 @@
 #!/usr/bin/env node
 // The `podyard` command. Runs the compiled CLI (dist/, made by `npm run build`) when it
-// is newer than every source file, else the TypeScript sources through tsx, so an edit
-// to src/ is never hidden by a stale build.
-import { existsSync, readdirSync, statSync } from "node:fs";
+// is newer than every source file and directory, else the TypeScript sources through
+// tsx, so an edit to src/ (or a file added, removed or renamed there) is never hidden
+// by a stale build.
+import { readdirSync, statSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const stamp = join(root, "dist", ".built");
 
-function newestSource(dir) {
-  let newest = 0;
+/**
+ * True when `dir`, or anything under it, was modified after `since` (a file that
+ * vanishes mid-walk counts as a change). Stops at the first one: a stale build needs no
+ * full walk.
+ */
+function changedSince(dir, since) {
+  if (statSync(dir).mtimeMs > since) return true;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory() ? changedSince(p, since) : !(statSync(p, { throwIfNoEntry: false })?.mtimeMs <= since)) return true;
   }
-  return newest;
+  return false;
 }
 
-const compiledIsFresh = existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(join(root, "src"));
-if (compiledIsFresh) {
+const built = statSync(join(root, "dist", ".built"), { throwIfNoEntry: false });
+if (built !== undefined && !changedSince(join(root, "src"), built.mtimeMs)) {
   await import(pathToFileURL(join(root, "dist", "cli", "main.js")).href);
 } else {
   const { register } = await import("tsx/esm/api");

@@ -4,6 +4,7 @@ export { MediaType, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, isIndexMediaType, isM
 export { parseManifest, referencedDescriptors, validateDescriptor } from "./manifest.js";
 export type { Descriptor, ImageIndex, ImageManifest, ParsedManifest, Platform } from "./manifest.js";
 export { layerPath, packLayer, sortLayerEntries, writeLayer } from "./layer-tar.js";
+export { tarStream } from "./tar-stream.js";
 export type { FileStreamSource, LayerDirEntry, LayerEntry, LayerFileEntry, LayerHardlinkEntry, LayerSymlinkEntry, WriteLayerOptions, WrittenLayer } from "./layer-tar.js";
 export {
   REF_NAME_ANNOTATION, imageConfig, initImageLayout, ociArchitecture, readImageLayout, writeBlob, writeImageLayout, writeLayoutLayer,

@@ -12,7 +12,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { createGzip } from "node:zlib";
-import { pack, type Pack } from "tar-stream";
+import type { Pack } from "tar-stream";
+import { tarStream } from "./tar-stream.js";
 import { InvalidArgumentError } from "../errdefs/index.js";
 import { Digester, type Digest } from "./digest.js";
 import { MediaType } from "./media-types.js";
@@ -169,7 +170,7 @@ async function packEntries(p: Pack, entries: readonly LayerEntry[]): Promise<voi
 /** The uncompressed, deterministic tar stream of `entries` (sorted as `sortLayerEntries` does). */
 export function packLayer(entries: readonly LayerEntry[]): AsyncIterable<Buffer> {
   const sorted = sortLayerEntries(entries);
-  const p = pack();
+  const p = tarStream().pack();
   const feeding = packEntries(p, sorted);
   feeding.catch((err: unknown) => p.destroy(err instanceof Error ? err : new Error(String(err))));
   return (async function* () {

@@ -1,6 +1,5 @@
 import { Command } from "commander";
-import { importRootfs } from "../../images/index.js";
-import { print, withNode } from "./with-node.js";
+import type { ImportFlags } from "./import-action.js";
 
 /** `podyard import [-c CHANGE]... [-m MESSAGE] FILE|DIR [NAME]`: docker's import, also of a directory. */
 export function importCommand(): Command {
@@ -11,14 +10,6 @@ export function importCommand(): Command {
     .option("-c, --change <instruction>", "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, ...)",
       (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("-m, --message <message>", "commit message for the imported image")
-    .action(async (source: string, name: string | undefined, flags: { change: string[]; message?: string }) => {
-      await withNode(async (env) => {
-        const result = await importRootfs(env.imageService, source, {
-          ...(name !== undefined ? { name } : {}),
-          ...(flags.message !== undefined ? { message: flags.message } : {}),
-          changes: flags.change,
-        });
-        print(result.id);
-      });
-    });
+    .action(async (source: string, name: string | undefined, flags: ImportFlags) =>
+      (await import("./import-action.js")).importImage(source, name, flags));
 }

@@ -1,3 +1,9 @@
+/**
+ * Each `*-command.ts` only declares its command (commander and nothing else); what the
+ * command does (its `*-action.ts`, or with-node.ts) is imported when it runs, so start-up
+ * does not load every command's code, the image store and the registry client before
+ * the arguments are even parsed.
+ */
 import type { Command } from "commander";
 import { fsckCommand } from "./fsck-command.js";
 import { historyCommand } from "./history-command.js";

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { print, withNode } from "./with-node.js";
 
 /** `podyard inspect IMAGE...`: docker image inspect's JSON (RepoTags, RepoDigests, Config, RootFS.Layers). */
 export function inspectCommand(): Command {
@@ -7,6 +6,7 @@ export function inspectCommand(): Command {
     .description("Show an image's details as JSON")
     .argument("<images...>", "image names or IDs")
     .action(async (images: string[]) => {
+      const { print, withNode } = await import("./with-node.js");
       await withNode(async (env) => {
         const out: Record<string, unknown>[] = [];
         for (const image of images) out.push(await env.imageService.inspect(image));

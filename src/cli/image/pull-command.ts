@@ -1,8 +1,5 @@
 import { Command } from "commander";
-import { familiarString, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
-import { parsePlatform } from "../../registry/client/index.js";
-import { PullProgress } from "./pull-progress.js";
-import { print, withNode } from "./with-node.js";
+import type { PullFlags } from "./pull-action.js";
 
 /** `podyard pull [--platform os/arch[/variant]] [--all-tags] REF`, with docker's output. */
 export function pullCommand(): Command {
@@ -12,33 +9,5 @@ export function pullCommand(): Command {
     .option("--platform <os/arch[/variant]>", "pull this platform from an index instead of the node's")
     .option("-a, --all-tags", "pull every tag of the repository")
     .option("-q, --quiet", "print only the image name")
-    .action(async (image: string, flags: { platform?: string; allTags?: boolean; quiet?: boolean }) => {
-      const named = parseNormalizedNamed(image);
-      const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
-      await withNode(async (env) => {
-        const refs: string[] = [];
-        if (flags.allTags) {
-          if (named.tag !== undefined || named.digest !== undefined) throw new Error("tag can't be used with --all-tags/-a");
-          const tags = await (await env.resolver.pusher(parseDockerRef(named.name))).tags(named.path);
-          for (const t of tags) refs.push(`${named.name}:${t}`);
-        } else {
-          if (named.tag === undefined && named.digest === undefined && !flags.quiet) print("Using default tag: latest");
-          refs.push(parseDockerRef(image).toString());
-        }
-        for (const r of refs) {
-          const ref = parseDockerRef(r);
-          const progress = new PullProgress({ write: (t) => process.stdout.write(t), isTTY: process.stdout.isTTY === true });
-          if (!flags.quiet) print(`${ref.digest ?? ref.tag ?? "latest"}: Pulling from ${familiarString(parseNormalizedNamed(ref.name))}`);
-          const result = await env.imageService.pull(r, {
-            ...(platform ? { platform } : {}),
-            ...(flags.quiet ? {} : { onProgress: (e) => progress.on(e) }),
-          });
-          if (!flags.quiet) {
-            print(`Digest: ${result.digest}`);
-            print(result.downloaded ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}`);
-          }
-          print(ref.toString());
-        }
-      });
-    });
+    .action(async (image: string, flags: PullFlags) => (await import("./pull-action.js")).pull(image, flags));
 }

@@ -1,7 +1,5 @@
 import { Command, Option } from "commander";
-import { InvalidArgumentError } from "../../errdefs/index.js";
-import { saveImages, type ArchiveFormat } from "../../images/index.js";
-import { withNode } from "./with-node.js";
+import type { ArchiveFormat } from "../../images/index.js";
 
 /** `podyard save [-o FILE] [--format oci-archive|docker-archive] IMAGE...`: docker's save. */
 export function saveCommand(): Command {
@@ -10,12 +8,5 @@ export function saveCommand(): Command {
     .argument("<images...>", "image names or IDs")
     .option("-o, --output <file>", "write to a file, instead of STDOUT")
     .addOption(new Option("--format <format>", "archive format").choices(["docker-archive", "oci-archive"]).default("docker-archive"))
-    .action(async (images: string[], flags: { output?: string; format: ArchiveFormat }) => {
-      if (flags.output === undefined && process.stdout.isTTY === true) {
-        throw new InvalidArgumentError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-      }
-      await withNode(async (env) => {
-        await saveImages(env.imageService, images, flags.output ?? process.stdout, { format: flags.format });
-      });
-    });
+    .action(async (images: string[], flags: { output?: string; format: ArchiveFormat }) => (await import("./save-action.js")).save(images, flags));
 }

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { withNode } from "./with-node.js";
 
 /** `podyard tag SOURCE TARGET`: another name for an image. */
 export function tagCommand(): Command {
@@ -8,6 +7,7 @@ export function tagCommand(): Command {
     .argument("<source>", "image name or ID")
     .argument("<target>", "new name, e.g. 127.0.0.1:5000/app:v2")
     .action(async (source: string, target: string) => {
+      const { withNode } = await import("./with-node.js");
       await withNode(async (env) => {
         env.imageService.tag(source, target);
       });

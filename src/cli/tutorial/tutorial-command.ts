@@ -1,10 +1,9 @@
-/** `podyard tutorial`: the main job. */
+/** `podyard tutorial`: the main job. What it does (run-tutorial.ts) is imported when it runs. */
 import { Command } from "commander";
-import { runTutorial } from "./run-tutorial.js";
 
 export function tutorialCommand(): Command {
   return new Command("tutorial")
     .description("Start a registry, push an image built from Debian's busybox to it, pull it back by digest")
     .option("--keep", "keep the registry storage and image directories")
-    .action(async (flags: { keep?: boolean }) => runTutorial({ keep: flags.keep === true }));
+    .action(async (flags: { keep?: boolean }) => (await import("./run-tutorial.js")).runTutorial({ keep: flags.keep === true }));
 }

@@ -6,9 +6,9 @@
  */
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
-import { pack, type Pack } from "tar-stream";
+import type { Pack } from "tar-stream";
 import { InvalidArgumentError, isAlreadyExists } from "../../errdefs/index.js";
-import { type Digest, type Digester } from "../../oci/index.js";
+import { tarStream, type Digest, type Digester } from "../../oci/index.js";
 import { decompress, detectCompression, type BlobProvider, type Compression, type Ingester } from "../../store/index.js";
 
 /** Reads at least `n` bytes (fewer at the end) and gives them back with the rest of the stream. */
@@ -145,7 +145,7 @@ export class TarWriter {
   readonly #closed = new AbortController();
 
   constructor() {
-    this.#pack = pack();
+    this.#pack = tarStream().pack();
     this.#pack.once("close", () => this.#closed.abort(new Error("tar stream closed")));
   }
 

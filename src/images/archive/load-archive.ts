@@ -18,10 +18,10 @@ import { createReadStream } from "node:fs";
 import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { extract, type Header } from "tar-stream";
+import type { Header } from "tar-stream";
 import { InvalidArgumentError, NotFoundError, errnoCode, errorClass } from "../../errdefs/index.js";
 import {
-  Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestOf, isDigest, parseManifest,
+  Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestOf, isDigest, parseManifest, tarStream,
   type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest,
 } from "../../oci/index.js";
 import { parseDockerRef } from "../../reference/index.js";
@@ -141,7 +141,7 @@ async function handleEntry(content: ContentStore, scanned: Scanned, header: Head
 /** Streams every file of the archive into the content store. */
 async function scan(content: ContentStore, source: AsyncIterable<Buffer>, label: string): Promise<Scanned> {
   const scanned: Scanned = { label, files: new Map(), metadata: new Map(), links: new Map() };
-  const ex = extract();
+  const ex = tarStream().extract();
   const reading = (async () => {
     for await (const entry of ex) await handleEntry(content, scanned, entry.header, entry as AsyncIterable<Buffer>);
   })();

@@ -1,0 +1,12 @@
+/** What `podyard fsck` does; loaded only when it runs (see fsck-command.ts). */
+import { fsck as check } from "../../images/index.js";
+import { print, withNode } from "./with-node.js";
+
+export async function fsck(flags: { repair?: boolean }): Promise<void> {
+  await withNode(async (env) => {
+    const report = await check({ content: env.content, images: env.images, snapshotter: env.snapshotter }, { repair: flags.repair === true });
+    for (const p of report.problems) print(`${p.kind} ${p.subject}: ${p.problem}${p.repaired ? " (removed)" : ""}`);
+    print(`checked ${report.blobs} blobs, ${report.images} images, ${report.snapshots} snapshots: ${report.problems.length} problem(s)`);
+    if (report.problems.some((p) => !p.repaired && p.kind !== "ingest")) process.exitCode = 1;
+  });
+}

@@ -1,0 +1,43 @@
+/** What `podyard login` and `podyard logout` do; loaded only when they run (see login-command.ts). */
+import { RegistryClient } from "../../registry/client/index.js";
+import { print, withNode } from "./with-node.js";
+
+export interface LoginFlags {
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+function registryHost(server: string | undefined): string {
+  if (server === undefined || server === "" || /(^|\/\/)(index\.)?docker\.io(\/|$)/.test(server)) return "docker.io";
+  return server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+}
+
+export async function login(server: string | undefined, flags: LoginFlags): Promise<void> {
+  const host = registryHost(server);
+  if (flags.password !== undefined && flags.passwordStdin) throw new Error("--password and --password-stdin are mutually exclusive");
+  if (!flags.username) throw new Error("login needs --username (interactive prompts are not supported)");
+  const password = flags.passwordStdin ? await readStdin() : flags.password;
+  if (password === undefined || password === "") throw new Error("login needs a password: --password-stdin or --password");
+  await withNode(async (env) => {
+    const credentials = { username: flags.username ?? "", password };
+    const client = new RegistryClient({ host, credentials, maxAttempts: 1 });
+    await client.ping();
+    await env.logins.login(host, credentials);
+    print("Login Succeeded");
+  });
+}
+
+export async function logout(server: string | undefined): Promise<void> {
+  const host = registryHost(server);
+  await withNode(async (env) => {
+    const removed = await env.logins.logout(host);
+    print(removed === false ? `Not logged in to ${host}` : `Removing login credentials for ${host}`);
+  });
+}

@@ -1,0 +1,13 @@
+/** What `podyard save` does; loaded only when it runs (see save-command.ts). */
+import { InvalidArgumentError } from "../../errdefs/index.js";
+import { saveImages, type ArchiveFormat } from "../../images/index.js";
+import { withNode } from "./with-node.js";
+
+export async function save(images: string[], flags: { output?: string; format: ArchiveFormat }): Promise<void> {
+  if (flags.output === undefined && process.stdout.isTTY === true) {
+    throw new InvalidArgumentError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  }
+  await withNode(async (env) => {
+    await saveImages(env.imageService, images, flags.output ?? process.stdout, { format: flags.format });
+  });
+}

@@ -1,0 +1,87 @@
+/** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
+import { readFile } from "node:fs/promises";
+import { realClock } from "../clock/index.js";
+import { collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
+import { isLoopback } from "./parse-flags.js";
+import { registryAuth } from "./registry-auth.js";
+
+export interface ServeFlags {
+  addr: { host: string; port: number };
+  root: string;
+  htpasswd?: string;
+  tokenAuth?: boolean;
+  tokenRealm?: string;
+  tokenService: string;
+  anonymousPull?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
+  proxyRemoteUrl?: string;
+  proxyUsername?: string;
+  proxyPassword?: string;
+  delete: boolean;
+  maxManifestBytes?: number;
+}
+
+export interface GcFlags {
+  root: string;
+  dryRun?: boolean;
+  deleteUntagged?: boolean;
+  grace: number;
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const { host, port } = flags.addr;
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
+  if (!flags.tlsCert && !isLoopback(host) && !flags.insecure) {
+    throw new Error(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
+  }
+  const scheme = flags.tlsCert ? "https" : "http";
+  const opts: RegistryServerOptions = { root: flags.root, settings: { deleteEnabled: flags.delete } };
+  if (flags.maxManifestBytes) opts.maxManifestBytes = flags.maxManifestBytes;
+  if (flags.tlsCert && flags.tlsKey) opts.tls = { cert: await readFile(flags.tlsCert), key: await readFile(flags.tlsKey) };
+  const auth = await registryAuth({
+    ...(flags.htpasswd !== undefined ? { htpasswd: flags.htpasswd } : {}),
+    tokenAuth: flags.tokenAuth === true,
+    realm: flags.tokenRealm,
+    scheme,
+    service: flags.tokenService,
+    anonymousPull: flags.anonymousPull === true,
+  });
+  if (auth) {
+    opts.authorizer = auth.authorizer;
+    if (auth.extraRoutes) opts.extraRoutes = auth.extraRoutes;
+  }
+  const server = flags.proxyRemoteUrl
+    ? createPullThroughServer({
+      ...opts,
+      remoteUrl: flags.proxyRemoteUrl,
+      ...(flags.proxyUsername !== undefined ? { username: flags.proxyUsername } : {}),
+      ...(flags.proxyPassword !== undefined ? { password: flags.proxyPassword } : {}),
+    })
+    : new RegistryServer(opts);
+  const url = await server.listen(port, host);
+  process.stdout.write(`podyard registry listening on ${url} (storage ${flags.root})\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+export async function gc(flags: GcFlags): Promise<void> {
+  const registry = new Registry(flags.root, { clock: realClock });
+  const report = await collectGarbage(registry, {
+    clock: realClock,
+    graceMs: flags.grace,
+    deleteUntagged: flags.deleteUntagged === true,
+    dryRun: flags.dryRun === true,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const verb = flags.dryRun ? "would delete" : "deleted";
+  process.stdout.write(
+    `${report.repositories} repositories, ${report.manifests} manifests, ${report.marked} blobs marked; ` +
+      `${verb} ${report.blobsDeleted.length} blobs (${report.bytesFreed} bytes), ${report.manifestsDeleted} untagged manifests, ` +
+      `${report.uploadsPurged} stale uploads\n`,
+  );
+}
