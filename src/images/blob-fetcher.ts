@@ -3,9 +3,9 @@
  * want it, at most N at once, resumed from what an interrupted download left in the
  * ingest, verified by the content store's commit (size and digest).
  */
-import { isAlreadyExists } from "../errdefs/index.js";
+import { FailedPreconditionError, isAlreadyExists } from "../errdefs/index.js";
 import type { Descriptor, Digest } from "../oci/index.js";
-import type { ContentStore } from "../store/index.js";
+import { GrowingFile, type ContentStore, type FileFeed } from "../store/index.js";
 import { Limiter, SingleFlight } from "./limiter.js";
 import type { LayerStatus, PullClient } from "./types.js";
 
@@ -23,10 +23,30 @@ const WRITE_BATCH_BYTES = 256 << 10;
 
 export type BlobProgress = (status: LayerStatus, current?: number, total?: number) => void;
 
+/** The feed of one download, once it has opened its ingest. */
+interface FeedSlot {
+  readonly feed: Promise<GrowingFile>;
+  resolve(feed: GrowingFile): void;
+  reject(err: unknown): void;
+}
+
+function feedSlot(): FeedSlot {
+  let resolve!: (feed: GrowingFile) => void;
+  let reject!: (err: unknown) => void;
+  const feed = new Promise<GrowingFile>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  feed.catch(() => undefined); // the download reports its own failure
+  return { feed, resolve, reject };
+}
+
 export class BlobFetcher {
   readonly #content: ContentStore;
   readonly #limiter: Limiter;
   readonly #flights = new SingleFlight<void>();
+  /** Downloads in flight, for readers that follow them (`feed`). */
+  readonly #feeds = new Map<Digest, FeedSlot>();
 
   constructor(content: ContentStore, opts: { concurrency?: number } = {}) {
     this.#content = content;
@@ -44,8 +64,34 @@ export class BlobFetcher {
       progress("Already exists");
       return;
     }
-    await this.#flights.do(desc.digest, () => this.#limiter.run(() => this.#download(client, desc, progress)));
+    await this.#flights.do(desc.digest, async () => {
+      const slot = feedSlot();
+      this.#feeds.set(desc.digest, slot);
+      try {
+        await this.#limiter.run(() => this.#download(client, desc, progress, slot));
+      } catch (err) {
+        slot.reject(err);
+        throw err;
+      } finally {
+        this.#feeds.delete(desc.digest);
+      }
+    });
     progress("Download complete", desc.size, desc.size);
+  }
+
+  /**
+   * The bytes of `desc` as they arrive: the feed of its download in flight (from when the
+   * download opens its ingest), or of the stored blob. The feed completes once the blob is
+   * verified and stored, and fails with the download.
+   */
+  async feed(desc: Descriptor): Promise<FileFeed> {
+    const slot = this.#feeds.get(desc.digest);
+    if (slot !== undefined) return slot.feed;
+    const info = await this.#content.info(desc.digest);
+    if (info !== undefined) return new GrowingFile(this.#content.path(desc.digest), info.size, true);
+    const late = this.#feeds.get(desc.digest);
+    if (late !== undefined) return late.feed;
+    throw new FailedPreconditionError(`blob ${desc.digest} is neither stored nor being downloaded`);
   }
 
   /** Stores bytes already in hand (a manifest or config just fetched) under their digest. */
@@ -76,15 +122,21 @@ export class BlobFetcher {
     return true;
   }
 
-  async #download(client: PullClient, desc: Descriptor, progress: BlobProgress): Promise<void> {
-    if (await this.has(desc.digest)) return;
+  async #download(client: PullClient, desc: Descriptor, progress: BlobProgress, slot: FeedSlot): Promise<void> {
+    const stored = (): void => slot.resolve(new GrowingFile(this.#content.path(desc.digest), desc.size, true));
+    if (await this.has(desc.digest)) return stored();
     const w = await this.#content.writer({ ref: ingestRef(desc.digest), expected: { digest: desc.digest, size: desc.size } });
     let settled = false;
+    let feed: GrowingFile | undefined;
     try {
       let offset = w.offset;
       if (offset > desc.size) {
         await w.abort();
-        return this.#download(client, desc, progress);
+        return this.#download(client, desc, progress, slot);
+      }
+      if (w.path !== undefined) {
+        feed = new GrowingFile(w.path, offset);
+        slot.resolve(feed);
       }
       progress("Downloading", offset, desc.size);
       if (offset < desc.size) {
@@ -104,6 +156,7 @@ export class BlobFetcher {
           await writing;
           writing = w.write(data).then(() => {
             offset += n;
+            feed?.grow(offset);
             progress("Downloading", offset, desc.size);
           });
           // a failed write surfaces at the next await of `writing`; keep it from being unhandled meanwhile
@@ -129,6 +182,11 @@ export class BlobFetcher {
         }
       }
       settled = true;
+      if (feed !== undefined) feed.finish(desc.size, this.#content.path(desc.digest));
+      else stored();
+    } catch (err) {
+      feed?.fail(err);
+      throw err;
     } finally {
       // an interrupted download keeps its ingest, so the next pull resumes it
       if (!settled) await w.close().catch(() => undefined);

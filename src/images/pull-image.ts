@@ -1,14 +1,14 @@
 /**
  * Pulling one image: resolve the reference, choose this node's manifest from an
  * index, fetch config and layers into the content store (3 at a time), unpack each
- * layer once into a snapshot keyed by its chain ID (overlapping the downloads), and
- * record the name. Every byte is checked against its digest before it is kept.
+ * layer once into a snapshot keyed by its chain ID (two at a time, each following its
+ * download as the bytes arrive), and record the name. Every byte is checked against its digest before it is kept.
  */
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
 import type { Reference } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../registry/client/index.js";
-import { unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
+import { applyInThread, unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
 import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";
 
@@ -104,31 +104,26 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   // Settle every download even when one fails, so none is left running unobserved.
   const settled = Promise.allSettled(downloads);
   try {
-    let lastOpened = -1;
-    // Before a layer is extracted its download must be complete; layers unpack in order.
-    const ready = async (i: number): Promise<void> => {
-      await downloads[i];
-      if (lastOpened >= 0) complete(lastOpened);
-      lastOpened = i;
-      layerEvent(body.layers[i]?.digest ?? body.config.digest, "Extracting");
-    };
-    const layers: UnpackLayer[] = body.layers.map((descriptor, i) => ({
+    // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed).
+    const layers: UnpackLayer[] = body.layers.map((descriptor) => ({
       descriptor,
       path: deps.blobPath(descriptor.digest),
-      open: async () => {
-        await ready(i);
-        return deps.openBlob(descriptor.digest);
-      },
+      feed: () => deps.fetcher.feed(descriptor),
+      open: () => deps.openBlob(descriptor.digest),
     }));
-    const applier = deps.applier;
+    const applier = deps.applier ?? applyInThread;
     await unpackLayers({
       snapshotter: deps.snapshotter,
       diffIDs,
       layers,
-      ...(applier ? { apply: async (dir, layer, o) => {
-        await ready(layers.indexOf(layer));
-        return applier(dir, layer, o);
-      } } satisfies { apply: LayerApplier } : {}),
+      apply: async (dir, layer, o) => {
+        const i = layers.indexOf(layer);
+        layerEvent(layer.descriptor.digest, "Extracting");
+        const applied = await applier(dir, layer, o);
+        await downloads[i];
+        complete(i);
+        return applied;
+      },
     });
     for (const r of await settled) if (r.status === "rejected") throw r.reason;
   } catch (err) {

@@ -12,7 +12,7 @@ export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
 } from "./metadata/index.js";
 export type {
-  AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
+  AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, FileFeed, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
   SnapshotUsage, Snapshotter, LayerApplier, UnpackLayer, UnpackLayersOptions,
 } from "./snapshots/index.js";
-export { OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, unpackLayers } from "./snapshots/index.js";
+export { GrowingFile, OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, followFile, unpackLayers } from "./snapshots/index.js";

@@ -70,6 +70,8 @@ export interface BlobWriter {
   readonly ref: string;
   /** Bytes in the ingest so far; when the writer was opened, the bytes a previous writer left (resume). */
   readonly offset: number;
+  /** The file the bytes go to, when there is one: a reader can follow the write (see followFile). */
+  readonly path?: string;
   write(chunk: Uint8Array): Promise<void>;
   /** The digest of the bytes written so far. */
   digest(): Digest;

@@ -75,6 +75,10 @@ export class LocalWriter implements BlobWriter {
     return this.#offset;
   }
 
+  get path(): string {
+    return join(this.#dir, "data");
+  }
+
   digest(): Digest {
     return this.#digester.digest();
   }

@@ -1,36 +1,48 @@
 /**
- * The body of the layer-extraction worker thread: it receives `{ id, dir, path,
- * maxBytes }`, extracts the blob at `path` into `dir` with `applyLayer`, and answers
- * `{ id, diffID, size }` or `{ id, error }`. Extraction (inflate, tar parsing, hashing,
- * file writes) then runs beside the downloads, on another core.
+ * The body of a layer-extraction worker thread. It receives `{ type: "apply", id, dir,
+ * path, feed?, maxBytes }`, extracts the blob at `path` into `dir` with `applyLayer`, and
+ * answers `{ id, diffID, size }` or `{ id, error }`. With `feed`, the blob is still being
+ * downloaded: the thread reads what is on disk and waits for `FeedMessage`s telling it
+ * of more bytes, of the finished blob (and its new path), or of the download's failure.
+ * Extraction (inflate, tar parsing, hashing, file writes) then runs beside the downloads.
  */
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import { errorClass } from "../../errdefs/index.js";
 import { applyLayer } from "./apply-layer.js";
 import { decompress } from "./decompress.js";
+import { fromWireError, toWireError, type ApplyRequest, type ApplyResponse, type FeedMessage } from "./apply-protocol.js";
+import { followFile, GrowingFile } from "./file-feed.js";
 
-export interface ApplyRequest {
-  id: number;
-  dir: string;
-  path: string;
-  maxBytes?: number;
+/** The growing blobs of the requests in progress, by request id. */
+const feeds = new Map<number, GrowingFile>();
+
+function onFeed(msg: FeedMessage): void {
+  const feed = feeds.get(msg.id);
+  if (feed === undefined) return;
+  if (msg.type === "feed-failed") feed.fail(fromWireError(msg.error));
+  else if (msg.complete) feed.finish(msg.available, msg.path);
+  else feed.grow(msg.available);
 }
 
-export type ApplyResponse =
-  | { id: number; diffID: string; size: number; skipped: [string, string][] }
-  | { id: number; error: { message: string; errorClass?: string; name: string } };
-
-parentPort?.on("message", (req: ApplyRequest) => {
+function onApply(req: ApplyRequest): void {
   const skipped: [string, string][] = [];
-  void applyLayer(req.dir, decompress(createReadStream(req.path, { highWaterMark: 256 << 10 }), req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }), {
+  let blob: AsyncIterable<Uint8Array>;
+  if (req.feed === undefined) {
+    blob = createReadStream(req.path, { highWaterMark: 1 << 20 });
+  } else {
+    const feed = new GrowingFile(req.path, req.feed.available, req.feed.complete);
+    feeds.set(req.id, feed);
+    blob = followFile(feed);
+  }
+  void applyLayer(req.dir, decompress(blob, req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }), {
     onSkip: (entry, reason) => skipped.push([entry, reason]),
   }).then(
     (applied) => parentPort?.postMessage({ id: req.id, diffID: applied.diffID, size: applied.size, skipped } satisfies ApplyResponse),
-    (err: unknown) => {
-      const e = err instanceof Error ? err : new Error(String(err));
-      const cls = errorClass(e);
-      parentPort?.postMessage({ id: req.id, error: { message: e.message, name: e.name, ...(cls ? { errorClass: cls } : {}) } } satisfies ApplyResponse);
-    },
-  );
+    (err: unknown) => parentPort?.postMessage({ id: req.id, error: toWireError(err) } satisfies ApplyResponse),
+  ).finally(() => feeds.delete(req.id));
+}
+
+parentPort?.on("message", (msg: ApplyRequest | FeedMessage) => {
+  if (msg.type === "apply") onApply(msg);
+  else onFeed(msg);
 });

@@ -12,3 +12,5 @@ export type { Compression, DecompressOptions } from "./decompress.js";
 export { UNPACK_LABEL, applyInThread, chainID, chainIDs, unpackLayers } from "./unpack.js";
 export type { LayerApplier, UnpackLayer, UnpackLayersOptions } from "./unpack.js";
 export { WorkerLayerApplier } from "./worker-applier.js";
+export { GrowingFile, followFile } from "./file-feed.js";
+export type { FileFeed } from "./file-feed.js";

@@ -125,14 +125,26 @@ export class OverlaySnapshotter implements Snapshotter {
         throw new FailedPreconditionError(`cannot commit snapshot "${key}": it is ${rec.info.kind === "view" ? "a view" : "already committed"}; only active snapshots can be committed`);
       }
       if (this.#byName.has(name)) throw new AlreadyExistsError(`cannot commit snapshot "${key}" as "${name}": snapshot "${name}" already exists`);
+      if (opts.parent !== undefined) this.#checkRebase(rec, name, opts.parent);
       const dir = this.#snapshotDir(rec.id);
       if (this.#syncOnCommit) await syncFilesystem(join(dir, "fs"));
       const info: SnapshotInfo = { ...copyInfo(rec.info), name, kind: "committed", createdAt: this.#clock.now(), labels: { ...rec.info.labels, ...opts.labels } };
+      if (opts.parent !== undefined) info.parent = opts.parent;
       await this.#writeMeta(rec.id, info);
       this.#byName.delete(key);
       this.#byName.set(name, { id: rec.id, info });
       await rm(join(dir, "work"), { recursive: true, force: true });
     });
+  }
+
+  /** A rebase at commit: `key` was prepared on no parent, and `parent` is committed. */
+  #checkRebase(rec: SnapshotRecord, name: string, parent: string): void {
+    checkKey("parent", parent);
+    const what = `cannot commit snapshot "${rec.info.name}" as "${name}" on parent "${parent}"`;
+    if (rec.info.parent !== undefined) throw new FailedPreconditionError(`${what}: it was prepared on "${rec.info.parent}"; only a snapshot prepared without a parent can be rebased`);
+    const p = this.#byName.get(parent);
+    if (p === undefined) throw new NotFoundError(`${what}: parent not found`);
+    if (p.info.kind !== "committed") throw new FailedPreconditionError(`${what}: the parent is ${p.info.kind}; only committed snapshots can be parents`);
   }
 
   async mounts(key: string): Promise<Mount[]> {

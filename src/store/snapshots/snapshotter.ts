@@ -35,6 +35,13 @@ export interface SnapshotUsage {
 
 export interface SnapshotOptions {
   labels?: Record<string, string>;
+  /**
+   * For `commit` only: stack the committed snapshot on this committed snapshot (containerd
+   * 2's rebase, `snapshots.WithParent`). The active snapshot must have been prepared without
+   * a parent, and its tree must be what the layer adds on top of `parent` (as a layer
+   * extracted on its own is). Layers can then be unpacked side by side and committed in order.
+   */
+  parent?: string;
 }
 
 /**
@@ -63,7 +70,7 @@ export interface Snapshotter {
   prepare(key: string, parent?: string, opts?: SnapshotOptions): Promise<Mount[]>;
   /** Makes the read-only view `key` of `parent`; it can be removed but not committed. */
   view(key: string, parent?: string, opts?: SnapshotOptions): Promise<Mount[]>;
-  /** Turns the active snapshot `key` into the committed snapshot `name`. */
+  /** Turns the active snapshot `key` into the committed snapshot `name` (on `opts.parent`, when given). */
   commit(name: string, key: string, opts?: SnapshotOptions): Promise<void>;
   /** The mounts of the active snapshot or view `key`; FailedPreconditionError for a committed one. */
   mounts(key: string): Promise<Mount[]>;

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { digestOf, type Descriptor, type Digest } from "../../oci/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotImplementedError, isNotFound } from "../../errdefs/index.js";
 import { applyLayer, type AppliedLayer } from "./apply-layer.js";
+import { followFile, type FileFeed } from "./file-feed.js";
 import { decompress } from "./decompress.js";
 import type { Mount, Snapshotter } from "./snapshotter.js";
 
@@ -33,6 +34,11 @@ export interface UnpackLayer {
   descriptor: Descriptor;
   /** The blob's file, when it is one: lets an applier in another thread read it itself. */
   path?: string;
+  /**
+   * The blob as it downloads, when it does: extraction starts with the first bytes instead
+   * of after the last (preferred over `path` and `open`).
+   */
+  feed?: () => Promise<FileFeed>;
   /** The layer blob (compressed or not: the format is detected from its first bytes). */
   open(): Promise<AsyncIterable<Uint8Array>>;
 }
@@ -41,10 +47,12 @@ export interface UnpackLayer {
 export type LayerApplier = (dir: string, layer: UnpackLayer, opts: { maxBytes?: number; onSkip?: (entry: string, reason: string) => void }) => Promise<AppliedLayer>;
 
 /** The default applier: decompress the blob and extract it here, in this thread. */
-export const applyInThread: LayerApplier = async (dir, layer, opts) =>
-  applyLayer(dir, decompress(await layer.open(), opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }), {
+export const applyInThread: LayerApplier = async (dir, layer, opts) => {
+  const blob = layer.feed !== undefined ? followFile(await layer.feed()) : await layer.open();
+  return applyLayer(dir, decompress(blob, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }), {
     ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
   });
+};
 
 export interface UnpackLayersOptions {
   snapshotter: Snapshotter;
@@ -56,6 +64,8 @@ export interface UnpackLayersOptions {
   diffIDs: readonly Digest[];
   /** Largest uncompressed size accepted for one layer. */
   maxBytes?: number;
+  /** Layers extracted at once (default 2); they are committed in order either way. */
+  concurrency?: number;
   onSkip?: (entry: string, reason: string) => void;
 }
 
@@ -102,45 +112,67 @@ async function isCommitted(snapshotter: Snapshotter, name: string): Promise<bool
 }
 
 /**
- * Unpacks `layers` in order into committed snapshots named by their chainIDs and returns the
- * chainIDs. A layer whose snapshot exists is skipped; concurrent unpacks of one chainID wait
- * for each other and the later ones reuse the result. Each layer's diffID must equal the
- * config's (else FailedPreconditionError); a failed layer leaves no snapshot behind.
+ * Unpacks `layers` into committed snapshots named by their chainIDs and returns the
+ * chainIDs. Up to `concurrency` layers are extracted side by side, each into a snapshot
+ * prepared on no parent; each is then committed on the layer below it (a rebase), in
+ * order, once that one is committed. A layer whose snapshot exists is skipped; concurrent
+ * unpacks of one chainID wait for each other and the later ones reuse the result. Each
+ * layer's diffID must equal the config's (else FailedPreconditionError); a failed layer,
+ * and every layer above it, leaves no snapshot behind.
  */
 export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]> {
-  const { snapshotter, layers, diffIDs } = opts;
+  const { layers, diffIDs } = opts;
   if (layers.length !== diffIDs.length) {
     throw new InvalidArgumentError(`image has ${layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
   }
-  const chains = chainIDs(diffIDs);
   for (const [i, layer] of layers.entries()) {
-    const diffID = diffIDs[i] as Digest;
-    const chain = chains[i] as Digest;
-    const parent = chains[i - 1];
     if (layer.descriptor.mediaType.endsWith("+encrypted")) {
       throw new NotImplementedError(`layer ${i} (${layer.descriptor.digest}) is encrypted (${layer.descriptor.mediaType}): encrypted layers are not supported`);
     }
-    await withLock(snapshotter, chain, async () => {
-      if (await isCommitted(snapshotter, chain)) return;
-      await removeStale(snapshotter, chain);
-      const key = `extract-${randomBytes(6).toString("hex")} ${chain}`;
-      const mounts = await snapshotter.prepare(key, parent, { labels: { [UNPACK_LABEL]: chain } });
-      try {
-        const applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
-          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
-          ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
-        });
-        if (applied.diffID !== diffID) {
-          throw new FailedPreconditionError(`layer ${i} (${layer.descriptor.digest}) has diffID ${applied.diffID}, image config says ${diffID}`);
-        }
-        await snapshotter.commit(chain, key);
-      } catch (err) {
-        await snapshotter.remove(key).catch(() => {});
-        throw err;
-      }
-    });
   }
+  const chains = chainIDs(diffIDs);
+  const window = Math.max(1, opts.concurrency ?? 2);
+  const committed: Promise<void>[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const turn = committed[i - window]?.catch(() => undefined);
+    const below = committed[i - 1];
+    const done = (async () => {
+      await turn;
+      await unpackOne(opts, layer, i, chains, below);
+    })();
+    done.catch(() => undefined); // reported below, in layer order
+    committed.push(done);
+  }
+  for (const r of await Promise.allSettled(committed)) if (r.status === "rejected") throw r.reason;
   return chains;
+}
+
+/** Extracts layer `i` into a fresh snapshot and commits it on the one below once `below` (its commit) is done. */
+async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: number, chains: readonly Digest[], below: Promise<void> | undefined): Promise<void> {
+  const { snapshotter } = opts;
+  const diffID = opts.diffIDs[i] as Digest;
+  const chain = chains[i] as Digest;
+  const parent = chains[i - 1];
+  await withLock(snapshotter, chain, async () => {
+    if (await isCommitted(snapshotter, chain)) return;
+    await removeStale(snapshotter, chain);
+    const key = `extract-${randomBytes(6).toString("hex")} ${chain}`;
+    const mounts = await snapshotter.prepare(key, undefined, { labels: { [UNPACK_LABEL]: chain } });
+    try {
+      const applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
+        ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
+        ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
+      });
+      if (applied.diffID !== diffID) {
+        throw new FailedPreconditionError(`layer ${i} (${layer.descriptor.digest}) has diffID ${applied.diffID}, image config says ${diffID}`);
+      }
+      await below; // the layer under this one is committed (or its failure fails this one too)
+      await snapshotter.commit(chain, key, parent === undefined ? {} : { parent });
+    } catch (err) {
+      await snapshotter.remove(key).catch(() => {});
+      throw err;
+    }
+  });
 }
 
 /** Removes active snapshots that an earlier, interrupted unpack of `chain` left (the lock is held). */

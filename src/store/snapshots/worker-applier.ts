@@ -1,27 +1,17 @@
 /**
- * Runs layer extraction in a worker thread, so a pull unpacks on one core while it
- * downloads on the other. Layers whose blob is not a file (no `path`) are extracted
- * in this thread. The worker starts on first use and never keeps the process alive.
+ * Runs layer extraction in worker threads (two by default), so a pull unpacks layers
+ * side by side while it downloads. A layer that is still downloading is followed: the
+ * worker reads the growing file and hears of each change (`FeedMessage`). Layers whose
+ * blob is not a file (neither `feed` nor `path`) are extracted in this thread. Workers
+ * start on first use and never keep the process alive while idle.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { newError, type ErrorClass } from "../../errdefs/index.js";
 import type { Digest } from "../../oci/index.js";
 import type { AppliedLayer } from "./apply-layer.js";
-import type { ApplyRequest, ApplyResponse } from "./apply-worker.js";
+import { fromWireError, toWireError, type ApplyRequest, type ApplyResponse, type FeedMessage } from "./apply-protocol.js";
+import type { FileFeed } from "./file-feed.js";
 import { applyInThread, type LayerApplier } from "./unpack.js";
-
-const ERROR_CLASSES: readonly string[] = [
-  "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unavailable", "PermissionDenied",
-  "Unauthenticated", "ResourceExhausted", "OutOfRange", "Aborted", "NotImplemented", "Internal",
-] satisfies ErrorClass[];
-
-/** The worker's error, rebuilt with its class so callers can still test it (isInvalidArgument, ...). */
-function rebuild(e: { message: string; errorClass?: string; name: string }): Error {
-  if (e.errorClass !== undefined && ERROR_CLASSES.includes(e.errorClass)) return newError(e.errorClass as ErrorClass, e.message);
-  const err = new Error(e.message);
-  err.name = e.name;
-  return err;
-}
 
 /** Starts the worker module; under tsx (sources, not compiled) the worker registers tsx first. */
 // Extraction streams: a small heap keeps the second thread's memory low.
@@ -36,61 +26,148 @@ function startWorker(): Worker {
   return new Worker(code, { eval: true, resourceLimits: RESOURCE_LIMITS });
 }
 
+/** One extraction thread and the request it runs, if any. */
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending {
+  slot: Slot;
+  resolve: (a: AppliedLayer) => void;
+  reject: (e: Error) => void;
+  onSkip?: (entry: string, reason: string) => void;
+  /** Stops forwarding the feed's changes to the worker. */
+  unfollow?: () => void;
+}
+
+export interface WorkerLayerApplierOptions {
+  /** Extraction threads, started as needed (default: 2, or 1 on a single core). */
+  workers?: number;
+}
+
 export class WorkerLayerApplier {
-  #worker: Worker | undefined;
+  readonly #size: number;
+  readonly #slots: Slot[] = [];
+  /** Callers waiting for a free thread, first come first served. */
+  readonly #queue: ((slot: Slot) => void)[] = [];
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (a: AppliedLayer) => void; reject: (e: Error) => void; onSkip?: (entry: string, reason: string) => void }>();
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+
+  constructor(opts: WorkerLayerApplierOptions = {}) {
+    this.#size = Math.max(1, opts.workers ?? Math.min(2, availableParallelism()));
+  }
 
   /** The applier to give `unpackLayers`. */
   readonly apply: LayerApplier = async (dir, layer, opts) => {
-    if (layer.path === undefined) return applyInThread(dir, layer, opts);
-    const worker = this.#start();
-    const id = this.#nextId++;
-    const req: ApplyRequest = { id, dir, path: layer.path, ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}) };
-    return new Promise<AppliedLayer>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, ...(opts.onSkip ? { onSkip: opts.onSkip } : {}) });
-      if (this.#pending.size === 1) worker.ref();
-      worker.postMessage(req);
-    });
+    if (layer.path === undefined && layer.feed === undefined) return applyInThread(dir, layer, opts);
+    const slot = await this.#acquire();
+    try {
+      const feed = layer.feed === undefined ? undefined : await layer.feed();
+      const id = this.#nextId++;
+      const req: ApplyRequest = {
+        type: "apply",
+        id,
+        dir,
+        ...(feed === undefined ? { path: layer.path as string } : { path: feed.path, feed: { available: feed.available, complete: feed.complete } }),
+        ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
+      };
+      return await new Promise<AppliedLayer>((resolve, reject) => {
+        const pending: Pending = { slot, resolve, reject, ...(opts.onSkip ? { onSkip: opts.onSkip } : {}) };
+        this.#pending.set(id, pending);
+        slot.worker.postMessage(req);
+        if (feed !== undefined && !feed.complete) pending.unfollow = this.#forward(slot.worker, id, feed);
+      });
+    } finally {
+      this.#release(slot);
+    }
   };
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
-    const w = startWorker();
-    w.unref();
-    w.on("message", (res: ApplyResponse) => this.#settle(res));
-    w.on("error", (err) => this.#failAll(err));
-    w.on("exit", (code) => {
-      this.#worker = undefined;
-      this.#failAll(new Error(`layer extraction worker exited with code ${code}`));
+  /** Tells the worker about each change of `feed` until it completes or fails; returns a stop function. */
+  #forward(worker: Worker, id: number, feed: FileFeed): () => void {
+    let stopped = false;
+    void (async () => {
+      try {
+        while (!stopped && !feed.complete) {
+          await feed.changed();
+          if (stopped) return;
+          worker.postMessage({ type: "feed", id, path: feed.path, available: feed.available, complete: feed.complete } satisfies FeedMessage);
+        }
+      } catch (err) {
+        if (!stopped) worker.postMessage({ type: "feed-failed", id, error: toWireError(err) } satisfies FeedMessage);
+      }
+    })();
+    return () => {
+      stopped = true;
+    };
+  }
+
+  async #acquire(): Promise<Slot> {
+    if (this.#closed) throw new Error("the layer extraction workers are closed");
+    const idle = this.#slots.find((s) => !s.busy);
+    const slot = idle ?? (this.#slots.length < this.#size ? this.#start() : await new Promise<Slot>((resolve) => this.#queue.push(resolve)));
+    slot.busy = true;
+    slot.worker.ref();
+    return slot;
+  }
+
+  #release(slot: Slot): void {
+    slot.busy = false;
+    slot.worker.unref();
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    // the freed thread, or a new one if it died meanwhile
+    const free = this.#slots.find((s) => !s.busy) ?? (this.#slots.length < this.#size ? this.#start() : undefined);
+    if (free === undefined) {
+      this.#queue.unshift(next);
+      return;
+    }
+    free.busy = true;
+    free.worker.ref();
+    next(free);
+  }
+
+  #start(): Slot {
+    const worker = startWorker();
+    worker.unref();
+    const slot: Slot = { worker, busy: false };
+    worker.on("message", (res: ApplyResponse) => this.#settle(res));
+    worker.on("error", (err) => this.#failAll(slot, err));
+    worker.on("exit", (code) => {
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots.splice(i, 1);
+      this.#failAll(slot, new Error(`layer extraction worker exited with code ${code}`));
     });
-    this.#worker = w;
-    return w;
+    this.#slots.push(slot);
+    return slot;
   }
 
   #settle(res: ApplyResponse): void {
     const p = this.#pending.get(res.id);
     if (!p) return;
     this.#pending.delete(res.id);
-    if (this.#pending.size === 0) this.#worker?.unref();
-    if ("error" in res) p.reject(rebuild(res.error));
+    p.unfollow?.();
+    if ("error" in res) p.reject(fromWireError(res.error));
     else {
       for (const [entry, reason] of res.skipped) p.onSkip?.(entry, reason);
       p.resolve({ diffID: res.diffID as Digest, size: res.size });
     }
   }
 
-  #failAll(err: Error): void {
+  #failAll(slot: Slot, err: Error): void {
     for (const [id, p] of this.#pending) {
+      if (p.slot !== slot) continue;
       this.#pending.delete(id);
+      p.unfollow?.();
       p.reject(err);
     }
   }
 
-  /** Stops the worker (pending extractions fail). */
+  /** Stops the workers (pending extractions fail). */
   async close(): Promise<void> {
-    const w = this.#worker;
-    this.#worker = undefined;
-    if (w) await w.terminate();
+    this.#closed = true;
+    const slots = this.#slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

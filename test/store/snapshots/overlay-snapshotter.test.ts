@@ -49,6 +49,25 @@ test("OverlaySnapshotter: mounts are binds for bases and single-layer views, ove
   assert.deepEqual((await readdir(join(root, "snapshots", "1"))).sort(), ["fs", "snapshot.json"]);
 }));
 
+test("OverlaySnapshotter: commit with a parent rebases a snapshot prepared on none, and survives a new instance", () => withRoot(async (root) => {
+  const s = new OverlaySnapshotter(root, { clock: new FakeClock() });
+  const fs = (id: number): string => join(root, "snapshots", String(id), "fs");
+  await s.prepare("k1");
+  await s.prepare("k2"); // unpacked beside k1, before k1 is committed
+  await writeFile(join(fs(2), "upper"), "2");
+  await assert.rejects(s.commit("l2", "k2", { parent: "l1" }), /parent not found/);
+  await s.commit("l1", "k1");
+  await s.prepare("k3", "l1");
+  await assert.rejects(s.commit("x", "k2", { parent: "k3" }), /the parent is active/);
+  await assert.rejects(s.commit("x", "k3", { parent: "l1" }), /prepared on "l1"; only a snapshot prepared without a parent can be rebased/);
+  await s.commit("l2", "k2", { parent: "l1" });
+  assert.equal((await s.stat("l2")).parent, "l1");
+  assert.deepEqual(await s.view("v", "l2"), [{ type: "overlay", source: "overlay", options: [`lowerdir=${fs(2)}:${fs(1)}`] }]);
+  await assert.rejects(s.remove("l1"), /it is the parent of "k3", "l2"|it is the parent of "l2", "k3"/);
+  const again = new OverlaySnapshotter(root, { clock: new FakeClock() });
+  assert.equal((await again.stat("l2")).parent, "l1");
+}));
+
 test("OverlaySnapshotter: createdAt comes from the clock; state survives a new instance", () => withRoot(async (root) => {
   const clock = new FakeClock(5_000);
   const s = new OverlaySnapshotter(root, { clock });

@@ -8,7 +8,7 @@ import { errorClass, isFailedPrecondition, isInvalidArgument } from "../../../sr
 import { digestOf, type Digest } from "../../../src/oci/digest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import { OverlaySnapshotter } from "../../../src/store/snapshots/overlay-snapshotter.js";
-import { UNPACK_LABEL, chainID, chainIDs, unpackLayers, type UnpackLayer } from "../../../src/store/snapshots/unpack.js";
+import { UNPACK_LABEL, applyInThread, chainID, chainIDs, unpackLayers, type UnpackLayer } from "../../../src/store/snapshots/unpack.js";
 import { chunked, isRoot, listTree, mountAll, removeAll, run, tarOf, tempDir, unmount, type TestEntry } from "./helpers.js";
 
 const D1 = "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"; // sha256("a")
@@ -149,4 +149,56 @@ test("unpackLayers: the snapshots of a two-layer image mount as its merged root 
   } finally {
     await removeAll(mnt);
   }
+}));
+
+test("unpackLayers: layers are extracted side by side, at most `concurrency` at once, and committed in order, each on the one below", () => withSnapshotter(async (s) => {
+  const layers = await Promise.all(["a", "b", "c"].map((n) => makeLayer([{ name: n, content: n }])));
+  const started: number[] = [];
+  let inFlight = 0;
+  let most = 0;
+  let releaseFirst = (): void => {};
+  const firstGate = new Promise<void>((r) => (releaseFirst = r));
+  const chains = await unpackLayers({
+    snapshotter: s,
+    ...image(...layers),
+    concurrency: 2,
+    apply: async (dir, layer, o) => {
+      const i = layers.findIndex((l) => l.layer === layer);
+      started.push(i);
+      most = Math.max(most, ++inFlight);
+      if (i === 1) releaseFirst(); // layer 0 finishes only after layer 1 has started
+      if (i === 0) await firstGate;
+      try {
+        return await applyInThread(dir, layer, o);
+      } finally {
+        inFlight--;
+      }
+    },
+  });
+  assert.deepEqual(started, [0, 1, 2]);
+  assert.equal(most, 2);
+  const byName = new Map((await s.walk()).map((i) => [i.name, i]));
+  assert.deepEqual(chains.map((c) => byName.get(c)?.kind), ["committed", "committed", "committed"]);
+  assert.deepEqual(chains.map((c) => byName.get(c)?.parent), [undefined, chains[0], chains[1]]);
+}));
+
+test("unpackLayers: when a lower layer fails, the layers above it extracted meanwhile leave no snapshot", () => withSnapshotter(async (s, root) => {
+  const evil = await makeLayer([{ name: "x", type: "symlink", linkname: "/etc" }, { name: "x/pwned", content: "x" }]);
+  const fine = await makeLayer([{ name: "f", content: "f" }]);
+  let upperDone = false;
+  await assert.rejects(
+    unpackLayers({
+      snapshotter: s,
+      ...image(evil, fine),
+      apply: async (dir, layer, o) => {
+        const applied = await applyInThread(dir, layer, o);
+        if (layer === fine.layer) upperDone = true;
+        return applied;
+      },
+    }),
+    (err: unknown) => isInvalidArgument(err) && /"x\/pwned"/.test(String(err)),
+  );
+  assert.ok(upperDone, "the upper layer was extracted beside the failing one");
+  assert.deepEqual(await s.walk(), []);
+  assert.deepEqual(await readdir(join(root, "snapshots")), []);
 }));
