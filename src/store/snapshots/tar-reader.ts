@@ -65,6 +65,23 @@ function cString(block: Buffer, off: number, len: number): Buffer {
 
 /** A numeric header field: octal text, or GNU base-256 when the high bit of the first byte is set. */
 function numeric(block: Buffer, off: number, len: number, field: string): number {
+  // The usual field: octal digits, maybe space-padded, ended by NUL, space or the field's end.
+  let i = off;
+  const end = off + len;
+  while (i < end && block[i] === 0x20) i++;
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const d = (block[i] ?? 0) - 0x30;
+    if (d < 0 || d > 7) break;
+    n = n * 8 + d;
+  }
+  while (i < end && block[i] === 0x20) i++;
+  if (digits > 0 && (i === end || block[i] === 0)) return n;
+  return numericSlow(block, off, len, field);
+}
+
+function numericSlow(block: Buffer, off: number, len: number, field: string): number {
   const f = block.subarray(off, off + len);
   const first = f[0] ?? 0;
   if (first & 0x80) {
@@ -81,6 +98,11 @@ function numeric(block: Buffer, off: number, len: number, field: string): number
   const n = parseInt(text, 8);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`invalid tar header: ${field} out of range`);
   return n;
+}
+
+function allZero(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 function checksumOk(block: Buffer): boolean {
@@ -178,7 +200,7 @@ export class TarReader {
     const meta: Meta = { pax: new Map() };
     for (let chain = 0; ; chain++) {
       const block = await this.#exact(BLOCK);
-      if (block.every((b) => b === 0)) {
+      if (allZero(block)) {
         this.#done = true;
         return undefined;
       }
@@ -191,11 +213,11 @@ export class TarReader {
         if (size > this.#maxHeader) {
           throw new InvalidArgumentError(`layer entry ${quote(rawName)}: ${flag === "x" || flag === "g" ? "PAX" : "GNU long-name"} header of ${size} bytes is over the ${this.#maxHeader}-byte limit`);
         }
-        const data = await this.#exact(size);
-        await this.#skip(padding(size));
+        const data = await this.#exact(size); // maybe a view of the source's chunk: used before the next read
         if (flag === "x") for (const [k, v] of parsePax(data)) meta.pax.set(k, v);
         else if (flag === "L") meta.longName = decodeName(cString(data, 0, data.length), "long name");
         else if (flag === "K") meta.longLink = decodeName(cString(data, 0, data.length), "long link name");
+        await this.#skip(padding(size));
         continue; // global PAX headers are read and ignored, as containerd does
       }
       const header = this.#header(block, flag, size, meta);
@@ -208,19 +230,37 @@ export class TarReader {
 
   /** The current entry's data; read it (or not) before calling next() again. */
   async *body(): AsyncGenerator<Buffer> {
-    if (this.#bodyOpen) throw new InvalidArgumentError(`layer entry ${quote(this.#current)}: data read twice`);
-    this.#bodyOpen = true;
+    this.#openBody();
     while (this.#bodyLeft > 0) {
       if (this.#avail === 0 && !(await this.#pull())) throw this.#truncated();
-      const first = this.#chunks[0] as Buffer;
-      const n = Math.min(first.length, this.#bodyLeft);
-      const out = first.subarray(0, n);
-      if (n === first.length) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      this.#avail -= n;
-      this.#bodyLeft -= n;
-      yield out;
+      yield this.#bodyPiece();
     }
+  }
+
+  /**
+   * The current entry's data, given to `sink` piece by piece as it arrives (what body()
+   * gives, without an async generator per entry).
+   */
+  async readBody(sink: (chunk: Buffer) => void): Promise<void> {
+    this.#openBody();
+    while (this.#bodyLeft > 0) {
+      if (this.#avail === 0 && !(await this.#pull())) throw this.#truncated();
+      sink(this.#bodyPiece());
+    }
+  }
+
+  #openBody(): void {
+    if (this.#bodyOpen) throw new InvalidArgumentError(`layer entry ${quote(this.#current)}: data read twice`);
+    this.#bodyOpen = true;
+  }
+
+  /** The next buffered piece of the current entry's data (some is buffered). */
+  #bodyPiece(): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    const n = Math.min(first.length, this.#bodyLeft);
+    this.#consume(first, n);
+    this.#bodyLeft -= n;
+    return n === first.length ? first : first.subarray(0, n);
   }
 
   /** After the end-of-archive marker: reads (and so hashes) the rest of the source. */
@@ -305,16 +345,31 @@ export class TarReader {
     return true;
   }
 
+  /** Drops the first `n` bytes of `first`, the first buffered chunk. */
+  #consume(first: Buffer, n: number): void {
+    if (n === first.length) this.#chunks.shift();
+    else this.#chunks[0] = first.subarray(n);
+    this.#avail -= n;
+  }
+
+  /** The next `n` bytes: a view of the source's chunk when they lie in one, else a copy. */
   async #exact(n: number): Promise<Buffer> {
     while (this.#avail < n) if (!(await this.#pull())) throw this.#truncated();
-    const out = this.#chunks.length === 1 || (this.#chunks[0]?.length ?? 0) >= n ? undefined : Buffer.concat(this.#chunks);
-    const all = out ?? (this.#chunks[0] as Buffer);
-    const result = Buffer.from(all.subarray(0, n));
-    const rest = all.subarray(n);
-    this.#chunks = out === undefined ? [rest, ...this.#chunks.slice(1)] : [rest];
-    if (rest.length === 0) this.#chunks.shift();
-    this.#avail -= n;
-    return result;
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= n) {
+      this.#consume(first, n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let off = 0; off < n;) {
+      const c = this.#chunks[0] as Buffer;
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      this.#consume(c, k);
+      off += k;
+    }
+    return out;
   }
 
   async #skip(n: number): Promise<void> {
@@ -323,9 +378,7 @@ export class TarReader {
       if (this.#avail === 0 && !(await this.#pull())) throw this.#truncated();
       const first = this.#chunks[0] as Buffer;
       const k = Math.min(first.length, left);
-      if (k === first.length) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(k);
-      this.#avail -= k;
+      this.#consume(first, k);
       left -= k;
     }
   }

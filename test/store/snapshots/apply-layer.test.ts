@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { lstat, mkdir, readFile, readlink, readdir, symlink, writeFile, link } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { isFailedPrecondition } from "../../../src/errdefs/index.js";
+import { isFailedPrecondition, isInvalidArgument } from "../../../src/errdefs/index.js";
 import { digestOf } from "../../../src/oci/digest.js";
 import { applyLayer } from "../../../src/store/snapshots/apply-layer.js";
 import { decompress } from "../../../src/store/snapshots/decompress.js";
@@ -283,3 +283,64 @@ test("applyLayer: archives written by GNU tar (gnu and pax formats, long names, 
     await removeAll(base);
   }
 });
+
+test("applyLayer: a layer's whiteouts share one 0:0 inode, and one replaced by a later entry leaves the others whole", { skip: NEEDS_ROOT }, () => withDirs(1, async (dir) => {
+  const tar = await tarOf([
+    { name: ".wh.a", content: "" },
+    { name: ".wh.b", content: "" },
+    { name: "a", content: "a is a file now" }, // replaces the whiteout the others were linked to
+    { name: ".wh.c", content: "" },
+    { name: "d/", type: "directory" },
+    { name: "d/.wh.e", content: "" },
+    { name: ".wh.d", content: "" },
+  ]);
+  await applyLayer(dir, chunked(tar));
+  assert.deepEqual(await listTree(dir), ["f a", "c b 0:0", "c c 0:0", "d d", "c d/e 0:0"]);
+  const [b, c, e] = await Promise.all(["b", "c", "d/e"].map((p) => lstat(join(dir, p))));
+  for (const wh of [b, c, e]) assert.deepEqual([wh?.mode, wh?.uid, wh?.gid, wh?.rdev], [0o20000, 0, 0, 0]);
+  assert.equal(b?.nlink, 1, "the first whiteout's other name was replaced");
+  assert.equal(c?.ino, e?.ino);
+  assert.equal(c?.nlink, 2);
+  assert.deepEqual(await getXattr(join(dir, "d"), "trusted.overlay.opaque"), Buffer.from("y"));
+}));
+
+test("applyLayer: xattrs with odd names, paths and empty values are set exactly; a replaced path's xattrs stay on an inode a hard link keeps", { skip: NEEDS_ROOT }, () => withDirs(1, async (dir) => {
+  const odd = "odd \\ name=é\n\"x\"";
+  const tar = await tarOf([
+    { name: `${odd}/`, type: "directory", pax: { "SCHILY.xattr.user.dir": "d" } },
+    { name: `${odd}/${odd}`, content: "x", pax: { "SCHILY.xattr.user.k\\ é \"q\"": "v\nw", "SCHILY.xattr.user.empty": "" } },
+    { name: "f", content: "first", pax: { "SCHILY.xattr.user.keep": "1" } },
+    { name: "h", type: "link", linkname: "f" },
+    { name: "f", content: "second" },
+  ]);
+  await applyLayer(dir, chunked(tar));
+  assert.deepEqual(await getXattr(join(dir, odd), "user.dir"), Buffer.from("d"));
+  assert.deepEqual(await getXattr(join(dir, odd, odd), "user.k\\ é \"q\""), Buffer.from("v\nw"));
+  assert.deepEqual(await getXattr(join(dir, odd, odd), "user.empty"), Buffer.alloc(0));
+  assert.deepEqual(await getXattr(join(dir, "h"), "user.keep"), Buffer.from("1"));
+  assert.equal(await readFile(join(dir, "h"), "utf8"), "first");
+  assert.equal(await getXattr(join(dir, "f"), "user.keep"), undefined);
+}));
+
+test("applyLayer: pending xattrs are set before their directory is replaced by a symlink, never through it", { skip: NEEDS_ROOT }, () => withDirs(2, async (dir, outside) => {
+  await writeFile(join(outside, "f"), "outside");
+  const tar = await tarOf([
+    { name: "d/", type: "directory", pax: { "SCHILY.xattr.user.d": "1" } },
+    { name: "d/f", content: "inside", pax: { "SCHILY.xattr.user.f": "1" } },
+    { name: "d/.wh..wh..opq", content: "" },
+    { name: "d", type: "symlink", linkname: outside },
+  ]);
+  await applyLayer(dir, chunked(tar));
+  assert.ok((await lstat(join(dir, "d"))).isSymbolicLink());
+  for (const [path, name] of [[outside, "user.d"], [outside, "trusted.overlay.opaque"], [join(outside, "f"), "user.f"]] as const) {
+    assert.equal(await getXattr(path, name), undefined, `${path} ${name}`);
+  }
+}));
+
+test("applyLayer: an xattr the filesystem refuses fails the layer, naming the entry", { skip: NEEDS_ROOT }, () => withDirs(1, async (dir) => {
+  const tar = await tarOf([
+    { name: "ok", content: "x", pax: { "SCHILY.xattr.user.ok": "1" } },
+    { name: "s", type: "symlink", linkname: "ok", pax: { "SCHILY.xattr.user.x": "1" } }, // user.* xattrs cannot be set on symlinks
+  ]);
+  await assert.rejects(applyLayer(dir, chunked(tar)), (err: unknown) => isInvalidArgument(err) && /layer entry "s": cannot set xattr user\.x/.test(String(err)));
+}));

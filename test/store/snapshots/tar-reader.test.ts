@@ -108,3 +108,35 @@ test("TarReader: malformed input fails with InvalidArgument", async () => {
     await assert.rejects(readAll(tar), (err: unknown) => isInvalidArgument(err) && rule.test((err as Error).message), name);
   }
 });
+
+test("TarReader: readBody gives what body() gives, across chunk boundaries, and data is read once", async () => {
+  const tar = await tarOf([
+    { name: "a", content: "x".repeat(1000) },
+    { name: "empty", content: "" },
+    { name: "b", content: Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251)) },
+  ]);
+  for (const chunk of [1, 77, 512, 1 << 20]) {
+    const reader = new TarReader(chunked(tar, chunk));
+    const got: Array<[string, Buffer]> = [];
+    for (let h = await reader.next(); h !== undefined; h = await reader.next()) {
+      const parts: Buffer[] = [];
+      await reader.readBody((c) => parts.push(Buffer.from(c)));
+      got.push([h.name, Buffer.concat(parts)]);
+      await assert.rejects(reader.readBody(() => {}), /data read twice/);
+    }
+    assert.deepEqual(got.map(([n, b]) => [n, b.length]), [["a", 1000], ["empty", 0], ["b", 3000]], `chunks of ${chunk}`);
+    assert.equal(got[0]?.[1].toString(), "x".repeat(1000));
+    assert.equal(got[2]?.[1][2999], 2999 % 251);
+  }
+});
+
+test("TarReader: octal fields padded with spaces or NULs, in every style tar writers use", async () => {
+  const styles: Array<[string, number]> = [["0000644\0", 0o644], ["   644 \0", 0o644], ["644\0\0\0\0\0", 0o644], ["0000644 ", 0o644], ["\0\0\0\0\0\0\0\0", 0], ["        ", 0]];
+  for (const [field, mode] of styles) {
+    const tar = Buffer.concat([patch(rawHeader({ name: "f" }), 100, Buffer.from(field, "latin1")), END]);
+    const { entries } = await readAll(tar);
+    assert.equal(entries[0]?.header.mode, mode, JSON.stringify(field));
+  }
+  const bad = Buffer.concat([patch(rawHeader({ name: "f" }), 100, Buffer.from("06 44\0\0\0", "latin1")), END]);
+  await assert.rejects(readAll(bad), (err: unknown) => isInvalidArgument(err) && /mode "06 44" is not an octal number/.test((err as Error).message));
+});
