@@ -65,3 +65,4 @@ export async function pathExists(path: string): Promise<boolean> {
 }
 export { acquireLock } from "./home-lock.js";
 export type { LockOptions } from "./home-lock.js";
+export { BufferPool } from "./buffer-pool.js";

@@ -5,6 +5,7 @@
  */
 import { FailedPreconditionError, isAlreadyExists } from "../errdefs/index.js";
 import type { Descriptor, Digest } from "../oci/index.js";
+import { recycleChunk } from "../registry/client/index.js";
 import { GrowingFile, type ContentStore, type FileFeed } from "../store/index.js";
 import { Limiter, SingleFlight } from "./limiter.js";
 import type { LayerStatus, PullClient } from "./types.js";
@@ -150,11 +151,13 @@ export class BlobFetcher {
         const flush = async (): Promise<void> => {
           if (batched === 0) return;
           const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
+          if (batch.length > 1) for (const b of batch) recycleChunk(b);
           const n = batched;
           batch = [];
           batched = 0;
           await writing;
           writing = w.write(data).then(() => {
+            recycleChunk(data); // written and hashed: its read buffer can take the next bytes
             offset += n;
             feed?.grow(offset);
             progress("Downloading", offset, desc.size);

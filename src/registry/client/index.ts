@@ -18,6 +18,9 @@ export { DOCKER_HUB_API, DOCKER_HUB_HOST, dockerHubRepository, isDockerHub, isLo
 export { RegistryResponseError, ociErrorCode } from "./errors.js";
 export type { OciErrorEntry } from "./errors.js";
 export type { Credentials, FetchLike } from "./types.js";
+export { plainHttpFetch } from "./plain-http.js";
+export type { PlainHttpOptions } from "./plain-http.js";
+export { recycleChunk } from "./read-buffers.js";
 export { IDENTITY_TOKEN_USERNAME, OAUTH_CLIENT_ID, isIdentityToken } from "./token.js";
 export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatcher, selectManifest } from "./platform.js";
 export type { HostPlatformSource, PlatformMatcher, SelectManifestOptions } from "./platform.js";

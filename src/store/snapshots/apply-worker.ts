@@ -8,10 +8,14 @@
  */
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
+import { BufferPool } from "../../fsutil/index.js";
 import { applyLayer } from "./apply-layer.js";
 import { decompress } from "./decompress.js";
 import { fromWireError, toWireError, type ApplyRequest, type ApplyResponse, type FeedMessage } from "./apply-protocol.js";
-import { followFile, GrowingFile } from "./file-feed.js";
+import { FOLLOW_READ_BYTES, followFile, GrowingFile } from "./file-feed.js";
+
+/** The buffers this thread reads blobs into, shared by its extractions. */
+const readBuffers = new BufferPool(FOLLOW_READ_BYTES);
 
 /** The growing blobs of the requests in progress, by request id. */
 const feeds = new Map<number, GrowingFile>();
@@ -32,9 +36,10 @@ function onApply(req: ApplyRequest): void {
   } else {
     const feed = new GrowingFile(req.path, req.feed.available, req.feed.complete);
     feeds.set(req.id, feed);
-    blob = followFile(feed);
+    blob = followFile(feed, { pool: readBuffers });
   }
-  void applyLayer(req.dir, decompress(blob, req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }), {
+  const recycle = (chunk: Buffer): void => readBuffers.recycle(chunk);
+  void applyLayer(req.dir, decompress(blob, { recycle, ...(req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }) }), {
     onSkip: (entry, reason) => skipped.push([entry, reason]),
   }).then(
     (applied) => parentPort?.postMessage({ id: req.id, diffID: applied.diffID, size: applied.size, skipped } satisfies ApplyResponse),

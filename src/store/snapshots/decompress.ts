@@ -6,7 +6,6 @@
  * format allows. Decompressed bytes are counted against `maxBytes`.
  */
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Decompress } from "fzstd";
 import { InvalidArgumentError, PodyardError, ResourceExhaustedError } from "../../errdefs/index.js";
@@ -18,6 +17,11 @@ export interface DecompressOptions {
   maxBytes?: number;
   /** Largest zstd window accepted; default 128 MiB (the zstd command's own default limit). */
   maxZstdWindow?: number;
+  /**
+   * Called with each gzip input chunk once inflating is done with it (so a BufferPool can
+   * reuse it; see followFile). Not called for zstd or plain input.
+   */
+  recycle?: (chunk: Buffer) => void;
 }
 
 /**
@@ -44,10 +48,10 @@ export function detectCompression(head: Uint8Array): Compression {
 export function decompress(input: AsyncIterable<Uint8Array>, opts: DecompressOptions = {}): Readable {
   const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
   const maxWindow = opts.maxZstdWindow ?? 128 * 1024 * 1024;
-  return Readable.from(decompressChunks(input, maxBytes, maxWindow), { objectMode: false });
+  return Readable.from(decompressChunks(input, maxBytes, maxWindow, opts.recycle), { objectMode: false });
 }
 
-async function* decompressChunks(input: AsyncIterable<Uint8Array>, maxBytes: number, maxWindow: number): AsyncGenerator<Buffer> {
+async function* decompressChunks(input: AsyncIterable<Uint8Array>, maxBytes: number, maxWindow: number, recycle: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLength = 0;
@@ -77,7 +81,7 @@ async function* decompressChunks(input: AsyncIterable<Uint8Array>, maxBytes: num
     if (kind === "none") {
       for await (const c of rest()) yield counter.add(c);
     } else if (kind === "gzip") {
-      yield* gunzip(rest(), counter);
+      yield* gunzip(rest(), counter, recycle);
     } else {
       yield* unzstd(rest(), counter, maxWindow);
     }
@@ -103,9 +107,16 @@ function toBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-async function* gunzip(src: AsyncIterable<Buffer>, counter: Counter): AsyncGenerator<Buffer> {
+async function* gunzip(src: AsyncIterable<Buffer>, counter: Counter, recycle: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
   const z = createGunzip({ chunkSize: GZIP_CHUNK });
-  pipeline(Readable.from(src), z, () => {}); // errors reach the loop below through `z`
+  // One input chunk at a time: the write's callback says zlib is done with it.
+  void (async () => {
+    for await (const c of src) {
+      await new Promise<void>((resolve, reject) => z.write(c, (err) => (err ? reject(err) : resolve())));
+      recycle?.(c);
+    }
+    z.end();
+  })().catch((err: unknown) => z.destroy(err instanceof Error ? err : new Error(String(err)))); // errors reach the loop below through `z`
   try {
     for await (const c of z as AsyncIterable<Buffer>) yield counter.add(c);
   } catch (err) {

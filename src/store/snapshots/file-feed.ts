@@ -8,6 +8,7 @@
  */
 import { open } from "node:fs/promises";
 import { errnoCode } from "../../errdefs/index.js";
+import type { BufferPool } from "../../fsutil/index.js";
 
 export interface FileFeed {
   /** The file; it can change once, when the finished file moves to its final place. */
@@ -87,10 +88,23 @@ export class GrowingFile implements FileFeed {
   }
 }
 
-const READ_BYTES = 1 << 20;
+/** The default size of a followFile read (and of the buffers of a pool it reads into). */
+export const FOLLOW_READ_BYTES = 512 << 10;
+
+export interface FollowOptions {
+  /** Largest chunk (default FOLLOW_READ_BYTES; with `pool`, the pool's buffer size). */
+  readBytes?: number;
+  /**
+   * Read into buffers lent from this pool: the consumer gives each chunk back with
+   * `pool.recycle` once done with it (decompress's `recycle` does for gzip input).
+   */
+  pool?: BufferPool;
+}
 
 /** The bytes of `feed` from the start, as they arrive, in chunks of up to `readBytes`. */
-export async function* followFile(feed: FileFeed, readBytes = READ_BYTES): AsyncGenerator<Buffer> {
+export async function* followFile(feed: FileFeed, opts: FollowOptions | number = {}): AsyncGenerator<Buffer> {
+  const { pool, readBytes = pool?.size ?? FOLLOW_READ_BYTES } = typeof opts === "number" ? { readBytes: opts } : opts;
+  if (pool !== undefined && readBytes > pool.size) throw new RangeError(`readBytes ${readBytes} exceeds the pool's buffers of ${pool.size}`);
   // The writer may move the file (ingest → blob) between our look at the path and the open.
   let file;
   for (;;) {
@@ -110,11 +124,12 @@ export async function* followFile(feed: FileFeed, readBytes = READ_BYTES): Async
     for (;;) {
       if (position < feed.available) {
         const want = Math.min(readBytes, feed.available - position);
-        const buf = Buffer.allocUnsafe(want);
+        const buf = pool?.take() ?? Buffer.allocUnsafe(want);
         const { bytesRead } = await file.read(buf, 0, want, position);
         if (bytesRead === 0) throw new Error(`${feed.path}: ends at ${position} bytes, ${feed.available} were written`);
         position += bytesRead;
-        yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+        pool?.lend(buf);
+        yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
         continue;
       }
       if (feed.complete) return;

@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Incomi
 import net, { type AddressInfo } from "node:net";
 import { setImmediate as tick, setTimeout as delay } from "node:timers/promises";
 import { plainHttpFetch } from "../../../src/registry/client/plain-http.js";
+import { LEND_MIN_BYTES, recycleChunk } from "../../../src/registry/client/read-buffers.js";
 import type { FetchLike } from "../../../src/registry/client/types.js";
 
 interface Server {
@@ -865,5 +866,34 @@ test("plain-HTTP GETs and HEADs do not touch the fallback", async () => {
     assert.equal(calls.length, 0);
   } finally {
     await srv.close();
+  }
+});
+
+test("large body chunks are lent read buffers: recycled at once and overwritten, the next bytes are still exact (three bodies at a time)", async () => {
+  const bodies = [randomBytes(24 << 20), randomBytes(16 << 20), randomBytes(20 << 20)];
+  const server = await httpServer((req, res) => {
+    const body = bodies[Number(req.url?.slice(1))] as Buffer;
+    res.writeHead(200, { "Content-Length": String(body.length) });
+    res.end(body);
+  });
+  try {
+    const fetchFn = plainHttpFetch({ fallback: noFallback() });
+    let lent = 0;
+    const digests = await Promise.all(bodies.map(async (_, i) => {
+      const res = await fetchFn(`${server.url}/${i}`);
+      const hash = createHash("sha256");
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        if (chunk.byteLength >= LEND_MIN_BYTES) lent++;
+        recycleChunk(chunk);
+        chunk.fill(0x55); // what a careless reuse would look like: must not reach later chunks
+        await tick();
+      }
+      return hash.digest("hex");
+    }));
+    assert.deepEqual(digests, bodies.map((b) => createHash("sha256").update(b).digest("hex")));
+    assert.ok(lent > 0, "some chunks were lent buffers");
+  } finally {
+    await server.close();
   }
 });

@@ -82,3 +82,24 @@ test("decompress: an error of the source reaches the reader", async () => {
   }
   await assert.rejects(collect(decompress(failing())), /connection reset/);
 });
+
+test("decompress: a gzip input chunk goes to `recycle` only once inflating is done with it (overwriting it then changes nothing)", async () => {
+  const original = Buffer.concat([randomBytes(1 << 20), Buffer.from("0123456789".repeat(200_000))]);
+  const gz = gzipSync(original);
+  const recycled: Buffer[] = [];
+  let fed = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let at = 0; at < gz.length; at += 100_000) {
+      fed++;
+      yield Buffer.from(gz.subarray(at, at + 100_000));
+    }
+  }
+  const out: Buffer[] = [];
+  const recycle = (c: Buffer): void => {
+    recycled.push(c);
+    c.fill(0xaa); // as if the next read reused it at once
+  };
+  for await (const c of decompress(chunks(), { recycle })) out.push(c as Buffer);
+  assert.ok(Buffer.concat(out).equals(original));
+  assert.equal(recycled.length, fed, "every input chunk, once");
+});
