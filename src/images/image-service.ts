@@ -68,6 +68,7 @@ export class ImageService {
   async pull(image: string, opts: PullOptions = {}): Promise<PullResult> {
     const ref = parseDockerRef(image);
     const key = `${ref.toString()} ${JSON.stringify(opts.platform ?? null)}`;
+    this.#applier?.warm();
     return this.#pulls.do(key, () => pullImage({
       fetcher: this.#fetcher,
       images: this.#images,

@@ -5,7 +5,6 @@
  * blob is not a file (neither `feed` nor `path`) are extracted in this thread. Workers
  * start on first use and never keep the process alive while idle.
  */
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Digest } from "../../oci/index.js";
 import type { AppliedLayer } from "./apply-layer.js";
@@ -26,10 +25,10 @@ function startWorker(): Worker {
   return new Worker(code, { eval: true, resourceLimits: RESOURCE_LIMITS });
 }
 
-/** One extraction thread and the request it runs, if any. */
+/** One extraction thread and how many layers it is extracting. */
 interface Slot {
   worker: Worker;
-  busy: boolean;
+  active: number;
 }
 
 interface Pending {
@@ -42,27 +41,29 @@ interface Pending {
 }
 
 export interface WorkerLayerApplierOptions {
-  /** Extraction threads, started as needed (default: 2, or 1 on a single core). */
+  /**
+   * Extraction threads, started as needed (default 1). Each extracts any number of layers
+   * at once (unpackLayers bounds how many): inflating runs on libuv's thread pool, so one
+   * thread keeps several layers going, and every thread costs its own heap.
+   */
   workers?: number;
 }
 
 export class WorkerLayerApplier {
   readonly #size: number;
   readonly #slots: Slot[] = [];
-  /** Callers waiting for a free thread, first come first served. */
-  readonly #queue: ((slot: Slot) => void)[] = [];
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #closed = false;
 
   constructor(opts: WorkerLayerApplierOptions = {}) {
-    this.#size = Math.max(1, opts.workers ?? Math.min(2, availableParallelism()));
+    this.#size = Math.max(1, opts.workers ?? 1);
   }
 
   /** The applier to give `unpackLayers`. */
   readonly apply: LayerApplier = async (dir, layer, opts) => {
     if (layer.path === undefined && layer.feed === undefined) return applyInThread(dir, layer, opts);
-    const slot = await this.#acquire();
+    const slot = this.#acquire();
     try {
       const feed = layer.feed === undefined ? undefined : await layer.feed();
       const id = this.#nextId++;
@@ -84,6 +85,11 @@ export class WorkerLayerApplier {
     }
   };
 
+  /** Starts the first thread ahead of use, so its start-up overlaps what comes before the first layer. */
+  warm(): void {
+    if (!this.#closed && this.#slots.length === 0) this.#start();
+  }
+
   /** Tells the worker about each change of `feed` until it completes or fails; returns a stop function. */
   #forward(worker: Worker, id: number, feed: FileFeed): () => void {
     let stopped = false;
@@ -103,35 +109,23 @@ export class WorkerLayerApplier {
     };
   }
 
-  async #acquire(): Promise<Slot> {
+  /** The least busy thread, or a new one while some are busy and there are fewer than allowed. */
+  #acquire(): Slot {
     if (this.#closed) throw new Error("the layer extraction workers are closed");
-    const idle = this.#slots.find((s) => !s.busy);
-    const slot = idle ?? (this.#slots.length < this.#size ? this.#start() : await new Promise<Slot>((resolve) => this.#queue.push(resolve)));
-    slot.busy = true;
-    slot.worker.ref();
+    let slot = this.#slots.reduce<Slot | undefined>((best, s) => (best === undefined || s.active < best.active ? s : best), undefined);
+    if (slot === undefined || (slot.active > 0 && this.#slots.length < this.#size)) slot = this.#start();
+    if (slot.active++ === 0) slot.worker.ref();
     return slot;
   }
 
   #release(slot: Slot): void {
-    slot.busy = false;
-    slot.worker.unref();
-    const next = this.#queue.shift();
-    if (next === undefined) return;
-    // the freed thread, or a new one if it died meanwhile
-    const free = this.#slots.find((s) => !s.busy) ?? (this.#slots.length < this.#size ? this.#start() : undefined);
-    if (free === undefined) {
-      this.#queue.unshift(next);
-      return;
-    }
-    free.busy = true;
-    free.worker.ref();
-    next(free);
+    if (--slot.active === 0) slot.worker.unref();
   }
 
   #start(): Slot {
     const worker = startWorker();
     worker.unref();
-    const slot: Slot = { worker, busy: false };
+    const slot: Slot = { worker, active: 0 };
     worker.on("message", (res: ApplyResponse) => this.#settle(res));
     worker.on("error", (err) => this.#failAll(slot, err));
     worker.on("exit", (code) => {
