@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `podyard` command. Runs the compiled CLI (dist/, made by `npm run build`) when it
+// The `podyard` command. Runs the bundled CLI (dist/, made by `npm run build`) when it
 // is newer than every source file and directory, else the TypeScript sources through
 // tsx, so an edit to src/ (or a file added, removed or renamed there) is never hidden
 // by a stale build.
@@ -25,7 +25,7 @@ function changedSince(dir, since) {
 
 const built = statSync(join(root, "dist", ".built"), { throwIfNoEntry: false });
 if (built !== undefined && !changedSince(join(root, "src"), built.mtimeMs)) {
-  await import(pathToFileURL(join(root, "dist", "cli", "main.js")).href);
+  await import(pathToFileURL(join(root, "dist", "main.js")).href);
 } else {
   const { register } = await import("tsx/esm/api");
   register();

@@ -118,7 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
       try {
         const build = await compile(REPO_ROOT, join(tmp, "build"));
         compiled = { dist: build.dist };
-        compiledNote = `compiled by tsc in ${(build.ms / 1000).toFixed(1)} s${build.typeErrors > 0 ? ` (tsc reported ${build.typeErrors} type errors elsewhere and emitted anyway)` : ""}`;
+        compiledNote = `bundled by scripts/build.ts (esbuild) in ${(build.ms / 1000).toFixed(1)} s`;
         process.stdout.write(`podyard ${compiledNote} into ${build.dist}\n`);
       } catch (err) {
         compiled = { error: message(err) };
@@ -197,7 +197,7 @@ async function main(argv: readonly string[]): Promise<number> {
         `machine: ${machine()}`,
         `tools: ${tools.skopeo}; ${tools.podman} (storage driver ${podmanDriver}); peak RSS from ${rssSource()}`,
         `image: ${image.description}`,
-        `podyard: bin/podyard.js runs ${existsSync(join(REPO_ROOT, "dist", "cli", "main.js")) ? "the repository's dist/" : "src/ through tsx (no dist/)"}${compiledNote === "" ? "" : `; the -js workloads run it ${compiledNote}`}; download-only fetches ${opts.concurrency} blobs at once`,
+        `podyard: bin/podyard.js runs ${existsSync(join(REPO_ROOT, "dist", "main.js")) ? "the repository's dist/" : "src/ through tsx (no dist/)"}${compiledNote === "" ? "" : `; the -js workloads run it ${compiledNote}`}; download-only fetches ${opts.concurrency} blobs at once`,
         "",
         formatSummary(results, report),
         "",

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 
 /** What fills each data layer: runtime-notes §10.4's mix of random and `seq` text, or random bytes only. */
 export type DataKind = "mixed" | "random";
-/** How podyard's code runs: from src/ through tsx, compiled by tsc, or both (one workload each). */
+/** How podyard's code runs: from src/ through tsx, built as `npm run build` does, or both (one workload each). */
 export type PodyardMode = "tsx" | "compiled" | "both";
 /** podman's storage driver; `auto` tries overlay in the warm-up and falls back to vfs. */
 export type PodmanDriver = "auto" | "overlay" | "vfs";
@@ -41,7 +41,8 @@ path (the library's BlobFetcher into a content store) against skopeo copy to an 
                          podman's storage driver (default auto: overlay, vfs if overlay fails)
   --podyard tsx|compiled|both
                          run podyard from src/ through tsx (bin/podyard.js without a build),
-                         compiled by tsc into a temp dir, or both (default both)
+                         bundled as 'npm run build' does into a temp dir, or both
+                         (default both)
   --concurrency N        blobs at once for the download-only workload (default 3)
   --rss time|proc        peak RSS from /usr/bin/time -f %M (default; VmHWM polling when it is
                          missing) or from polling /proc/<pid>/status VmHWM

@@ -1,6 +1,6 @@
 // The workloads: podyard pull (download + unpack) against podman pull, podyard's download-only path against
 // skopeo copy; each podyard workload both from src/ through tsx (as bin/podyard.js runs without a build) and
-// compiled by tsc (as an installed podyard runs). Each run gets fresh, empty state under its own temp dir (a PODYARD_HOME, a podman
+// built as `npm run build` does (as an installed podyard runs). Each run gets fresh, empty state under its own temp dir (a PODYARD_HOME, a podman
 // graphroot, a content store dir, an OCI layout dir, and fresh HOME/TMPDIR for the containers tools), is
 // timed from spawn to exit with its peak RSS, and is then cleaned up: podman's images removed, anything
 // mounted under the run's dir unmounted, the dir deleted.
@@ -53,7 +53,7 @@ const MEMORY_ENV = "PODYARD_BENCH_MEMORY_FILE";
 /** The probe's `--import` flags and environment for a run in `dir`. */
 function probe(ctx: RunContext, dir: string, compiled: boolean): { flags: string[]; env: NodeJS.ProcessEnv; file: string } {
   const file = join(dir, "memory.json");
-  const script = compiled ? join(compiledDist(ctx), "bench", "pull", "memory-probe.js") : join(ctx.repoRoot, "bench", "pull", "memory-probe.ts");
+  const script = compiled ? join(compiledDist(ctx), "memory-probe.js") : join(ctx.repoRoot, "bench", "pull", "memory-probe.ts");
   return { flags: ["--import", pathToFileURL(script).href], env: { ...process.env, [MEMORY_ENV]: file }, file };
 }
 
@@ -73,7 +73,7 @@ export type Outcome = { readonly figures: Figures } | { readonly error: string }
 export interface RunContext {
   /** The repository root, the cwd of the podyard runs. */
   readonly repoRoot: string;
-  /** The tsc output (bench/pull/build.ts) for the `-js` workloads, or why there is none. */
+  /** The build (bench/pull/build.ts) for the `-js` workloads, or why there is none. */
   readonly compiled: { readonly dist: string } | { readonly error: string } | undefined;
   /** host:port/bench/big:v1 */
   readonly ref: string;
@@ -152,7 +152,7 @@ export function podyardPull(ctx: RunContext, compiled: boolean): Promise<Outcome
   return inRunDir(ctx, compiled ? "podyard-pull-js" : "podyard-pull", async (dir) => {
     // bin/podyard.js registers tsx itself, so only the compiled CLI can take the (then plain JS) probe
     const p = compiled ? probe(ctx, dir, true) : undefined;
-    const cli = compiled ? [...(p?.flags ?? []), join(compiledDist(ctx), "src", "cli", "main.js")] : [join(ctx.repoRoot, "bin", "podyard.js")];
+    const cli = compiled ? [...(p?.flags ?? []), join(compiledDist(ctx), "main.js")] : [join(ctx.repoRoot, "bin", "podyard.js")];
     const home = join(dir, "podyard-home");
     await mkdir(home);
     await sync();
@@ -220,7 +220,7 @@ export function podyardDownload(ctx: RunContext, compiled: boolean): Promise<Out
   return inRunDir(ctx, compiled ? "podyard-download-js" : "podyard-download", async (dir) => {
     const p = probe(ctx, dir, compiled);
     const script = compiled
-      ? [...p.flags, join(compiledDist(ctx), "bench", "pull", "download-only.js")]
+      ? [...p.flags, join(compiledDist(ctx), "download-only.js")]
       : ["--import", "tsx", ...p.flags, join(ctx.repoRoot, "bench", "pull", "download-only.ts")];
     const content = join(dir, "content");
     await sync();
