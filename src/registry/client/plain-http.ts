@@ -9,13 +9,15 @@
  * What it speaks is plain HTTP/1.1, one request per connection (`Connection: close`):
  * a status line and headers of at most 64 KiB, then a body framed by Content-Length,
  * by chunked transfer coding, or by the end of the connection; none for HEAD, 1xx, 204
- * and 304. Its failures look like fetch's, so retries treat them alike: a connection
+ * and 304. The response is a PlainResponse: the part of Response the client uses, without
+ * loading undici. Its failures look like fetch's, so retries treat them alike: a connection
  * that fails or a malformed response is `TypeError("fetch failed")`, a body cut short
  * `TypeError("terminated")`, both with the cause; an abort rejects with the signal's reason.
  * A socket idle for `idleTimeoutMs` (default 5 minutes, undici's) fails the request.
  */
 import net from "node:net";
 import { LEND_MIN_BYTES, readBuffers } from "./read-buffers.js";
+import { PlainHeaders, PlainResponse } from "./plain-response.js";
 import type { FetchLike } from "./types.js";
 
 export interface PlainHttpOptions {
@@ -39,7 +41,13 @@ export function plainHttpFetch(opts: PlainHttpOptions = {}): FetchLike {
     if (url.protocol !== "http:" || (method !== "GET" && method !== "HEAD") || init?.body != null || url.username !== "" || url.password !== "") {
       return fallback(input, init);
     }
-    return request(url, method, new Headers(init?.headers), init?.signal ?? undefined, idleTimeoutMs);
+    let headers: [string, string][];
+    try {
+      headers = requestHeaders(init?.headers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return request(url, method, headers, init?.signal ?? undefined, idleTimeoutMs);
   };
 }
 
@@ -51,11 +59,25 @@ function terminated(cause: unknown): TypeError {
   return new TypeError("terminated", { cause });
 }
 
-function requestHead(url: URL, method: string, headers: Headers): string {
+/** The request's headers as name-value pairs, refusing what cannot go on the wire as fetch does. */
+function requestHeaders(init: HeadersInit | undefined): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (init === undefined) return pairs;
+  const list: Iterable<readonly string[]> = Array.isArray(init) || Symbol.iterator in init ? (init as Iterable<readonly string[]>) : Object.entries(init);
+  for (const [name = "", value = ""] of list) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    const v = String(value).trim();
+    if (/[\r\n\0]/.test(v)) throw new TypeError(`invalid value for header ${name}`);
+    pairs.push([name.toLowerCase(), v]);
+  }
+  return pairs;
+}
+
+function requestHead(url: URL, method: string, headers: readonly [string, string][]): string {
   const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, "Connection: close"];
   for (const [name, value] of headers) {
     if (name === "host" || name === "connection") continue;
-    lines.push(`${name}: ${value}`); // Headers refuses CR, LF and NUL in values
+    lines.push(`${name}: ${value}`); // requestHeaders refused CR, LF and NUL
   }
   return `${lines.join("\r\n")}\r\n\r\n`;
 }
@@ -63,14 +85,14 @@ function requestHead(url: URL, method: string, headers: Headers): string {
 interface ResponseHead {
   status: number;
   statusText: string;
-  headers: Headers;
+  headers: PlainHeaders;
 }
 
 function parseHead(text: string): ResponseHead {
   const [statusLine = "", ...lines] = text.split("\r\n");
   const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new Error(`malformed status line ${JSON.stringify(statusLine.slice(0, 100))}`);
-  const headers = new Headers();
+  const headers = new PlainHeaders();
   for (const line of lines) {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new Error(`malformed header line ${JSON.stringify(line.slice(0, 100))}`);
@@ -147,7 +169,7 @@ class ChunkedDecoder {
   }
 }
 
-function request(url: URL, method: string, headers: Headers, signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<Response> {
+function request(url: URL, method: string, headers: readonly [string, string][], signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<Response> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<Response>((resolve, reject) => {
     let head: Buffer | undefined = Buffer.alloc(0);
@@ -245,8 +267,7 @@ function request(url: URL, method: string, headers: Headers, signal: AbortSignal
           },
           { highWaterMark: QUEUED_CHUNKS },
         );
-        const res = new Response(stream, parsed);
-        Object.defineProperty(res, "url", { value: url.href });
+        const res = new PlainResponse({ ...parsed, url: url.href, body: stream }) as unknown as Response;
         head = undefined;
         resolve(res);
         if (frame.kind === "none") end();

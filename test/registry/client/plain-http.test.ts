@@ -897,3 +897,28 @@ test("large body chunks are lent read buffers: recycled at once and overwritten,
     await server.close();
   }
 });
+
+test("the response reads as text, JSON or bytes once, and a status outside 200-599 is a failed fetch", async () => {
+  const srv = await httpServer((req, res) => {
+    if (req.url === "/odd") {
+      res.socket?.end("HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    res.writeHead(404, "Nope", { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN" }] }));
+  });
+  try {
+    const fetchFn = plainHttpFetch({ fallback: noFallback() });
+    const res = await fetchFn(`${srv.url}/x`);
+    assert.equal(res.ok, false);
+    assert.equal(res.statusText, "Nope");
+    assert.equal(res.bodyUsed, false);
+    assert.deepEqual(await res.json(), { errors: [{ code: "BLOB_UNKNOWN" }] });
+    assert.equal(res.bodyUsed, true);
+    await assert.rejects(res.text(), /already been read/);
+    assert.equal(new TextDecoder().decode(await (await fetchFn(`${srv.url}/x`)).arrayBuffer()), '{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+    await assert.rejects(fetchFn(`${srv.url}/odd`), (err: unknown) => err instanceof TypeError && err.message === "fetch failed" && /600/.test(String((err as Error).cause)));
+  } finally {
+    await srv.close();
+  }
+});
