@@ -1,7 +1,8 @@
 // podyard's download-only pull, run as a child process by the benchmark (so its RSS is its own): the steps of
 // src/images/pull-image.ts up to, not including, the unpack. Resolve the reference, fetch the manifest (and
-// this platform's manifest from an index) into the content store, then the config, then the layers through
-// the image service's BlobFetcher, N at a time, each verified by the content store's commit.
+// this platform's manifest from an index) into the content store, then the config and the layers through
+// the image service's BlobFetcher, N at a time (the config first), each verified by the content store's
+// commit.
 // Usage: node --import tsx bench/pull/download-only.ts REF CONTENT_DIR CONCURRENCY
 // Prints one JSON line: {"ms": <in-process time>, "bytes": <bytes stored>, "blobs": <count>}.
 import { BlobFetcher } from "../../src/images/blob-fetcher.js";
@@ -38,11 +39,14 @@ async function main(argv: readonly string[]): Promise<void> {
   const client = new Resolver().puller(parsed);
   const root = await client.resolve(parsed.digest ?? parsed.tag ?? "latest");
   const { desc, body } = await manifestOf(client, fetcher, root);
+  // config and layers together, as the pull fetches them
+  const layers = Promise.all(body.layers.map((l) => fetcher.fetch(client, l)));
+  layers.catch(() => undefined);
   await fetcher.fetch(client, body.config);
   // parsed as the pull does, so a config it would refuse fails here too
   const config = JSON.parse((await readBlob(content, body.config.digest)).toString("utf8")) as { rootfs?: { diff_ids?: unknown } };
   if (!Array.isArray(config.rootfs?.diff_ids)) throw new Error(`config ${body.config.digest} has no rootfs.diff_ids`);
-  await Promise.all(body.layers.map((l) => fetcher.fetch(client, l)));
+  await layers;
   const ms = performance.now() - t0;
   const blobs = [desc, body.config, ...body.layers];
   const bytes = blobs.reduce((n, d) => n + d.size, 0);

@@ -77,12 +77,10 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   const { root, manifest, body } = await resolveManifest(deps, client, ref, platform);
   progress({ kind: "resolved", ref: ref.toString(), digest: root.digest, layers: body.layers });
 
-  await deps.fetcher.fetch(client, body.config);
-  const config = parseConfig(await deps.readBlob(body.config.digest), `${ref.toString()} config ${body.config.digest}`);
-  const diffIDs = config.rootfs.diff_ids;
-  if (diffIDs.length !== body.layers.length) {
-    throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
-  }
+  // The config and the layers download together (containerd's dispatch does the same): the
+  // config is needed only once the first layer is ready to be unpacked.
+  const configFetch = deps.fetcher.fetch(client, body.config);
+  configFetch.catch(() => undefined); // awaited below, after the layers are under way
 
   // As docker: layers already here say "Already exists"; an image with nothing to fetch prints no layer lines.
   const present = await Promise.all(body.layers.map((l) => deps.fetcher.isStored(l.digest)));
@@ -102,8 +100,15 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     }
   };
   // Settle every download even when one fails, so none is left running unobserved.
-  const settled = Promise.allSettled(downloads);
+  const settled = Promise.allSettled([configFetch, ...downloads]);
+  let config: ImageConfig;
   try {
+    await configFetch;
+    config = parseConfig(await deps.readBlob(body.config.digest), `${ref.toString()} config ${body.config.digest}`);
+    const diffIDs = config.rootfs.diff_ids;
+    if (diffIDs.length !== body.layers.length) {
+      throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
+    }
     // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed).
     const layers: UnpackLayer[] = body.layers.map((descriptor) => ({
       descriptor,
