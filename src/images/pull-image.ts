@@ -33,7 +33,11 @@ interface Resolved {
   body: ImageManifest;
 }
 
-async function resolveManifest(deps: PullDeps, client: PullClient, ref: Reference, platform: Platform): Promise<Resolved> {
+/**
+ * `stores` collects the writes of the manifests fetched into the content store: the pull
+ * goes on with their bytes in hand and waits for the writes before it records the image.
+ */
+async function resolveManifest(deps: PullDeps, client: PullClient, ref: Reference, platform: Platform, stores: Promise<void>[]): Promise<Resolved> {
   const wanted = ref.digest ?? ref.tag ?? "latest";
   const root = await client.resolve(wanted);
   if (ref.digest && root.digest !== ref.digest) {
@@ -41,7 +45,7 @@ async function resolveManifest(deps: PullDeps, client: PullClient, ref: Referenc
   }
   let desc = root;
   for (let depth = 0; depth <= MAX_INDEX_DEPTH; depth++) {
-    const bytes = await fetchManifestBytes(deps, client, desc);
+    const bytes = await fetchManifestBytes(deps, client, desc, stores);
     const parsed = parseManifest(bytes, desc.mediaType);
     if (parsed.kind === "manifest") return { root, manifest: { ...desc, mediaType: parsed.mediaType, size: bytes.length }, body: parsed.body };
     desc = selectManifest(parsed.body as ImageIndex, platform, { digest: desc.digest });
@@ -49,11 +53,13 @@ async function resolveManifest(deps: PullDeps, client: PullClient, ref: Referenc
   throw new InvalidArgumentError(`${ref.toString()}: image indexes nested deeper than ${MAX_INDEX_DEPTH}`);
 }
 
-async function fetchManifestBytes(deps: PullDeps, client: PullClient, desc: Descriptor): Promise<Buffer> {
+async function fetchManifestBytes(deps: PullDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
   if (await deps.fetcher.isStored(desc.digest)) return deps.readBlob(desc.digest);
   const m = await client.getManifest(desc.digest);
   if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
-  await deps.fetcher.put({ ...desc, size: m.bytes.length }, m.bytes);
+  const stored = deps.fetcher.put({ ...desc, size: m.bytes.length }, m.bytes);
+  stored.catch(() => undefined); // awaited by the pull before it records the image
+  stores.push(stored);
   return m.bytes;
 }
 
@@ -74,7 +80,15 @@ function parseConfig(bytes: Buffer, where: string): ImageConfig {
 export async function pullImage(deps: PullDeps, client: PullClient, ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
   const platform = opts.platform ?? hostPlatform();
   const progress = opts.onProgress ?? (() => {});
-  const { root, manifest, body } = await resolveManifest(deps, client, ref, platform);
+  const stores: Promise<void>[] = [];
+  let resolved: Resolved;
+  try {
+    resolved = await resolveManifest(deps, client, ref, platform, stores);
+  } catch (err) {
+    await Promise.allSettled(stores);
+    throw err;
+  }
+  const { root, manifest, body } = resolved;
   progress({ kind: "resolved", ref: ref.toString(), digest: root.digest, layers: body.layers });
 
   // The config and the layers download together (containerd's dispatch does the same): the
@@ -100,7 +114,7 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     }
   };
   // Settle every download even when one fails, so none is left running unobserved.
-  const settled = Promise.allSettled([configFetch, ...downloads]);
+  const settled = Promise.allSettled([...stores, configFetch, ...downloads]);
   let config: ImageConfig;
   try {
     await configFetch;
