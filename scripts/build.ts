@@ -33,8 +33,11 @@ export async function buildPodyard(outdir: string, entryPoints: Record<string, s
     target: "node20",
     // error classes name themselves after their constructor (errdefs): keep names as written
     keepNames: true,
-    // packages load from node_modules as they are (better-sqlite3 is native, some are CommonJS)
-    packages: "external",
+    // Pure-JS packages are bundled too (commander alone costs ~20 ms to load as separate
+    // files); better-sqlite3 is native and stays in node_modules. CommonJS code in the
+    // bundle requires Node's built-ins through the `require` the banner defines.
+    external: ["better-sqlite3"],
+    banner: { js: 'import { createRequire as __podyardRequire } from "node:module";\nconst require = __podyardRequire(import.meta.url);' },
     entryNames: "[name]",
     chunkNames: "[name]-[hash]",
     logLevel: "warning",

@@ -36,7 +36,7 @@ function onApply(req: ApplyRequest): void {
   } else {
     const feed = new GrowingFile(req.path, req.feed.available, req.feed.complete);
     feeds.set(req.id, feed);
-    blob = followFile(feed, { pool: readBuffers });
+    blob = followFile(feed, { pool: readBuffers, sync: true });
   }
   const recycle = (chunk: Buffer): void => readBuffers.recycle(chunk);
   void applyLayer(req.dir, decompress(blob, { recycle, ...(req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }) }), {

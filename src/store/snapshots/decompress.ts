@@ -6,7 +6,7 @@
  * format allows. Decompressed bytes are counted against `maxBytes`.
  */
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, type ZlibOptions } from "node:zlib";
 import { Decompress } from "fzstd";
 import { InvalidArgumentError, PodyardError, ResourceExhaustedError } from "../../errdefs/index.js";
 
@@ -30,6 +30,8 @@ export interface DecompressOptions {
  * halving throughput. 256 KiB also makes fewer, larger tar reads, hash updates and writes.
  */
 const GZIP_CHUNK = 256 * 1024;
+/** Inflated bytes zlib may hold for a reader that is busy with the pieces before. */
+const GZIP_READ_AHEAD = 4 * GZIP_CHUNK;
 const ZSTD_FEED = 1024; // bytes fed to fzstd at a time: bounds what one push can expand to
 const ZSTD_MAX_BLOCK = 128 * 1024;
 
@@ -108,13 +110,20 @@ function toBuffer(u: Uint8Array): Buffer {
 }
 
 async function* gunzip(src: AsyncIterable<Buffer>, counter: Counter, recycle: ((chunk: Buffer) => void) | undefined): AsyncGenerator<Buffer> {
-  const z = createGunzip({ chunkSize: GZIP_CHUNK });
-  // One input chunk at a time: the write's callback says zlib is done with it.
+  // zlib may run ahead of the reader by a few pieces, so inflating (on the thread pool)
+  // overlaps what the reader does with the pieces before.
+  const z = createGunzip({ chunkSize: GZIP_CHUNK, readableHighWaterMark: GZIP_READ_AHEAD } as ZlibOptions);
+  // Input goes in with the next chunk queued behind the one being inflated; a write's
+  // callback says zlib is done with that chunk, which can then be recycled.
   void (async () => {
+    let previous: Promise<void> = Promise.resolve();
     for await (const c of src) {
-      await new Promise<void>((resolve, reject) => z.write(c, (err) => (err ? reject(err) : resolve())));
-      recycle?.(c);
+      const written = new Promise<void>((resolve, reject) => z.write(c, (err) => (err ? reject(err) : resolve())));
+      written.catch(() => undefined); // its failure surfaces at the await below, or through `z`
+      await previous;
+      previous = written.then(() => recycle?.(c));
     }
+    await previous;
     z.end();
   })().catch((err: unknown) => z.destroy(err instanceof Error ? err : new Error(String(err)))); // errors reach the loop below through `z`
   try {

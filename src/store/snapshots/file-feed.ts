@@ -6,6 +6,7 @@
  * yet: the reader ends only once the writer calls `finish`, after its digest check, and
  * fails when the writer fails, so nothing extracted from a wrong blob is ever committed.
  */
+import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { errnoCode } from "../../errdefs/index.js";
 import type { BufferPool } from "../../fsutil/index.js";
@@ -99,11 +100,17 @@ export interface FollowOptions {
    * `pool.recycle` once done with it (decompress's `recycle` does for gzip input).
    */
   pool?: BufferPool;
+  /**
+   * Read with readSync: no trip through libuv's thread pool (busy inflating layers) for
+   * bytes just written, so still in the page cache. For worker threads, whose event
+   * loop has nothing else to do meanwhile.
+   */
+  sync?: boolean;
 }
 
 /** The bytes of `feed` from the start, as they arrive, in chunks of up to `readBytes`. */
 export async function* followFile(feed: FileFeed, opts: FollowOptions | number = {}): AsyncGenerator<Buffer> {
-  const { pool, readBytes = pool?.size ?? FOLLOW_READ_BYTES } = typeof opts === "number" ? { readBytes: opts } : opts;
+  const { pool, sync = false, readBytes = pool?.size ?? FOLLOW_READ_BYTES } = typeof opts === "number" ? { readBytes: opts } : opts;
   if (pool !== undefined && readBytes > pool.size) throw new RangeError(`readBytes ${readBytes} exceeds the pool's buffers of ${pool.size}`);
   // The writer may move the file (ingest → blob) between our look at the path and the open.
   let file;
@@ -125,7 +132,7 @@ export async function* followFile(feed: FileFeed, opts: FollowOptions | number =
       if (position < feed.available) {
         const want = Math.min(readBytes, feed.available - position);
         const buf = pool?.take() ?? Buffer.allocUnsafe(want);
-        const { bytesRead } = await file.read(buf, 0, want, position);
+        const bytesRead = sync ? readSync(file.fd, buf, 0, want, position) : (await file.read(buf, 0, want, position)).bytesRead;
         if (bytesRead === 0) throw new Error(`${feed.path}: ends at ${position} bytes, ${feed.available} were written`);
         position += bytesRead;
         pool?.lend(buf);

@@ -69,7 +69,7 @@ export interface UnpackLayersOptions {
   diffIDs: readonly Digest[];
   /** Largest uncompressed size accepted for one layer. */
   maxBytes?: number;
-  /** Layers extracted at once (default 2); they are committed in order either way. */
+  /** Layers extracted at once (default 2): a layer waiting for the one below to commit does not count. */
   concurrency?: number;
   onSkip?: (entry: string, reason: string) => void;
 }
@@ -136,15 +136,10 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
     }
   }
   const chains = chainIDs(diffIDs);
-  const window = Math.max(1, opts.concurrency ?? 2);
+  const slots = new Slots(Math.max(1, opts.concurrency ?? 2));
   const committed: Promise<void>[] = [];
   for (const [i, layer] of layers.entries()) {
-    const turn = committed[i - window]?.catch(() => undefined);
-    const below = committed[i - 1];
-    const done = (async () => {
-      await turn;
-      await unpackOne(opts, layer, i, chains, below);
-    })();
+    const done = unpackOne(opts, layer, i, chains, committed[i - 1], slots);
     done.catch(() => undefined); // reported below, in layer order
     committed.push(done);
   }
@@ -153,7 +148,31 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
 }
 
 /** Extracts layer `i` into a fresh snapshot and commits it on the one below once `below` (its commit) is done. */
-async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: number, chains: readonly Digest[], below: Promise<void> | undefined): Promise<void> {
+/** Extractions running at once: a layer takes a slot to extract and gives it back before it waits to commit. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
+
+async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: number, chains: readonly Digest[], below: Promise<void> | undefined, slots: Slots): Promise<void> {
   const { snapshotter } = opts;
   const diffID = opts.diffIDs[i] as Digest;
   const chain = chains[i] as Digest;
@@ -164,10 +183,16 @@ async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: numbe
     const key = `extract-${randomBytes(6).toString("hex")} ${chain}`;
     const mounts = await snapshotter.prepare(key, undefined, { labels: { [UNPACK_LABEL]: chain } });
     try {
-      const applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
-        ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
-        ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
-      });
+      await slots.acquire();
+      let applied: AppliedLayer;
+      try {
+        applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
+          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
+          ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
+        });
+      } finally {
+        slots.release();
+      }
       if (applied.diffID !== diffID) {
         throw new FailedPreconditionError(`layer ${i} (${layer.descriptor.digest}) has diffID ${applied.diffID}, image config says ${diffID}`);
       }

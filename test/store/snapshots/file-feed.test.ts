@@ -83,7 +83,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
 }
 
-test("bytes appended in steps come out whole and in order, and each step is read before the next is written", async () => {
+for (const sync of [false, true]) test(`bytes appended in steps come out whole and in order, and each step is read before the next is written${sync ? " (sync reads)" : ""}`, async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "ingest");
     const file = await open(path, "w");
@@ -93,7 +93,7 @@ test("bytes appended in steps come out whole and in order, and each step is read
       const data = Buffer.concat(steps.map((n) => randomBytes(n)));
 
       let waiting = feed.nextWait();
-      const reader = consume(followFile(feed, 10_000));
+      const reader = consume(followFile(feed, { readBytes: 10_000, sync }));
       await waiting; // nothing on disk yet: the reader waits
       assert.equal(reader.settled, false);
 
