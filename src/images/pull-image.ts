@@ -63,6 +63,28 @@ async function fetchManifestBytes(deps: PullDeps, client: PullClient, desc: Desc
   return m.bytes;
 }
 
+/** Configs up to this size are read into memory straight from the registry. */
+const CONFIG_IN_MEMORY_BYTES = 8 << 20;
+
+/**
+ * The config's bytes: from the store, or from the registry, checked against its digest
+ * and written to the content store in the background (like the manifests, into `stores`),
+ * so the unpack need not wait for that write.
+ */
+async function fetchConfig(deps: PullDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
+  if (desc.size > CONFIG_IN_MEMORY_BYTES || (await deps.fetcher.isStored(desc.digest))) {
+    await deps.fetcher.fetch(client, desc);
+    return deps.readBlob(desc.digest);
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of await client.fetchBlob(desc.digest, { size: desc.size })) chunks.push(c as Buffer); // verified: size and digest
+  const bytes = Buffer.concat(chunks);
+  const stored = deps.fetcher.put(desc, bytes);
+  stored.catch(() => undefined); // awaited by the pull before it records the image
+  stores.push(stored);
+  return bytes;
+}
+
 function parseConfig(bytes: Buffer, where: string): ImageConfig {
   let config: unknown;
   try {
@@ -93,7 +115,7 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
 
   // The config and the layers download together (containerd's dispatch does the same): the
   // config is needed only once the first layer is ready to be unpacked.
-  const configFetch = deps.fetcher.fetch(client, body.config);
+  const configFetch = fetchConfig(deps, client, body.config, stores);
   configFetch.catch(() => undefined); // awaited below, after the layers are under way
 
   // As docker: layers already here say "Already exists"; an image with nothing to fetch prints no layer lines.
@@ -114,11 +136,11 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     }
   };
   // Settle every download even when one fails, so none is left running unobserved.
-  const settled = Promise.allSettled([...stores, configFetch, ...downloads]);
+  // (the config's write joins `stores` once its bytes are in)
+  const settled = Promise.allSettled([configFetch, ...downloads]).then(async (fetched) => [...fetched, ...(await Promise.allSettled(stores))]);
   let config: ImageConfig;
   try {
-    await configFetch;
-    config = parseConfig(await deps.readBlob(body.config.digest), `${ref.toString()} config ${body.config.digest}`);
+    config = parseConfig(await configFetch, `${ref.toString()} config ${body.config.digest}`);
     const diffIDs = config.rootfs.diff_ids;
     if (diffIDs.length !== body.layers.length) {
       throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);

@@ -2,8 +2,8 @@
  * The overlayfs snapshotter (containerd's `plugins/snapshots/overlay`). Each snapshot is a
  * directory `<root>/snapshots/<id>/` holding `fs/` (its own tree: the upper directory while it
  * is active, a lower directory once committed), `work/` (overlayfs' work directory, active
- * snapshots only) and `snapshot.json`, its metadata, written atomically (temporary file,
- * fsync, rename, fsync of the directory). A snapshot exists exactly when its `snapshot.json`
+ * snapshots only) and `snapshot.json`, its metadata, written atomically (temporary file and
+ * rename; with `syncOnCommit`, fsynced too). A snapshot exists exactly when its `snapshot.json`
  * does: a directory without one is what a crash left behind, invisible, and `cleanup()`
  * removes it (the first use of an instance runs it too). Ids are small numbers so that long lowerdir lists fit overlayfs' one-page
  * option limit.
@@ -24,9 +24,10 @@ const META_TMP = "snapshot.json.tmp";
 export interface OverlaySnapshotterOptions {
   clock: Clock;
   /**
-   * Flush the filesystem (syncfs) before a commit is recorded, so a committed snapshot
-   * survives a power cut whole (default false, as containerd's overlayfs snapshotter and
-   * podman: a killed process loses nothing either way, the page cache outlives it).
+   * Flush the filesystem (syncfs) before a commit is recorded, and fsync the metadata of
+   * every change, so snapshots survive a power cut whole (default false, as containerd's
+   * overlayfs snapshotter and podman: a killed process loses nothing either way, the page
+   * cache outlives it, and metadata is replaced by rename, atomically).
    */
   syncOnCommit?: boolean;
 }
@@ -166,7 +167,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const dir = this.#snapshotDir(rec.id);
       // Dropping the metadata is the commit point; the tree left behind is garbage for cleanup().
       await unlink(join(dir, META));
-      await fsyncDir(dir);
+      if (this.#syncOnCommit) await fsyncDir(dir);
       this.#byName.delete(key);
       await rm(dir, { recursive: true, force: true });
     });
@@ -247,7 +248,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const info: SnapshotInfo = { name: key, kind, createdAt: this.#clock.now(), labels: { ...opts.labels } };
       if (parent !== undefined) info.parent = parent;
       await this.#writeMeta(id, info);
-      await fsyncDir(this.#dir);
+      if (this.#syncOnCommit) await fsyncDir(this.#dir);
       const rec = { id, info };
       this.#byName.set(key, rec);
       return this.#mountsOf(rec);
@@ -288,9 +289,9 @@ export class OverlaySnapshotter implements Snapshotter {
     const dir = this.#snapshotDir(id);
     const stored: StoredSnapshot = { version: 1, ...copyInfo(info) };
     const tmp = join(dir, META_TMP);
-    await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: true });
+    await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: this.#syncOnCommit });
     await rename(tmp, join(dir, META));
-    await fsyncDir(dir);
+    if (this.#syncOnCommit) await fsyncDir(dir);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
