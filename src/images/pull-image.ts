@@ -26,8 +26,11 @@ export interface PullDeps {
 
 const MAX_INDEX_DEPTH = 4;
 
+/** What fetching an image's manifests and config needs (the download-only bench uses these steps too). */
+export type FetchDeps = Pick<PullDeps, "fetcher" | "readBlob">;
+
 /** The platform manifest, its bytes, and the descriptor the reference points at. */
-interface Resolved {
+export interface Resolved {
   root: Descriptor;
   manifest: Descriptor;
   body: ImageManifest;
@@ -37,7 +40,7 @@ interface Resolved {
  * `stores` collects the writes of the manifests fetched into the content store: the pull
  * goes on with their bytes in hand and waits for the writes before it records the image.
  */
-async function resolveManifest(deps: PullDeps, client: PullClient, ref: Reference, platform: Platform, stores: Promise<void>[]): Promise<Resolved> {
+export async function resolveManifest(deps: FetchDeps, client: PullClient, ref: Reference, platform: Platform, stores: Promise<void>[]): Promise<Resolved> {
   const wanted = ref.digest ?? ref.tag ?? "latest";
   const root = await client.resolve(wanted);
   if (ref.digest && root.digest !== ref.digest) {
@@ -53,7 +56,7 @@ async function resolveManifest(deps: PullDeps, client: PullClient, ref: Referenc
   throw new InvalidArgumentError(`${ref.toString()}: image indexes nested deeper than ${MAX_INDEX_DEPTH}`);
 }
 
-async function fetchManifestBytes(deps: PullDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
+async function fetchManifestBytes(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
   if (await deps.fetcher.isStored(desc.digest)) return deps.readBlob(desc.digest);
   const m = await client.getManifest(desc.digest);
   if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
@@ -71,7 +74,7 @@ const CONFIG_IN_MEMORY_BYTES = 8 << 20;
  * and written to the content store in the background (like the manifests, into `stores`),
  * so the unpack need not wait for that write.
  */
-async function fetchConfig(deps: PullDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
+export async function fetchConfig(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
   if (desc.size > CONFIG_IN_MEMORY_BYTES || (await deps.fetcher.isStored(desc.digest))) {
     await deps.fetcher.fetch(client, desc);
     return deps.readBlob(desc.digest);
@@ -85,7 +88,7 @@ async function fetchConfig(deps: PullDeps, client: PullClient, desc: Descriptor,
   return bytes;
 }
 
-function parseConfig(bytes: Buffer, where: string): ImageConfig {
+export function parseConfig(bytes: Buffer, where: string): ImageConfig {
   let config: unknown;
   try {
     config = JSON.parse(bytes.toString("utf8"));
