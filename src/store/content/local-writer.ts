@@ -3,6 +3,7 @@
  * straight to `ingest/<h>/data` while a digester follows them; `commit` fsyncs, checks
  * size and digest, and links the file into `blobs/<alg>/<hex>`, read-only.
  */
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { chmod, link, mkdir, rename, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -87,10 +88,9 @@ export class LocalWriter implements BlobWriter {
     return this.#serial(async () => {
       const file = this.#open("write to");
       try {
-        for (let done = 0; done < chunk.length;) {
-          const { bytesWritten } = await file.write(chunk, done, chunk.length - done, this.#offset + done);
-          done += bytesWritten;
-        }
+        // writeSync: the bytes go to the page cache at once, without a trip through libuv's
+        // thread pool (which a pull keeps busy inflating layers)
+        for (let done = 0; done < chunk.length;) done += writeSync(file.fd, chunk, done, chunk.length - done, this.#offset + done);
       } catch (err) {
         // Part of the chunk may be on disk; the digester no longer matches the file.
         // A new writer re-hashes what is there.
