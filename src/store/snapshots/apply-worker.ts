@@ -4,13 +4,15 @@
  * answers `{ id, diffID, size }` or `{ id, error }`. With `feed`, the blob is still being
  * downloaded: the thread reads what is on disk and waits for `FeedMessage`s telling it
  * of more bytes, of the finished blob (and its new path), or of the download's failure.
- * Extraction (inflate, tar parsing, hashing, file writes) then runs beside the downloads.
+ * Extraction (inflate, tar parsing, hashing, file writes) then runs beside the downloads,
+ * its garbage kept bounded (garbage-bound.ts).
  */
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { BufferPool } from "../../fsutil/index.js";
 import { applyLayer } from "./apply-layer.js";
 import { decompress } from "./decompress.js";
+import { boundGarbage } from "./garbage-bound.js";
 import { fromWireError, toWireError, type ApplyRequest, type ApplyResponse, type FeedMessage } from "./apply-protocol.js";
 import { FOLLOW_READ_BYTES, followFile, GrowingFile } from "./file-feed.js";
 
@@ -39,12 +41,16 @@ function onApply(req: ApplyRequest): void {
     blob = followFile(feed, { pool: readBuffers, sync: true });
   }
   const recycle = (chunk: Buffer): void => readBuffers.recycle(chunk);
-  void applyLayer(req.dir, decompress(blob, { recycle, ...(req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }) }), {
+  const tar = decompress(blob, { recycle, ...(req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }) });
+  void applyLayer(req.dir, boundGarbage(tar), {
     onSkip: (entry, reason) => skipped.push([entry, reason]),
   }).then(
     (applied) => parentPort?.postMessage({ id: req.id, diffID: applied.diffID, size: applied.size, skipped } satisfies ApplyResponse),
     (err: unknown) => parentPort?.postMessage({ id: req.id, error: toWireError(err) } satisfies ApplyResponse),
-  ).finally(() => feeds.delete(req.id));
+  ).finally(() => {
+    feeds.delete(req.id);
+    tar.destroy(); // after a failure, stops inflating and closes the blob (a no-op once it ended)
+  });
 }
 
 parentPort?.on("message", (msg: ApplyRequest | FeedMessage) => {
