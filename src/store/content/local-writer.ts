@@ -3,9 +3,8 @@
  * straight to `ingest/<h>/data` while a digester follows them; `commit` fsyncs, checks
  * size and digest, and links the file into `blobs/<alg>/<hex>`, read-only.
  */
-import { writeSync } from "node:fs";
+import { chmodSync, fstatSync, linkSync, mkdirSync, renameSync, statSync, utimesSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { chmod, link, mkdir, rename, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { AlreadyExistsError, errnoCode, FailedPreconditionError, InvalidArgumentError, isNotFound } from "../../errdefs/index.js";
@@ -153,7 +152,8 @@ export class LocalWriter implements BlobWriter {
     try {
       const want = this.#checkExpected(expected);
       await file.sync();
-      const { size } = await file.stat();
+      // the rest are quick metadata calls, made synchronously (see removeIngestDir); the fsyncs stay async
+      const { size } = fstatSync(file.fd);
       await file.close();
       closed = true;
 
@@ -171,11 +171,11 @@ export class LocalWriter implements BlobWriter {
       }
 
       const target = this.#host.blobPath(got);
-      const created = await mkdir(dirname(target), { recursive: true });
+      const created = mkdirSync(dirname(target), { recursive: true });
       const now = this.#host.clock.now() / 1000;
-      await utimes(data, now, now);
-      await chmod(data, 0o444);
-      const placed = await placeBlob(data, target);
+      utimesSync(data, now, now);
+      chmodSync(data, 0o444);
+      const placed = placeBlob(data, target);
       if (placed) {
         await syncDir(dirname(target));
         if (created !== undefined) await syncDir(dirname(dirname(target)));
@@ -240,9 +240,9 @@ export class LocalWriter implements BlobWriter {
  * Returns false when the blob already existed. Falls back to stat + rename on
  * filesystems without hard links.
  */
-async function placeBlob(data: string, target: string): Promise<boolean> {
+function placeBlob(data: string, target: string): boolean {
   try {
-    await link(data, target);
+    linkSync(data, target);
     return true;
   } catch (err) {
     const code = errnoCode(err);
@@ -250,11 +250,11 @@ async function placeBlob(data: string, target: string): Promise<boolean> {
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
   }
   try {
-    await stat(target);
+    statSync(target);
     return false;
   } catch (err) {
     if (errnoCode(err) !== "ENOENT") throw err;
   }
-  await rename(data, target);
+  renameSync(data, target);
   return true;
 }
