@@ -12,7 +12,8 @@
  * not supported.
  */
 import { execFile } from "node:child_process";
-import { lstat, mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { lstat, mkdir, open, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../../errdefs/index.js";
@@ -134,7 +135,7 @@ export class OverlaySnapshotter implements Snapshotter {
       await this.#writeMeta(rec.id, info);
       this.#byName.delete(key);
       this.#byName.set(name, { id: rec.id, info });
-      await rm(join(dir, "work"), { recursive: true, force: true });
+      rmSync(join(dir, "work"), { recursive: true, force: true });
     });
   }
 
@@ -242,9 +243,11 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       const id = String(this.#nextId++);
       const dir = this.#snapshotDir(id);
-      await mkdir(dir, { mode: 0o700 });
-      await mkdir(join(dir, "fs"), { mode: 0o755 });
-      if (kind === "active") await mkdir(join(dir, "work"), { mode: 0o700 });
+      // metadata calls are made synchronously, fsyncs (syncOnCommit) through the thread pool:
+      // a pull keeps the pool busy inflating layers, and queueing there cost more than the calls
+      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(join(dir, "fs"), { mode: 0o755 });
+      if (kind === "active") mkdirSync(join(dir, "work"), { mode: 0o700 });
       const info: SnapshotInfo = { name: key, kind, createdAt: this.#clock.now(), labels: { ...opts.labels } };
       if (parent !== undefined) info.parent = parent;
       await this.#writeMeta(id, info);
@@ -289,8 +292,9 @@ export class OverlaySnapshotter implements Snapshotter {
     const dir = this.#snapshotDir(id);
     const stored: StoredSnapshot = { version: 1, ...copyInfo(info) };
     const tmp = join(dir, META_TMP);
-    await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: this.#syncOnCommit });
-    await rename(tmp, join(dir, META));
+    if (this.#syncOnCommit) await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: true });
+    else writeFileSync(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
+    renameSync(tmp, join(dir, META));
     if (this.#syncOnCommit) await fsyncDir(dir);
   }
 
