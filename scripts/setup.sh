@@ -172,8 +172,8 @@ install_node_modules() {
 }
 
 build_cli() {
-  step "npm run build (the compiled CLI that bin/podyard.js runs while it is newer than src/)"
-  (cd "$REPO_ROOT" && npm run --silent build) || die "npm run build failed: see the TypeScript errors above"
+  step "npm run build (the bundled CLI that bin/podyard.js runs while it is newer than src/)"
+  (cd "$REPO_ROOT" && npm run --silent build) || die "npm run build failed: see the errors above"
 }
 
 check_host
