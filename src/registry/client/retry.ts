@@ -15,6 +15,23 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 500, maxMs: 10_000, maxRetryAfterMs: 60_000 };
 
+/**
+ * Attempts in all for a request that failed with `err`: a refused connection (nothing
+ * listens there) gets one more try, after `initialMs`, as a registry restarting would
+ * need; other network failures get the policy's `maxAttempts`. A pull from a registry
+ * that is down then fails in half a second, as docker's does, not after the full back-off.
+ */
+export function attemptsFor(err: unknown, policy: Pick<RetryPolicy, "maxAttempts">): number {
+  return isConnectionRefused(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ("code" in e && e.code === "ECONNREFUSED") return true;
+  }
+  return false;
+}
+
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }

@@ -3,7 +3,8 @@
  * - attaches the Authorization the Authorizer gives for the request's scopes, and after
  *   a 401 learns the challenge and repeats the request once;
  * - retries transient failures (network errors, 408, 429 honouring Retry-After, 5xx)
- *   with exponential back-off on the injected Clock, up to `maxAttempts` in all;
+ *   with exponential back-off on the injected Clock, up to `maxAttempts` in all (a
+ *   refused connection: 2, see attemptsFor);
  * - follows redirects itself, and never sends Authorization to another origin
  *   (Docker Hub redirects blob GETs to a CDN with a signed URL).
  * A request whose body is a stream cannot be repeated: it gets one attempt.
@@ -14,7 +15,7 @@ import type { Clock } from "../../clock/index.js";
 import { UnavailableError } from "../../errdefs/index.js";
 import type { Authorizer } from "./authorizer.js";
 import { discard } from "./body.js";
-import { backoffMs, isNetworkError, isTransientStatus, retryAfterMs, type RetryPolicy } from "./retry.js";
+import { attemptsFor, backoffMs, isNetworkError, isTransientStatus, retryAfterMs, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./types.js";
 
 export interface TransportOptions {
@@ -63,7 +64,7 @@ export class Transport {
       try {
         res = await this.#send(req, auth);
       } catch (err) {
-        if (req.signal?.aborted || !isNetworkError(err) || !replayable || attempt >= retry.maxAttempts) {
+        if (req.signal?.aborted || !isNetworkError(err) || !replayable || attempt >= attemptsFor(err, retry)) {
           throw this.#networkError(req, err, attempt);
         }
         await clock.sleep(backoffMs(attempt, retry), req.signal);

@@ -123,6 +123,15 @@ test("an unreachable registry is an Unavailable error after the attempts", async
   assert.deepEqual(clock.sleeps, [500]);
 });
 
+test("a refused connection is tried once more after 500 ms, not through the whole back-off", async () => {
+  const srv = await rawServer(() => undefined);
+  await srv.close(); // nothing listens there now
+  const clock = new SteppingClock(0);
+  await assert.rejects(new RegistryClient({ baseUrl: srv.url, clock }).ping(), (e: Error) =>
+    isUnavailable(e) && /ECONNREFUSED/.test(e.message) && /\(2 attempts\)/.test(e.message));
+  assert.deepEqual(clock.sleeps, [500]);
+});
+
 test("redirects are followed without sending Authorization to another host", async () => {
   const blob = Buffer.from("layer bytes from the CDN");
   const digest = digestOf(blob);
