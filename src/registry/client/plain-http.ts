@@ -60,7 +60,7 @@ function terminated(cause: unknown): TypeError {
 }
 
 /** The request's headers as name-value pairs, refusing what cannot go on the wire as fetch does. */
-function requestHeaders(init: HeadersInit | undefined): [string, string][] {
+export function requestHeaders(init: HeadersInit | undefined): [string, string][] {
   const pairs: [string, string][] = [];
   if (init === undefined) return pairs;
   const list: Iterable<readonly string[]> = Array.isArray(init) || Symbol.iterator in init ? (init as Iterable<readonly string[]>) : Object.entries(init);

@@ -27,6 +27,7 @@ import type { FetchedManifest } from "./manifests.js";
 import { RegistryClient } from "./registry-client.js";
 import { isNetworkError } from "./retry.js";
 import type { Credentials, FetchLike } from "./types.js";
+import { insecureHttpsFetch } from "./insecure-https.js";
 import { wrapError } from "./wrap-error.js";
 
 export interface ResolverOptions {
@@ -36,7 +37,10 @@ export interface ResolverOptions {
   credentials?: CredentialProvider;
   clock?: Clock;
   fetch?: FetchLike;
-  /** the fetch for endpoints with `skipVerify`: one that does not check TLS certificates */
+  /**
+   * the fetch for endpoints with `skipVerify`: one that does not check TLS certificates
+   * (default, when `fetch` is not given either: insecureHttpsFetch)
+   */
   insecureFetch?: FetchLike;
   /** attempts per request to a registry itself (default 5) */
   maxAttempts?: number;
@@ -50,6 +54,7 @@ const NO_CREDENTIALS: CredentialProvider = { lookup: () => Promise.resolve(undef
 
 export class Resolver {
   readonly #opts: ResolverOptions;
+  #insecureFetch: FetchLike | undefined;
   readonly #hosts: RegistryHosts;
   readonly #credentials: CredentialProvider;
   readonly #clients = new Map<string, RegistryClient>();
@@ -88,12 +93,14 @@ export class Resolver {
     if (client) return client;
     let fetchFn = this.#opts.fetch;
     if (ep.skipVerify) {
-      if (!this.#opts.insecureFetch) {
+      // podyard's own when no fetch was injected; a caller that injects `fetch` must give this too
+      this.#insecureFetch ??= this.#opts.insecureFetch ?? (this.#opts.fetch === undefined ? insecureHttpsFetch() : undefined);
+      if (!this.#insecureFetch) {
         throw new FailedPreconditionError(
           `${ep.mirror ? "mirror" : "registry"} ${ep.host} is configured with skipVerify, but the resolver was given no insecureFetch that skips TLS verification`,
         );
       }
-      fetchFn = this.#opts.insecureFetch;
+      fetchFn = this.#insecureFetch;
     }
     const attempts = ep.mirror ? (this.#opts.mirrorMaxAttempts ?? 1) : this.#opts.maxAttempts;
     client = new RegistryClient({

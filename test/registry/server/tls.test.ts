@@ -3,55 +3,15 @@
  * it; the CLI refuses plain HTTP beyond loopback unless --insecure, and a certificate
  * without its key.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { startRegistry } from "../../helpers/registry.js";
 import { makeTempDir, removeDir, runPodyard, startRegistryProcess, type RegistryProcess } from "../../helpers/registry-process.js";
+import { certOrSkip as certFor } from "../../helpers/tls-cert.js";
 
-const run = promisify(execFile);
-
-interface Cert {
-  dir: string;
-  certFile: string;
-  keyFile: string;
-  cert: Buffer;
-  key: Buffer;
-}
-
-/** A self-signed P-256 certificate for 127.0.0.1, or a reason why it could not be made. */
-async function makeCert(): Promise<Cert | string> {
-  const dir = await makeTempDir("tls");
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  try {
-    await run("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", keyFile, "-out", certFile, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
-    ]);
-  } catch (err) {
-    await removeDir(dir);
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    return e.code === "ENOENT" ? "openssl is not installed" : `openssl failed: ${e.stderr ?? e.message}`;
-  }
-  return { dir, certFile, keyFile, cert: await readFile(certFile), key: await readFile(keyFile) };
-}
-
-/** Makes a certificate for the test, or skips it with the reason. */
-async function certOrSkip(t: TestContext): Promise<Cert | undefined> {
-  const cert = await makeCert();
-  if (typeof cert === "string") {
-    process.stderr.write(`tls.test.ts: skipping: ${cert}\n`);
-    t.skip(cert);
-    return undefined;
-  }
-  t.after(() => removeDir(cert.dir));
-  return cert;
-}
+const certOrSkip = (t: Parameters<typeof certFor>[0]): ReturnType<typeof certFor> => certFor(t, "tls.test.ts");
 
 async function httpsGet(url: string, ca: Buffer | undefined): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
