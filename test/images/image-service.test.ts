@@ -179,3 +179,33 @@ test("rmi refuses an image a container uses unless forced", async () => {
     await node.close();
   }
 });
+
+test("concurrent pulls of two images that share their base layer: it is downloaded once and unpacked once, and both pulls complete", async () => {
+  const other = await buildTestImage({
+    extraLayers: [{ entries: [{ type: "file", path: "etc/issue", content: Buffer.from("another image\n"), mode: 0o644 }], createdBy: "COPY issue /etc/issue" }],
+  });
+  const node = await openTestNode();
+  try {
+    assert.equal(other.manifest.layers[0]?.digest, image.manifest.layers[0]?.digest, "the same base layer");
+    await pushLayout(reg.url, "tutorial/other", "v1", other);
+    const before = reg.server.metrics.render();
+    const count = (text: string): number => Number(/podyard_registry_http_requests_total\{method="GET",route="blob",code="200"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const [a, b] = await Promise.all([
+      node.env.imageService.pull(`${host}/tutorial/busybox:v1`),
+      node.env.imageService.pull(`${host}/tutorial/other:v1`),
+    ]);
+    assert.equal(a.configDigest, image.manifest.config.digest);
+    assert.equal(b.configDigest, other.manifest.config.digest);
+    // two configs, one shared base, two top layers
+    assert.equal(count(reg.server.metrics.render()) - count(before), 2 + 1 + 2);
+    const snaps = await node.env.snapshotter.walk();
+    assert.equal(snaps.length, 3, "the base snapshot is shared");
+    assert.ok(snaps.every((s) => s.kind === "committed"));
+    const tops = snaps.filter((s) => s.parent !== undefined);
+    assert.equal(tops.length, 2);
+    assert.equal(new Set(tops.map((s) => s.parent)).size, 1, "both top layers sit on the one base");
+  } finally {
+    await node.close();
+    await other.cleanup();
+  }
+});
