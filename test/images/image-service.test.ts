@@ -209,3 +209,49 @@ test("concurrent pulls of two images that share their base layer: it is download
     await other.cleanup();
   }
 });
+
+test("a connection cut in the middle of each layer: the download resumes with Range while its extraction follows, and the pull completes", async () => {
+  const upstream = reg.url;
+  const layerPaths = new Set(image.manifest.layers.map((l) => `/blobs/${l.digest}`));
+  const cut = new Set<string>();
+  const ranges: string[] = [];
+  const flaky = createServer((req, res) => {
+    void (async () => {
+      const headers: Record<string, string> = { Accept: String(req.headers.accept ?? "*/*") };
+      if (req.headers.range !== undefined) {
+        headers.Range = req.headers.range;
+        ranges.push(req.headers.range);
+      }
+      const r = await fetch(`${upstream}${req.url ?? "/"}`, { method: req.method ?? "GET", headers });
+      const body = Buffer.from(await r.arrayBuffer());
+      const out: Record<string, string> = {};
+      for (const k of ["content-type", "content-length", "content-range", "docker-content-digest", "location"]) {
+        const v = r.headers.get(k);
+        if (v !== null) out[k] = v;
+      }
+      res.writeHead(r.status, out);
+      const blob = [...layerPaths].find((p) => req.url?.endsWith(p));
+      if (req.method === "GET" && blob !== undefined && !cut.has(blob) && body.length > 1) {
+        cut.add(blob); // the first GET of each layer stops halfway
+        res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+        return;
+      }
+      res.end(req.method === "HEAD" ? undefined : body);
+    })();
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
+  const flakyHost = `127.0.0.1:${(flaky.address() as AddressInfo).port}`;
+  const node = await openTestNode();
+  try {
+    const pulled = await node.env.imageService.pull(`${flakyHost}/tutorial/busybox:v1`);
+    assert.equal(pulled.configDigest, image.manifest.config.digest);
+    assert.equal(cut.size, image.manifest.layers.length, "every layer's first download was cut");
+    assert.equal(ranges.length, image.manifest.layers.length, "and resumed with Range");
+    for (const l of image.manifest.layers) assert.equal((await node.env.content.info(l.digest))?.size, l.size);
+    const snaps = await node.env.snapshotter.walk();
+    assert.equal(snaps.filter((s) => s.kind === "committed").length, image.manifest.layers.length);
+  } finally {
+    await node.close();
+    flaky.close();
+  }
+});
