@@ -13,10 +13,11 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { lstat, mkdir, open, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../../errdefs/index.js";
+import { syncDir } from "../../fsutil/index.js";
 import type { Mount, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshotter.js";
 
 const META = "snapshot.json";
@@ -70,14 +71,6 @@ function checkKey(what: string, key: string): void {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Flushes the filesystem holding `path` (syncfs through coreutils' `sync -f`). */
 function syncFilesystem(path: string): Promise<void> {
@@ -168,7 +161,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const dir = this.#snapshotDir(rec.id);
       // Dropping the metadata is the commit point; the tree left behind is garbage for cleanup().
       await unlink(join(dir, META));
-      if (this.#syncOnCommit) await fsyncDir(dir);
+      if (this.#syncOnCommit) await syncDir(dir);
       this.#byName.delete(key);
       await rm(dir, { recursive: true, force: true });
     });
@@ -251,7 +244,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const info: SnapshotInfo = { name: key, kind, createdAt: this.#clock.now(), labels: { ...opts.labels } };
       if (parent !== undefined) info.parent = parent;
       await this.#writeMeta(id, info);
-      if (this.#syncOnCommit) await fsyncDir(this.#dir);
+      if (this.#syncOnCommit) await syncDir(this.#dir);
       const rec = { id, info };
       this.#byName.set(key, rec);
       return this.#mountsOf(rec);
@@ -295,7 +288,7 @@ export class OverlaySnapshotter implements Snapshotter {
     if (this.#syncOnCommit) await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: true });
     else writeFileSync(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
     renameSync(tmp, join(dir, META));
-    if (this.#syncOnCommit) await fsyncDir(dir);
+    if (this.#syncOnCommit) await syncDir(dir);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
