@@ -75,6 +75,11 @@ const CLASSES: Record<Exclude<ErrorClass, "Internal">, new (message: string, opt
   NotImplemented: NotImplementedError,
 };
 
+/** True when `name` is one of the error classes (a name that crossed a thread or process boundary). */
+export function isErrorClass(name: string): name is ErrorClass {
+  return name === "Internal" || Object.hasOwn(CLASSES, name);
+}
+
 /** A new error of class `code` (its own subclass; a plain PodyardError for Internal). */
 export function newError(code: ErrorClass, message: string, options?: ErrorOptions): PodyardError {
   const Class = code === "Internal" ? undefined : CLASSES[code];

@@ -24,3 +24,10 @@ test("newError builds the subclass for each class, so is* helpers and instanceof
   assert.ok(internal instanceof PodyardError);
   assert.equal(errorClass(internal), "Internal");
 });
+
+test("isErrorClass knows every class name and nothing else", async () => {
+  const { isErrorClass } = await import("../../src/errdefs/index.js");
+  for (const name of ["InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unavailable", "PermissionDenied",
+    "Unauthenticated", "ResourceExhausted", "OutOfRange", "Aborted", "NotImplemented", "Internal"]) assert.equal(isErrorClass(name), true, name);
+  for (const name of ["", "notfound", "toString", "constructor", "__proto__", "Error"]) assert.equal(isErrorClass(name), false, name);
+});

@@ -2,7 +2,7 @@
  * The messages between the main thread (WorkerLayerApplier) and a layer-extraction
  * worker (apply-worker.ts), and errors as they cross: message, name and error class.
  */
-import { errorClass, newError, type ErrorClass } from "../../errdefs/index.js";
+import { errorClass, isErrorClass, newError } from "../../errdefs/index.js";
 
 export interface ApplyRequest {
   type: "apply";
@@ -28,11 +28,6 @@ export type ApplyResponse =
   | { id: number; diffID: string; size: number; skipped: [string, string][] }
   | { id: number; error: WireError };
 
-const ERROR_CLASSES: readonly string[] = [
-  "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unavailable", "PermissionDenied",
-  "Unauthenticated", "ResourceExhausted", "OutOfRange", "Aborted", "NotImplemented", "Internal",
-] satisfies ErrorClass[];
-
 export function toWireError(err: unknown): WireError {
   const e = err instanceof Error ? err : new Error(String(err));
   const cls = errorClass(e);
@@ -41,7 +36,7 @@ export function toWireError(err: unknown): WireError {
 
 /** The error a WireError stood for, with its class, so callers can still test it (isInvalidArgument, ...). */
 export function fromWireError(e: WireError): Error {
-  if (e.errorClass !== undefined && ERROR_CLASSES.includes(e.errorClass)) return newError(e.errorClass as ErrorClass, e.message);
+  if (e.errorClass !== undefined && isErrorClass(e.errorClass)) return newError(e.errorClass, e.message);
   const err = new Error(e.message);
   err.name = e.name;
   return err;
