@@ -10,16 +10,14 @@ import { Agent, request } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { plainHttpFetch, requestHeaders } from "./plain-http.js";
-import { PlainHeaders, PlainResponse } from "./plain-response.js";
+import { fetchFailed, hasNoBody, PlainHeaders, PlainResponse } from "./plain-response.js";
 import type { FetchLike } from "./types.js";
-
-const NO_BODY_STATUS = new Set([204, 304]);
 
 export function insecureHttpsFetch(): FetchLike {
   const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
   const https: FetchLike = (input, init) => {
     const url = new URL(input instanceof URL ? input.href : input);
-    if (url.protocol !== "https:") return Promise.reject(new TypeError(`fetch failed`, { cause: new Error(`unsupported protocol ${url.protocol}`) }));
+    if (url.protocol !== "https:") return Promise.reject(fetchFailed(new Error(`unsupported protocol ${url.protocol}`)));
     const method = (init?.method ?? "GET").toUpperCase();
     let headers: [string, string][];
     try {
@@ -34,22 +32,22 @@ export function insecureHttpsFetch(): FetchLike {
         const out = new PlainHeaders();
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
         try {
-          const noBody = method === "HEAD" || NO_BODY_STATUS.has(status);
+          const noBody = hasNoBody(method, status);
           if (noBody) res.resume();
           const stream = noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
           resolve(new PlainResponse({ status, statusText: res.statusMessage ?? "", headers: out, url: url.href, body: stream }) as unknown as Response);
         } catch (err) {
           res.destroy();
-          reject(new TypeError("fetch failed", { cause: err }));
+          reject(fetchFailed(err));
         }
       });
-      req.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err })));
+      req.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : fetchFailed(err)));
       if (body === undefined || body === null) req.end();
       else if (body instanceof Uint8Array) req.end(body);
       else if (body instanceof Readable) pipeline(body, req).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
       else {
         req.destroy();
-        reject(new TypeError(`fetch failed`, { cause: new Error("unsupported request body: want bytes or a Readable") }));
+        reject(fetchFailed(new Error("unsupported request body: want bytes or a Readable")));
       }
     });
   };

@@ -17,7 +17,7 @@
  */
 import net from "node:net";
 import { LEND_MIN_BYTES, readBuffers } from "./read-buffers.js";
-import { PlainHeaders, PlainResponse } from "./plain-response.js";
+import { fetchFailed, hasNoBody, PlainHeaders, PlainResponse } from "./plain-response.js";
 import type { FetchLike } from "./types.js";
 
 export interface PlainHttpOptions {
@@ -29,7 +29,6 @@ export interface PlainHttpOptions {
 const MAX_HEAD_BYTES = 64 << 10;
 /** Chunks queued in the body stream before the socket pauses. */
 const QUEUED_CHUNKS = 1;
-const NO_BODY_STATUS = new Set([204, 304]);
 
 /** A fetch that sends plain-HTTP GETs and HEADs over sockets of its own; see above. */
 export function plainHttpFetch(opts: PlainHttpOptions = {}): FetchLike {
@@ -49,10 +48,6 @@ export function plainHttpFetch(opts: PlainHttpOptions = {}): FetchLike {
     }
     return request(url, method, headers, init?.signal ?? undefined, idleTimeoutMs);
   };
-}
-
-function fetchFailed(cause: unknown): TypeError {
-  return new TypeError("fetch failed", { cause });
 }
 
 function terminated(cause: unknown): TypeError {
@@ -105,7 +100,7 @@ function parseHead(text: string): ResponseHead {
 type Framing = { kind: "none" } | { kind: "length"; left: number } | { kind: "chunked" } | { kind: "close" };
 
 function framing(method: string, head: ResponseHead): Framing {
-  if (method === "HEAD" || NO_BODY_STATUS.has(head.status)) return { kind: "none" };
+  if (hasNoBody(method, head.status)) return { kind: "none" };
   const te = head.headers.get("transfer-encoding");
   if (te !== null) {
     if (te.trim().toLowerCase() !== "chunked") throw new Error(`unsupported Transfer-Encoding ${JSON.stringify(te)}`);
@@ -190,6 +185,8 @@ function request(url: URL, method: string, headers: readonly [string, string][],
       if (head !== undefined) reject(err);
       else body?.error(err);
     };
+    /** A socket or protocol failure: before the response head it fails the fetch, after it the body. */
+    const failOn = (err: unknown): void => fail(head !== undefined ? fetchFailed(err) : terminated(err));
     const end = (): void => {
       if (finished) return;
       finished = true;
@@ -288,7 +285,7 @@ function request(url: URL, method: string, headers: readonly [string, string][],
             if (head !== undefined) onHead(data);
             else onBody(data);
           } catch (err) {
-            fail(head !== undefined ? fetchFailed(err) : terminated(err));
+            failOn(err);
           }
           return true;
         },
@@ -297,14 +294,14 @@ function request(url: URL, method: string, headers: readonly [string, string][],
     socket.setNoDelay(true);
     socket.setTimeout(idleTimeoutMs, () => {
       const err = Object.assign(new Error(`no data from ${url.host} for ${idleTimeoutMs} ms`), { code: "ETIMEDOUT" });
-      fail(head !== undefined ? fetchFailed(err) : terminated(err));
+      failOn(err);
     });
-    socket.on("error", (err) => fail(head !== undefined ? fetchFailed(err) : terminated(err)));
+    socket.on("error", failOn);
     socket.on("close", () => {
       if (finished) return;
       if (head === undefined && frame.kind === "close") return end();
       const err = Object.assign(new Error(`connection to ${url.host} closed ${head !== undefined ? "before a response" : "mid-body"}`), { code: "ECONNRESET" });
-      fail(head !== undefined ? fetchFailed(err) : terminated(err));
+      failOn(err);
     });
     signal?.addEventListener("abort", onAbort, { once: true });
     socket.write(requestHead(url, method, headers));

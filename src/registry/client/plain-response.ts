@@ -6,6 +6,16 @@
  * from a plain-HTTP registry never needs it.
  */
 
+/** True when the response to `method` with `status` carries no body (HEAD, 204, 304). */
+export function hasNoBody(method: string, status: number): boolean {
+  return method === "HEAD" || status === 204 || status === 304;
+}
+
+/** How fetch fails a request that got no usable response: `TypeError("fetch failed")` with the cause. */
+export function fetchFailed(cause: unknown): TypeError {
+  return new TypeError("fetch failed", { cause });
+}
+
 /** Response headers: names case-insensitive, repeated values joined with ", " as Headers does. */
 export class PlainHeaders implements Iterable<[string, string]> {
   readonly #map = new Map<string, string[]>();
