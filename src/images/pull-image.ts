@@ -56,13 +56,18 @@ export async function resolveManifest(deps: FetchDeps, client: PullClient, ref: 
   throw new InvalidArgumentError(`${ref.toString()}: image indexes nested deeper than ${MAX_INDEX_DEPTH}`);
 }
 
+/** Writes bytes already checked against `desc` to the content store in the background; the write joins `stores`. */
+function storeLater(deps: FetchDeps, stores: Promise<void>[], desc: Descriptor, bytes: Buffer): void {
+  const stored = deps.fetcher.put(desc, bytes);
+  stored.catch(() => undefined); // awaited by the pull before it records the image
+  stores.push(stored);
+}
+
 async function fetchManifestBytes(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
   if (await deps.fetcher.isStored(desc.digest)) return deps.readBlob(desc.digest);
   const m = await client.getManifest(desc.digest);
   if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
-  const stored = deps.fetcher.put({ ...desc, size: m.bytes.length }, m.bytes);
-  stored.catch(() => undefined); // awaited by the pull before it records the image
-  stores.push(stored);
+  storeLater(deps, stores, { ...desc, size: m.bytes.length }, m.bytes);
   return m.bytes;
 }
 
@@ -82,9 +87,7 @@ export async function fetchConfig(deps: FetchDeps, client: PullClient, desc: Des
   const chunks: Buffer[] = [];
   for await (const c of await client.fetchBlob(desc.digest, { size: desc.size })) chunks.push(c as Buffer); // verified: size and digest
   const bytes = Buffer.concat(chunks);
-  const stored = deps.fetcher.put(desc, bytes);
-  stored.catch(() => undefined); // awaited by the pull before it records the image
-  stores.push(stored);
+  storeLater(deps, stores, desc, bytes);
   return bytes;
 }
 
