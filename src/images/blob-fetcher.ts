@@ -7,7 +7,7 @@ import { FailedPreconditionError, isAlreadyExists } from "../errdefs/index.js";
 import type { Descriptor, Digest } from "../oci/index.js";
 import { recycleChunk } from "../registry/client/index.js";
 import { GrowingFile, type ContentStore, type FileFeed } from "../store/index.js";
-import { Limiter, SingleFlight } from "./limiter.js";
+import { Limiter, SingleFlight } from "../concurrency/index.js";
 import type { LayerStatus, PullClient } from "./types.js";
 
 /** The ingest a download of `digest` writes to; a later pull resumes it. */

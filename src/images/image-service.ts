@@ -9,7 +9,7 @@ import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } fr
 import { chainIDs, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
-import { SingleFlight } from "./limiter.js";
+import { SingleFlight } from "../concurrency/index.js";
 import { pullImage } from "./pull-image.js";
 import { pushImage, type PushEvent } from "./push-image.js";
 import { registerImage, type RegisterOptions } from "./register-image.js";

@@ -2,7 +2,6 @@ export { ImageService } from "./image-service.js";
 export type { ImageDetails, ImageServiceOptions, RemoveResult } from "./image-service.js";
 export { findImage } from "./find-image.js";
 export type { FoundImage } from "./find-image.js";
-export { Limiter, SingleFlight } from "./limiter.js";
 export type { PushEvent } from "./push-image.js";
 export type { FetchedManifest, LayerStatus, PullClient, PullEvent, PullOptions, PullResult, PushClient, RegistryResolver } from "./types.js";
 export type { RegisterOptions } from "./register-image.js";

@@ -3,6 +3,7 @@
  * stack is unpacked once and shared by every image that has it (containerd's unpacker).
  */
 import { randomBytes } from "node:crypto";
+import { Limiter } from "../../concurrency/index.js";
 import { digestOf, type Descriptor, type Digest } from "../../oci/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotImplementedError, isNotFound } from "../../errdefs/index.js";
 import { BufferPool } from "../../fsutil/index.js";
@@ -136,7 +137,7 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
     }
   }
   const chains = chainIDs(diffIDs);
-  const slots = new Slots(Math.max(1, opts.concurrency ?? 2));
+  const slots = new Limiter(Math.max(1, opts.concurrency ?? 2));
   const committed: Promise<void>[] = [];
   for (const [i, layer] of layers.entries()) {
     const done = unpackOne(opts, layer, i, chains, committed[i - 1], slots);
@@ -147,32 +148,8 @@ export async function unpackLayers(opts: UnpackLayersOptions): Promise<Digest[]>
   return chains;
 }
 
-/** Extracts layer `i` into a fresh snapshot and commits it on the one below once `below` (its commit) is done. */
-/** Extractions running at once: a layer takes a slot to extract and gives it back before it waits to commit. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(n: number) {
-    this.#free = n;
-  }
-
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#free++;
-  }
-}
-
-async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: number, chains: readonly Digest[], below: Promise<void> | undefined, slots: Slots): Promise<void> {
+/** Extracts layer `i` (holding one of `slots` only while it extracts) and commits it on the one below once `below` (that commit) is done. */
+async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: number, chains: readonly Digest[], below: Promise<void> | undefined, slots: Limiter): Promise<void> {
   const { snapshotter } = opts;
   const diffID = opts.diffIDs[i] as Digest;
   const chain = chains[i] as Digest;
@@ -183,16 +160,10 @@ async function unpackOne(opts: UnpackLayersOptions, layer: UnpackLayer, i: numbe
     const key = `extract-${randomBytes(6).toString("hex")} ${chain}`;
     const mounts = await snapshotter.prepare(key, undefined, { labels: { [UNPACK_LABEL]: chain } });
     try {
-      await slots.acquire();
-      let applied: AppliedLayer;
-      try {
-        applied = await (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
-          ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
-          ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
-        });
-      } finally {
-        slots.release();
-      }
+      const applied = await slots.run(() => (opts.apply ?? applyInThread)(writableDir(mounts, key), layer, {
+        ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
+        ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
+      }));
       if (applied.diffID !== diffID) {
         throw new FailedPreconditionError(`layer ${i} (${layer.descriptor.digest}) has diffID ${applied.diffID}, image config says ${diffID}`);
       }
