@@ -66,21 +66,16 @@ export async function readIngestStatus(dir: string): Promise<IngestStatus> {
  * ingest under its name. A handful of metadata calls, made synchronously: a pull keeps
  * libuv's thread pool busy inflating layers, and queueing behind that cost more than the calls.
  */
-export function removeIngestDir(dir: string): Promise<void> {
+export async function removeIngestDir(dir: string): Promise<void> {
   const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
   try {
-    rmSync(tmp, { recursive: true, force: true });
-    try {
-      renameSync(dir, tmp);
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") return Promise.resolve();
-      throw err;
-    }
-    rmSync(tmp, { recursive: true, force: true });
-    return Promise.resolve();
+    renameSync(dir, tmp);
   } catch (err) {
-    return Promise.reject(err);
+    if (errnoCode(err) === "ENOENT") return;
+    throw err;
   }
+  rmSync(tmp, { recursive: true, force: true });
 }
 
 /** Hashes a file from the start; how a resumed writer rebuilds its digester. */

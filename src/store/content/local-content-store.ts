@@ -322,25 +322,22 @@ export class LocalContentStore implements ContentStore {
   }
 
   /** A new ingest, built beside its place and renamed in; small metadata calls, made synchronously (see removeIngestDir). */
-  #start(ref: string, dir: string, opts: { total: number | undefined; alg: DigestAlgorithm }): Promise<IngestState> {
-    try {
-      mkdirSync(dirname(dir), { recursive: true });
-      const tmp = `${dir}.new`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp);
-      const now = this.#clock.now();
-      const iso = new Date(now).toISOString();
-      writeFileSync(join(tmp, "ref"), ref);
-      writeFileSync(join(tmp, "startedat"), iso);
-      writeFileSync(join(tmp, "updatedat"), iso);
-      if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
-      writeFileSync(join(tmp, "data"), "");
-      renameSync(tmp, dir);
-      return Promise.resolve({ digester: new Digester(opts.alg), total: opts.total, updatedAt: now });
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async #start(ref: string, dir: string, opts: { total: number | undefined; alg: DigestAlgorithm }): Promise<IngestState> {
+    mkdirSync(dirname(dir), { recursive: true });
+    const tmp = `${dir}.new`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    const now = this.#clock.now();
+    const iso = new Date(now).toISOString();
+    writeFileSync(join(tmp, "ref"), ref);
+    writeFileSync(join(tmp, "startedat"), iso);
+    writeFileSync(join(tmp, "updatedat"), iso);
+    if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
+    writeFileSync(join(tmp, "data"), "");
+    renameSync(tmp, dir);
+    return { digester: new Digester(opts.alg), total: opts.total, updatedAt: now };
   }
+
 
   async #readLabels(d: Digest): Promise<LabelFile | undefined> {
     const p = this.#labelsPath(d);
