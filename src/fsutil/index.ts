@@ -4,7 +4,7 @@
  * the directory so the rename survives a power cut.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { errnoCode } from "../errdefs/index.js";
 
@@ -50,6 +50,18 @@ export async function syncDir(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** The content of `path`, or undefined when there is no such file; other errors are thrown. */
+export async function readFileIfExists(path: string): Promise<Buffer | undefined>;
+export async function readFileIfExists(path: string, encoding: "utf8"): Promise<string | undefined>;
+export async function readFileIfExists(path: string, encoding?: "utf8"): Promise<Buffer | string | undefined> {
+  try {
+    return encoding === undefined ? await readFile(path) : await readFile(path, encoding);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw err;
   }
 }
 

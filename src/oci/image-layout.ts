@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../errdefs/index.js";
-import { pathExists, writeFileAtomic as writeAtomic } from "../fsutil/index.js";
+import { pathExists, readFileIfExists, writeFileAtomic as writeAtomic } from "../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, digestOf, parseDigest, type Digest } from "./digest.js";
 import { writeLayer, type LayerEntry, type WriteLayerOptions } from "./layer-tar.js";
 import { parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from "./manifest.js";
@@ -148,13 +148,8 @@ export interface WrittenImage {
 }
 
 async function readIndex(dir: string): Promise<ImageIndex | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, "index.json"), "utf8");
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readFileIfExists(join(dir, "index.json"), "utf8");
+  if (text === undefined) return undefined;
   const parsed = parseManifest(Buffer.from(text), undefined);
   if (parsed.kind !== "index") throw new InvalidArgumentError(`${join(dir, "index.json")}: not an image index`);
   return parsed.body;

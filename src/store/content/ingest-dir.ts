@@ -8,6 +8,7 @@ import { createReadStream, renameSync, rmSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode, FailedPreconditionError } from "../../errdefs/index.js";
+import { readFileIfExists } from "../../fsutil/index.js";
 import { Digester, type Digest, type DigestAlgorithm } from "../../oci/index.js";
 import type { IngestStatus } from "./content.js";
 import { writeFileAtomic } from "./atomic-write.js";
@@ -34,13 +35,8 @@ async function readTimestamp(path: string): Promise<number> {
 }
 
 async function readTotal(dir: string): Promise<number | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, "total"), "utf8");
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readFileIfExists(join(dir, "total"), "utf8");
+  if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new FailedPreconditionError(`ingest file ${join(dir, "total")}: invalid size ${JSON.stringify(text)}`);
   return n;

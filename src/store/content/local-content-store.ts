@@ -14,8 +14,8 @@
  * write the same root at once.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { pathExists } from "../../fsutil/index.js";
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { pathExists, readFileIfExists } from "../../fsutil/index.js";
+import { mkdir, open, readdir, rm, stat, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { dirname, join, resolve } from "node:path";
 import { realClock, type Clock } from "../../clock/index.js";
@@ -341,13 +341,8 @@ export class LocalContentStore implements ContentStore {
 
   async #readLabels(d: Digest): Promise<LabelFile | undefined> {
     const p = this.#labelsPath(d);
-    let text: string;
-    try {
-      text = await readFile(p, "utf8");
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") return undefined;
-      throw err;
-    }
+    const text = await readFileIfExists(p, "utf8");
+    if (text === undefined) return undefined;
     try {
       const parsed = JSON.parse(text) as { labels?: unknown; updatedAt?: unknown };
       if (typeof parsed.updatedAt !== "number") throw new Error("updatedAt must be a number");

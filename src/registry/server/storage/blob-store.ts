@@ -5,9 +5,10 @@
  * is decided above, by the repository links.
  */
 import { createReadStream, type ReadStream } from "node:fs";
-import { mkdir, readFile, rename, stat, utimes } from "node:fs/promises";
+import { mkdir, rename, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { errnoCode } from "../../../errdefs/index.js";
+import { readFileIfExists } from "../../../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, isDigest, type Digest } from "../../../oci/index.js";
 import { fsyncDir, listDir, removeFile, writeFileAtomic } from "./fs-util.js";
 
@@ -45,13 +46,8 @@ export class BlobStore {
     return createReadStream(this.path(digest), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
-  async readAll(digest: Digest): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.path(digest));
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") return undefined;
-      throw err;
-    }
+  readAll(digest: Digest): Promise<Buffer | undefined> {
+    return readFileIfExists(this.path(digest));
   }
 
   /**
