@@ -4,9 +4,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
-import net from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../test/helpers/distribution.js";
 import type { Cleanup } from "./cleanup.js";
 
 export type PeerName = "distribution" | "podyard";
@@ -23,21 +23,6 @@ const DISTRIBUTION_BIN = "/usr/bin/docker-registry";
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const TAIL_BYTES = 4096;
-
-/** A loopback port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => {
-        if (addr !== null && typeof addr === "object") resolve(addr.port);
-        else reject(new Error("Cannot find a free port: no address"));
-      });
-    });
-  });
-}
 
 /** A spawned server process, with the last bytes of its output kept for error reports. */
 class ServerProcess {

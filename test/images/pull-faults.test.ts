@@ -3,10 +3,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRegistry } from "../helpers/registry.js";
+import { walkTree } from "../helpers/registry-process.js";
 import { buildTestImage, openTestNode, pushLayout } from "../helpers/images.js";
 
 const BIN = fileURLToPath(new URL("../../bin/podyard.js", import.meta.url));
@@ -25,22 +25,9 @@ function run(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): Prom
   });
 }
 
+/** The files (not directories) under `dir`. */
 async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.isDirectory()) await walk(join(d, e.name));
-      else out.push(join(d, e.name));
-    }
-  };
-  await walk(dir);
-  return out;
+  return (await walkTree(dir)).filter((p) => !p.endsWith("/"));
 }
 
 test("SIGKILL during pulls, then a full pull: complete, fsck clean, nothing orphaned after rmi", async () => {

@@ -8,7 +8,7 @@ export {
   allowAll, BasicAuthorizer, covers, createTokenAuth, formatScope, grantAccess, Htpasswd, parseScope, TokenAuthorizer, TokenServer, TokenSigner, verifyToken,
 } from "./auth/index.js";
 export type {
-  Access, Authorizer, BasicAuthorizerOptions, Identity, Realm, TokenAuth, TokenAuthOptions, TokenAuthorizerOptions, TokenClaims, TokenServerOptions,
+  Access, Authorizer, BasicAuthorizerOptions, Identity, Realm, TokenAuth, TokenAuthOptions, TokenAuthorizerOptions, TokenClaims, TokenResponse, TokenServerOptions,
 } from "./auth/index.js";
 export type { UpstreamSource } from "./proxy.js";
 export type { ServerSettings } from "./context.js";

@@ -1,30 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { errorClass, isInvalidArgument, isNotFound } from "../../../src/errdefs/index.js";
 import { digestOf } from "../../../src/oci/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
 import { RegistryHosts, Resolver, type HostsConfig, type RegistryEndpoint } from "../../../src/registry/client/index.js";
 import { pushImage, startRegistry } from "../../helpers/registry.js";
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** host:port of a loopback port nothing listens on. */
-async function deadHost(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
+import { collect, deadHost } from "./fixtures.js";
 
 const summary = (eps: RegistryEndpoint[]): string[] => eps.map((e) => `${e.mirror ? "mirror" : "upstream"} ${e.baseUrl.href} ${e.host} creds:${e.credentialsHost}`);
 

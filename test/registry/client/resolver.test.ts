@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import bcrypt from "bcryptjs";
 import { errorClass, isInvalidArgument } from "../../../src/errdefs/index.js";
 import { digestOf, MediaType } from "../../../src/oci/index.js";
@@ -20,20 +18,7 @@ import {
 } from "../../../src/registry/client/index.js";
 import { BasicAuthorizer, createTokenAuth, Htpasswd } from "../../../src/registry/server/index.js";
 import { pushImage, startRegistry, type TestRegistry } from "../../helpers/registry.js";
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function deadHost(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
+import { collect, deadHost } from "./fixtures.js";
 
 function htpasswd(user: string, password: string): Htpasswd {
   return Htpasswd.parse(`${user}:${bcrypt.hashSync(password, 4)}\n`);

@@ -4,6 +4,7 @@ import { gzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import bcrypt from "bcryptjs";
 import { digestOf, MediaType, type Digest } from "../../../../src/oci/index.js";
+import type { TokenResponse } from "../../../../src/registry/server/index.js";
 
 const run = promisify(execFile);
 
@@ -46,14 +47,8 @@ export function parseChallenge(header: string | null): Challenge {
   return { scheme: m[1] ?? "", params };
 }
 
-export interface TokenBody {
-  token: string;
-  access_token: string;
-  expires_in: number;
-  issued_at: string;
-  refresh_token?: string;
-  scope?: string;
-}
+/** What the token endpoint answers. */
+export type TokenBody = TokenResponse;
 
 /** GET <realm>?service=&scope=... (one scope parameter each), with optional Basic credentials. */
 export async function getToken(
@@ -67,15 +62,7 @@ export async function getToken(
   return fetch(u, { headers: opts.auth ? { Authorization: opts.auth } : {} });
 }
 
-/** The first error code of an OCI error body. */
-export async function errorCode(res: Response): Promise<string | undefined> {
-  const text = await res.text();
-  try {
-    return (JSON.parse(text) as { errors?: { code?: string }[] }).errors?.[0]?.code;
-  } catch {
-    return undefined;
-  }
-}
+export { errorCode } from "../../../helpers/registry.js";
 
 /**
  * A minimal client: sends the request with the current Authorization; on a Bearer
