@@ -12,7 +12,8 @@ import { Cleanup } from "../registry/cleanup.js";
 import { buildImage, serveImage, type BenchImage } from "./fixture.js";
 import { GNU_TIME, killLiveChildren, preferRssSource, rssSource, stopChildren, stopping } from "./measure.js";
 import { unmountUnder, unmountUnderSync } from "./mounts.js";
-import { parseOptions, USAGE, UsageError, type BenchOptions } from "./options.js";
+import { optionsOrExitCode } from "../flags.js";
+import { parseOptions, USAGE } from "./options.js";
 import { formatRounds, formatSummary, formatWorkloads, Results } from "./report.js";
 import { compile } from "./build.js";
 import { RUNNERS, selectWorkloads, type Outcome, type RunContext, type WorkloadName } from "./workloads.js";
@@ -65,18 +66,8 @@ async function runRound(ctx: RunContext, workloads: readonly WorkloadName[], rou
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let opts: BenchOptions | undefined;
-  try {
-    opts = parseOptions(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === undefined) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const opts = optionsOrExitCode(argv, parseOptions, USAGE);
+  if (typeof opts === "number") return opts;
 
   const cleanup = new Cleanup();
   cleanup.installSignalHandlers();

@@ -1,5 +1,5 @@
 // Command-line flags of the pull benchmark.
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError } from "../flags.js";
 
 /** What fills each data layer: runtime-notes §10.4's mix of random and `seq` text, or random bytes only. */
 export type DataKind = "mixed" | "random";
@@ -50,38 +50,20 @@ path (the library's BlobFetcher into a content store) against skopeo copy to an 
   --help                 print this text
 `;
 
-/** Thrown for a bad flag; main prints it with USAGE and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 /** Parses the flags; returns undefined when --help was asked for. */
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rounds: { type: "string" },
-        warmup: { type: "string" },
-        layers: { type: "string" },
-        data: { type: "string" },
-        "podman-driver": { type: "string" },
-        podyard: { type: "string" },
-        concurrency: { type: "string" },
-        timeout: { type: "string" },
-        rss: { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(argv, {
+    rounds: { type: "string" },
+    warmup: { type: "string" },
+    layers: { type: "string" },
+    data: { type: "string" },
+    "podman-driver": { type: "string" },
+    podyard: { type: "string" },
+    concurrency: { type: "string" },
+    timeout: { type: "string" },
+    rss: { type: "string" },
+    help: { type: "boolean" },
+  });
   if (values.help === true) return undefined;
   return {
     rounds: integer("rounds", values.rounds, 3, 1),

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { Cleanup } from "./cleanup.js";
 import { generateImage, type Image } from "./fixture.js";
 import { RegistryClient } from "./http.js";
-import { parseOptions, USAGE, UsageError, type BenchOptions } from "./options.js";
+import { optionsOrExitCode } from "../flags.js";
+import { parseOptions, USAGE, type BenchOptions } from "./options.js";
 import { startDistribution, startPodyard, type Peer, type PeerName } from "./peers.js";
 import { formatDetails, formatTable, PEERS, Results, type Outcome, type WorkloadName } from "./report.js";
 import { manifestGets, pull, push } from "./workloads.js";
@@ -129,18 +130,8 @@ async function runRounds(images: readonly Image[], servers: Map<PeerName, Server
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let opts: BenchOptions | undefined;
-  try {
-    opts = parseOptions(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === undefined) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const opts = optionsOrExitCode(argv, parseOptions, USAGE);
+  if (typeof opts === "number") return opts;
 
   const cleanup = new Cleanup();
   cleanup.installSignalHandlers();

@@ -1,5 +1,5 @@
 // Command-line flags of the registry benchmark.
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError } from "../flags.js";
 
 export interface BenchOptions {
   /** Rounds per workload; each round runs distribution and podyard once, in alternating order. */
@@ -26,34 +26,16 @@ Compares podyard's registry with Debian's docker-registry (CNCF distribution) on
   --help                print this text
 `;
 
-/** Thrown for a bad flag; main prints it with USAGE and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 /** Parses the flags; returns undefined when --help was asked for. */
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rounds: { type: "string" },
-        layers: { type: "string" },
-        "layer-mb": { type: "string" },
-        concurrency: { type: "string" },
-        "manifest-seconds": { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(argv, {
+    rounds: { type: "string" },
+    layers: { type: "string" },
+    "layer-mb": { type: "string" },
+    concurrency: { type: "string" },
+    "manifest-seconds": { type: "string" },
+    help: { type: "boolean" },
+  });
   if (values.help === true) return undefined;
   return {
     rounds: positive("rounds", values.rounds, 3),
