@@ -9,15 +9,11 @@
  */
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import { BufferPool } from "../../fsutil/index.js";
 import { applyLayer } from "./apply-layer.js";
 import { decompress } from "./decompress.js";
 import { boundGarbage } from "./garbage-bound.js";
 import { fromWireError, toWireError, type ApplyRequest, type ApplyResponse, type FeedMessage } from "./apply-protocol.js";
-import { FOLLOW_READ_BYTES, followFile, GrowingFile } from "./file-feed.js";
-
-/** The buffers this thread reads blobs into, shared by its extractions. */
-const readBuffers = new BufferPool(FOLLOW_READ_BYTES);
+import { followBuffers, followFile, GrowingFile } from "./file-feed.js";
 
 /** The growing blobs of the requests in progress, by request id. */
 const feeds = new Map<number, GrowingFile>();
@@ -38,9 +34,9 @@ function onApply(req: ApplyRequest): void {
   } else {
     const feed = new GrowingFile(req.path, req.feed.available, req.feed.complete);
     feeds.set(req.id, feed);
-    blob = followFile(feed, { pool: readBuffers, sync: true });
+    blob = followFile(feed, { pool: followBuffers, sync: true });
   }
-  const recycle = (chunk: Buffer): void => readBuffers.recycle(chunk);
+  const recycle = (chunk: Buffer): void => followBuffers.recycle(chunk);
   const tar = decompress(blob, { recycle, ...(req.maxBytes === undefined ? {} : { maxBytes: req.maxBytes }) });
   void applyLayer(req.dir, boundGarbage(tar), {
     onSkip: (entry, reason) => skipped.push([entry, reason]),

@@ -9,7 +9,7 @@
 import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { errnoCode } from "../../errdefs/index.js";
-import type { BufferPool } from "../../fsutil/index.js";
+import { BufferPool } from "../../fsutil/index.js";
 
 export interface FileFeed {
   /** The file; it can change once, when the finished file moves to its final place. */
@@ -91,6 +91,12 @@ export class GrowingFile implements FileFeed {
 
 /** The default size of a followFile read (and of the buffers of a pool it reads into). */
 export const FOLLOW_READ_BYTES = 512 << 10;
+
+/**
+ * This thread's buffers for following files (one pool per module instance, so per thread):
+ * pass it as `pool`, and `followBuffers.recycle` each chunk once done with it.
+ */
+export const followBuffers = new BufferPool(FOLLOW_READ_BYTES);
 
 export interface FollowOptions {
   /** Largest chunk (default FOLLOW_READ_BYTES; with `pool`, the pool's buffer size). */

@@ -6,9 +6,8 @@ import { randomBytes } from "node:crypto";
 import { Limiter } from "../../concurrency/index.js";
 import { digestOf, type Descriptor, type Digest } from "../../oci/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotImplementedError, isNotFound } from "../../errdefs/index.js";
-import { BufferPool } from "../../fsutil/index.js";
 import { applyLayer, type AppliedLayer } from "./apply-layer.js";
-import { FOLLOW_READ_BYTES, followFile, type FileFeed } from "./file-feed.js";
+import { followBuffers, followFile, type FileFeed } from "./file-feed.js";
 import { decompress } from "./decompress.js";
 import type { Mount, Snapshotter } from "./snapshotter.js";
 
@@ -48,13 +47,10 @@ export interface UnpackLayer {
 /** Extracts one layer into `dir` and returns its diffID; by default `applyLayer` in this thread. */
 export type LayerApplier = (dir: string, layer: UnpackLayer, opts: { maxBytes?: number; onSkip?: (entry: string, reason: string) => void }) => Promise<AppliedLayer>;
 
-/** The buffers this thread reads growing blobs into. */
-const readBuffers = new BufferPool(FOLLOW_READ_BYTES);
-
 /** The default applier: decompress the blob and extract it here, in this thread. */
 export const applyInThread: LayerApplier = async (dir, layer, opts) => {
-  const blob = layer.feed !== undefined ? followFile(await layer.feed(), { pool: readBuffers }) : await layer.open();
-  const recycle = (chunk: Buffer): void => readBuffers.recycle(chunk);
+  const blob = layer.feed !== undefined ? followFile(await layer.feed(), { pool: followBuffers }) : await layer.open();
+  const recycle = (chunk: Buffer): void => followBuffers.recycle(chunk);
   return applyLayer(dir, decompress(blob, { recycle, ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }) }), {
     ...(opts.onSkip === undefined ? {} : { onSkip: opts.onSkip }),
   });
