@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const ENTRY_POINTS: Record<string, string> = {
   main: join(ROOT, "src", "cli", "main.ts"),
   // found beside whichever chunk holds worker-applier.ts: chunks and entries share one directory
-  "apply-worker": join(ROOT, "src", "store", "snapshots", "apply-worker.ts"),
+  "apply-worker": join(ROOT, "src", "store", "diff", "apply-worker.ts"),
 };
 
 /**

@@ -2,7 +2,8 @@
  * Checks the dependency rules of DESIGN.md and STYLE.md R12:
  * - a file imports another part only through that part's entry file (index.ts);
  * - dependencies point down the layer order (cli → apiserver/kubelet → images/runtime →
- *   store/registry → oci/reference → clock/errdefs); no part imports one above it.
+ *   store/registry → oci/reference → clock/errdefs); no part imports one above it;
+ * - no cycle runs between parts, not even between parts of one layer.
  * Exits 1 and lists every violation.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -37,6 +38,8 @@ function entryOf(part: string): string {
 }
 
 const problems: string[] = [];
+/** part → the parts it imports, with one importing file for each, to name in a cycle */
+const edges = new Map<string, Map<string, string>>();
 for (const file of files(SRC)) {
   const text = readFileSync(file, "utf8");
   const from = partOf(file);
@@ -46,6 +49,8 @@ for (const file of files(SRC)) {
     if (!target.startsWith(SRC)) continue;
     const to = partOf(target);
     if (to === from) continue;
+    if (!edges.has(from)) edges.set(from, new Map());
+    if (!edges.get(from)?.has(to)) edges.get(from)?.set(to, relative(".", file));
     const where = `${relative(".", file)}: imports ${spec}`;
     const sameFamily = from.startsWith("registry/") && to.startsWith("registry/");
     if (target !== entryOf(to) && !(sameFamily && to === "registry/api")) problems.push(`${where} (import ${to} only through ${relative(".", entryOf(to))})`);
@@ -55,8 +60,36 @@ for (const file of files(SRC)) {
     else if (lt > lf) problems.push(`${where} (${from} may not depend on ${to}, which sits above it)`);
   }
 }
+problems.push(...findCycles(edges));
 if (problems.length > 0) {
   process.stderr.write(`dependency rules broken:\n${problems.map((p) => `  ${p}`).join("\n")}\n`);
   process.exit(1);
 }
 process.stdout.write("dependency rules hold\n");
+
+/** Each import cycle between parts, once, as `a → b → a` with the file that makes each step. */
+function findCycles(graph: Map<string, Map<string, string>>): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (part: string): void => {
+    state.set(part, "open");
+    path.push(part);
+    for (const next of [...(graph.get(part)?.keys() ?? [])].sort()) {
+      if (state.get(next) === "open") {
+        const cycle = [...path.slice(path.indexOf(next)), next];
+        const key = [...cycle.slice(0, -1)].sort().join(" ");
+        if (!seen.has(key)) {
+          seen.add(key);
+          const steps = cycle.slice(0, -1).map((p, i) => `${p} → ${cycle[i + 1] ?? ""} (${graph.get(p)?.get(cycle[i + 1] ?? "") ?? "?"})`);
+          found.push(`import cycle between parts: ${steps.join(", ")}`);
+        }
+      } else if (state.get(next) === undefined) visit(next);
+    }
+    path.pop();
+    state.set(part, "done");
+  };
+  for (const part of [...graph.keys()].sort()) if (state.get(part) === undefined) visit(part);
+  return found;
+}

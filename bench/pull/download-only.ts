@@ -8,7 +8,8 @@
 import { BlobFetcher } from "../../src/images/blob-fetcher.js";
 import { fetchConfig, parseConfig, resolveManifest } from "../../src/images/pull-image.js";
 import { parseDockerRef } from "../../src/reference/index.js";
-import { hostPlatform, Resolver } from "../../src/registry/client/index.js";
+import { hostPlatform } from "../../src/oci/index.js";
+import { Resolver } from "../../src/registry/client/index.js";
 import { LocalContentStore, readBlob } from "../../src/store/index.js";
 
 async function main(argv: readonly string[]): Promise<void> {

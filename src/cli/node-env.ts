@@ -7,10 +7,10 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { realClock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
-import { acquireLock } from "../fsutil/index.js";
+import { acquireLock, podyardHome } from "../fsutil/index.js";
 import { ImageService } from "../images/index.js";
 import {
-  CredentialStore, defaultCredentialProvider, podyardHome, RegistryHosts, Resolver,
+  CredentialStore, defaultCredentialProvider, RegistryHosts, Resolver,
 } from "../registry/client/index.js";
 import { ImageStore, LocalContentStore, openDatabase, OverlaySnapshotter, type Database } from "../store/index.js";
 

@@ -4,37 +4,47 @@
  * the directory so the rename survives a power cut.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { errnoCode } from "../errdefs/index.js";
 
 export interface WriteFileAtomicOptions {
   /** file mode of the new file (default 0644) */
   mode?: number;
-  /** the temporary sibling to write first (default `.<name>.<random>.tmp` beside it) */
-  tempPath?: (path: string) => string;
-  /** also fsync the directory after the rename (default false) */
+  /** create the parent directories first, with this mode (default: they must exist) */
+  mkdirMode?: number;
+  /** also fsync the directory after the rename, so the rename survives a power cut (default false) */
   syncDir?: boolean;
 }
 
-function defaultTempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+const TEMP_SUFFIX = /\.tmp-[0-9a-f]{12}$/;
+
+/** The temporary sibling `writeFileAtomic` writes first: `<name>.tmp-<12 hex digits>`. */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${randomBytes(6).toString("hex")}`;
 }
 
-/** Writes `data` to `path` so that readers see either the old or the new file, never a mix. */
+/** True for a name `tempPathFor` makes: such files exist only while a write runs, or after a crash. */
+export function isTempName(name: string): boolean {
+  return TEMP_SUFFIX.test(name);
+}
+
+/**
+ * Writes `data` to `path` so that readers see either the old or the new file, never a
+ * mix: a temporary sibling is written, fsynced and renamed over `path`. The one atomic
+ * small-file write of podyard; on failure the temporary file is removed.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
-  const tmp = (opts.tempPath ?? defaultTempPath)(path);
-  const fh = await open(tmp, "w", opts.mode ?? 0o644);
+  if (opts.mkdirMode !== undefined) await mkdir(dirname(path), { recursive: true, mode: opts.mkdirMode });
+  const tmp = tempPathFor(path);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
+    const fh = await open(tmp, "wx", opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -78,3 +88,5 @@ export async function pathExists(path: string): Promise<boolean> {
 export { acquireLock } from "./home-lock.js";
 export type { LockOptions } from "./home-lock.js";
 export { BufferPool } from "./buffer-pool.js";
+export { podyardHome } from "./podyard-home.js";
+export type { PodyardHomeSource } from "./podyard-home.js";

@@ -7,7 +7,7 @@
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
 import type { Reference } from "../reference/index.js";
-import { hostPlatform, selectManifest } from "../registry/client/index.js";
+import { hostPlatform, selectManifest } from "../oci/index.js";
 import { applyInThread, unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
 import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";

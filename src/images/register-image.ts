@@ -6,7 +6,7 @@
 import { InvalidArgumentError, NotFoundError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type Platform } from "../oci/index.js";
 import { parseDockerRef } from "../reference/index.js";
-import { hostPlatform, selectManifest } from "../registry/client/index.js";
+import { hostPlatform, selectManifest } from "../oci/index.js";
 import { unpackLayers, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 
 export interface RegisterDeps {

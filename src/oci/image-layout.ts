@@ -3,11 +3,10 @@
  * `blobs/<alg>/<encoded>`. Writes are atomic (temporary file, fsync, rename), so a reader never
  * sees a partial blob or index. The layout is what `skopeo inspect oci:DIR:TAG` and `umoci` read.
  */
-import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../errdefs/index.js";
-import { pathExists, readFileIfExists, writeFileAtomic as writeAtomic } from "../fsutil/index.js";
+import { pathExists, readFileIfExists, tempPathFor, writeFileAtomic } from "../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, digestOf, parseDigest, type Digest } from "./digest.js";
 import { writeLayer, type LayerEntry, type WriteLayerOptions } from "./layer-tar.js";
 import { parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from "./manifest.js";
@@ -87,14 +86,6 @@ function blobFile(dir: string, d: Digest): string {
   return join(dir, "blobs", digestAlgorithm(digest), digestEncoded(digest));
 }
 
-function tempName(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-}
-
-async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  await writeAtomic(path, data, { tempPath: tempName });
-}
-
 const exists = pathExists;
 
 /** Creates `dir` as an empty layout (`oci-layout`, `blobs/sha256/`) unless it already is one. */
@@ -121,7 +112,7 @@ export async function writeLayoutLayer(
   opts: WriteLayerOptions & { createdBy?: string } = {},
 ): Promise<LayoutLayer> {
   await initImageLayout(dir);
-  const tmp = tempName(join(dir, "blobs", "sha256", "layer"));
+  const tmp = tempPathFor(join(dir, "blobs", "sha256", "layer"));
   try {
     const layer = await writeLayer(entries, tmp, opts);
     await rename(tmp, blobFile(dir, layer.digest));

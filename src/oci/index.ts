@@ -10,3 +10,5 @@ export {
   REF_NAME_ANNOTATION, imageConfig, initImageLayout, ociArchitecture, readImageLayout, writeBlob, writeImageLayout, writeLayoutLayer,
 } from "./image-layout.js";
 export type { HistoryEntry, ImageConfig, ImageConfigOptions, ImageLayout, LayoutLayer, WriteImageLayoutOptions, WrittenImage } from "./image-layout.js";
+export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatcher, selectManifest } from "./platform.js";
+export type { HostPlatformSource, PlatformMatcher, SelectManifestOptions } from "./platform.js";

@@ -1,6 +1,7 @@
 /**
  * The node's image store: a content store of blobs by digest (containerd's local
- * store), image records in the node database, and (in `snapshots/`) the snapshotter.
+ * store), image records in the node database, the snapshotter (`snapshots/`),
+ * and layer extraction and unpacking (`diff/`).
  */
 export type {
   BlobProvider, BlobWriter, CommitOptions, ContentManager, ContentStore, Info, IngestManager, IngestStatus, Ingester, ReadRange, WriterOptions,
@@ -11,8 +12,7 @@ export { ImageStore, STORE_MIGRATIONS, migrate, openDatabase, schemaVersion } fr
 export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
 } from "./metadata/index.js";
-export type {
-  AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, FileFeed, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions,
-  SnapshotUsage, Snapshotter, LayerApplier, UnpackLayer, UnpackLayersOptions,
-} from "./snapshots/index.js";
-export { GrowingFile, OverlaySnapshotter, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, followFile, unpackLayers } from "./snapshots/index.js";
+export type { Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshots/index.js";
+export { OverlaySnapshotter } from "./snapshots/index.js";
+export type { AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, FileFeed, LayerApplier, UnpackLayer, UnpackLayersOptions } from "./diff/index.js";
+export { GrowingFile, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, followFile, unpackLayers } from "./diff/index.js";

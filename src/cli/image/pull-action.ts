@@ -1,6 +1,6 @@
 /** What `podyard pull` does; loaded only when it runs (see pull-command.ts). */
 import { familiarString, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
-import { parsePlatform } from "../../registry/client/index.js";
+import { parsePlatform } from "../../oci/index.js";
 import { PullProgress } from "./pull-progress.js";
 import { print, withNode } from "./with-node.js";
 

@@ -17,7 +17,7 @@ import { realClock, type Clock } from "../../clock/index.js";
 import { InvalidArgumentError, NotFoundError, errnoCode, isAlreadyExists } from "../../errdefs/index.js";
 import { Digester, MediaType, digestOf, packLayer, type Descriptor, type Digest, type ImageConfig, type ImageManifest, type LayerEntry } from "../../oci/index.js";
 import { parseDockerRef } from "../../reference/index.js";
-import { hostPlatform } from "../../registry/client/index.js";
+import { hostPlatform } from "../../oci/index.js";
 import type { ImageRecord, Ingester } from "../../store/index.js";
 import { decompressed, ingestBytes, ingestRef, tap } from "./archive-streams.js";
 import type { ArchiveImageService } from "./archive-types.js";

@@ -25,7 +25,7 @@ import {
   type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest,
 } from "../../oci/index.js";
 import { parseDockerRef } from "../../reference/index.js";
-import { hostPlatform, selectManifest } from "../../registry/client/index.js";
+import { hostPlatform, selectManifest } from "../../oci/index.js";
 import type { ContentStore } from "../../store/index.js";
 import { decompressed, drainInto, ingest, ingestBytes, ingestRef, readSmallBlob } from "./archive-streams.js";
 import { CONTAINERD_IMAGE_NAME_ANNOTATION, type ArchiveImageService } from "./archive-types.js";

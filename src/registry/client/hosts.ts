@@ -26,7 +26,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
 import { DOCKER_HUB_HOST, isDockerHub, isLoopbackHost, registryBaseUrl } from "./endpoint.js";
-import { podyardHome } from "./podyard-home.js";
+import { podyardHome } from "../../fsutil/index.js";
 import { IDENTITY_TOKEN_USERNAME } from "./token.js";
 import type { Credentials } from "./types.js";
 

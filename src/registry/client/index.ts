@@ -22,10 +22,6 @@ export { plainHttpFetch } from "./plain-http.js";
 export type { PlainHttpOptions } from "./plain-http.js";
 export { recycleChunk } from "./read-buffers.js";
 export { IDENTITY_TOKEN_USERNAME, OAUTH_CLIENT_ID, isIdentityToken } from "./token.js";
-export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatcher, selectManifest } from "./platform.js";
-export type { HostPlatformSource, PlatformMatcher, SelectManifestOptions } from "./platform.js";
-export { podyardHome } from "./podyard-home.js";
-export type { PodyardHomeSource } from "./podyard-home.js";
 export {
   DOCKER_HUB_AUTH_KEY, DockerConfigProvider, decodeAuthEntry, dockerConfigPath, findRegistryKey, parseDockerConfig, readDockerConfig, registryKeyHost,
 } from "./credentials/docker-config.js";

@@ -11,7 +11,7 @@ import { errnoCode, FailedPreconditionError } from "../../errdefs/index.js";
 import { readFileIfExists } from "../../fsutil/index.js";
 import { Digester, type Digest, type DigestAlgorithm } from "../../oci/index.js";
 import type { IngestStatus } from "./content.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "../../fsutil/index.js";
 
 /** The directory name of an ingest: the hex sha256 of its ref (containerd's `ingestRoot`). */
 export function ingestDirName(ref: string): string {

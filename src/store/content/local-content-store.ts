@@ -25,7 +25,7 @@ import {
 import {
   Digester, digestAlgorithm, digestEncoded, isDigest, isDigestAlgorithm, parseDigest, type Digest, type DigestAlgorithm,
 } from "../../oci/index.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "../../fsutil/index.js";
 import type { BlobWriter, ContentStore, Info, IngestStatus, ReadRange, WriterOptions } from "./content.js";
 import { hashFile, ingestDirName, isIngestDirName, readIngestStatus, removeIngestDir } from "./ingest-dir.js";
 import { LocalWriter, type WriterHost } from "./local-writer.js";

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { AlreadyExistsError, errnoCode, FailedPreconditionError, InvalidArgumentError, isNotFound } from "../../errdefs/index.js";
 import { digestAlgorithm, parseDigest, type Digest, type Digester } from "../../oci/index.js";
-import { syncDir } from "./atomic-write.js";
+import { syncDir } from "../../fsutil/index.js";
 import type { BlobWriter, CommitOptions } from "./content.js";
 import { digestFile, removeIngestDir, writeTimestamp } from "./ingest-dir.js";
 import { validateLabels } from "./validate-labels.js";

@@ -11,7 +11,7 @@ import { FakeClock } from "../../../src/clock/index.js";
 import { isInvalidArgument, isNotFound } from "../../../src/errdefs/index.js";
 import { IMPORT_CREATED_BY, importRootfs, type ImportResult } from "../../../src/images/index.js";
 import { Digester, MediaType, digestOf, type ImageConfig } from "../../../src/oci/index.js";
-import { hostPlatform } from "../../../src/registry/client/index.js";
+import { hostPlatform } from "../../../src/oci/index.js";
 import type { NodeEnv } from "../../../src/cli/node-env.js";
 import { cleanup, freshNode, readTar, tempDir } from "./archive-fixture.js";
 

@@ -13,10 +13,10 @@ import {
   DockerConfigProvider,
   dockerConfigPath,
   findRegistryKey,
-  podyardHome,
   registryKeyHost,
   type CredentialProvider,
 } from "../../../src/registry/client/index.js";
+import { podyardHome } from "../../../src/fsutil/index.js";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 

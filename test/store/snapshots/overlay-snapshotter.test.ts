@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { FakeClock } from "../../../src/clock/index.js";
 import { isInvalidArgument } from "../../../src/errdefs/index.js";
 import { OverlaySnapshotter } from "../../../src/store/snapshots/overlay-snapshotter.js";
-import { removeAll, tempDir } from "./helpers.js";
+import { removeAll, tempDir } from "../helpers.js";
 import { snapshotterSuite } from "./snapshotter-suite.js";
 
 snapshotterSuite("OverlaySnapshotter", async () => {

@@ -8,7 +8,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAlreadyExists, isFailedPrecondition, isNotFound } from "../../../src/errdefs/index.js";
 import type { Mount, Snapshotter } from "../../../src/store/snapshots/snapshotter.js";
-import { isRoot, mountAll, removeAll, tempDir, unmount } from "./helpers.js";
+import { isRoot, mountAll, removeAll, tempDir, unmount } from "../helpers.js";
 
 export interface SnapshotterFixture {
   snapshotter: Snapshotter;

@@ -8,11 +8,10 @@
  * is mode 0600 and replaced atomically. `defaultCredentialProvider()` asks podyard's
  * store first, then Docker's config.json (its credHelpers, credsStore, auths).
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { InvalidArgumentError } from "../../../errdefs/index.js";
-import { podyardHome } from "../podyard-home.js";
+import { podyardHome, writeFileAtomic } from "../../../fsutil/index.js";
 import { isIdentityToken } from "../token.js";
 import type { Credentials } from "../types.js";
 import { decodeAuthEntry, DockerConfigProvider, findRegistryKey, registryKeyHost, type DockerAuthEntry } from "./docker-config.js";
@@ -130,21 +129,7 @@ export class CredentialStore implements CredentialProvider {
 
   /** Writes a temporary file (mode 0600) next to the store, syncs it and renames it over the store. */
   async #write(file: AuthFile): Promise<void> {
-    await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.#path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-    try {
-      const fh = await open(tmp, "wx", 0o600);
-      try {
-        await fh.writeFile(`${JSON.stringify(file, null, "\t")}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.#path);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(this.#path, `${JSON.stringify(file, null, "\t")}\n`, { mode: 0o600, mkdirMode: 0o700 });
   }
 }
 

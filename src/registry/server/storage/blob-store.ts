@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { errnoCode } from "../../../errdefs/index.js";
 import { readFileIfExists } from "../../../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, isDigest, type Digest } from "../../../oci/index.js";
-import { fsyncDir, listDir, removeFile, writeFileAtomic } from "./fs-util.js";
+import { DURABLE, fsyncDir, listDir, removeFile, writeFileAtomic } from "./fs-util.js";
 
 export interface BlobInfo {
   digest: Digest;
@@ -70,7 +70,7 @@ export class BlobStore {
       await this.touch(digest);
       return;
     }
-    await writeFileAtomic(this.path(digest), data);
+    await writeFileAtomic(this.path(digest), data, DURABLE);
   }
 
   async touch(digest: Digest): Promise<void> {

@@ -1,24 +1,13 @@
 /** Small filesystem helpers: atomic writes, tolerant reads and directory listings. */
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm, rmdir } from "node:fs/promises";
+import { readdir, readFile, rm, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errnoCode } from "../../../errdefs/index.js";
-import { syncDir, writeFileAtomic as writeAtomic } from "../../../fsutil/index.js";
+import { isTempName, syncDir, writeFileAtomic, type WriteFileAtomicOptions } from "../../../fsutil/index.js";
 
-const TEMP_SUFFIX = /\.tmp-[0-9a-f]{12}$/;
+/** How the registry's storage writes its small files: parents created, the rename made durable. */
+export const DURABLE: WriteFileAtomicOptions = { mkdirMode: 0o755, syncDir: true };
 
-/** True for the temporary files `writeFileAtomic` leaves only while it runs (or after a crash). */
-export function isTempName(name: string): boolean {
-  return TEMP_SUFFIX.test(name);
-}
-
-/** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeAtomic(path, data, { tempPath: (p) => `${p}.tmp-${randomBytes(6).toString("hex")}`, syncDir: true });
-}
-
-export { syncDir as fsyncDir };
+export { isTempName, syncDir as fsyncDir, writeFileAtomic };
 
 /** The file's text, or undefined when it does not exist. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {

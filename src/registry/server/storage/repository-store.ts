@@ -13,7 +13,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { pathExists } from "../../../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, isDigest, type Descriptor, type Digest } from "../../../oci/index.js";
-import { isTempName, listDir, readTextIfExists, removeFile, writeFileAtomic } from "./fs-util.js";
+import { DURABLE, isTempName, listDir, readTextIfExists, removeFile, writeFileAtomic } from "./fs-util.js";
 
 export interface ManifestRevision {
   digest: Digest;
@@ -72,7 +72,7 @@ export class RepositoryStore {
   // Manifests
 
   async putRevision(name: string, rev: ManifestRevision): Promise<void> {
-    await writeFileAtomic(this.#revision(name, rev.digest), rev.mediaType);
+    await writeFileAtomic(this.#revision(name, rev.digest), rev.mediaType, DURABLE);
   }
 
   async getRevision(name: string, d: Digest): Promise<ManifestRevision | undefined> {
@@ -91,7 +91,7 @@ export class RepositoryStore {
   // Tags
 
   async putTag(name: string, tag: string, d: Digest): Promise<void> {
-    await writeFileAtomic(this.#tag(name, tag), d);
+    await writeFileAtomic(this.#tag(name, tag), d, DURABLE);
   }
 
   async getTag(name: string, tag: string): Promise<Digest | undefined> {
@@ -120,7 +120,7 @@ export class RepositoryStore {
 
   async putReferrer(name: string, subject: Digest, desc: Descriptor): Promise<void> {
     const file = join(this.#referrers(name, subject), `${digestAlgorithm(desc.digest)}-${digestEncoded(desc.digest)}`);
-    await writeFileAtomic(file, JSON.stringify(desc));
+    await writeFileAtomic(file, JSON.stringify(desc), DURABLE);
   }
 
   async deleteReferrer(name: string, subject: Digest, d: Digest): Promise<void> {

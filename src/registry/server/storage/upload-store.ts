@@ -16,7 +16,7 @@ import { errnoCode } from "../../../errdefs/index.js";
 import { digestAlgorithm, type Digest, type DigestAlgorithm } from "../../../oci/index.js";
 import { RegistryError } from "../errcode.js";
 import type { BlobStore } from "./blob-store.js";
-import { listDir, writeFileAtomic } from "./fs-util.js";
+import { DURABLE, listDir, writeFileAtomic } from "./fs-util.js";
 
 export interface UploadState {
   uuid: string;
@@ -67,8 +67,8 @@ export class UploadStore {
     const dir = this.#dir(uuid);
     await mkdir(dir, { recursive: true });
     const startedAt = this.#clock.now();
-    await writeFileAtomic(join(dir, "data"), "");
-    await writeFileAtomic(join(dir, "info"), JSON.stringify({ name, startedAt }));
+    await writeFileAtomic(join(dir, "data"), "", DURABLE);
+    await writeFileAtomic(join(dir, "info"), JSON.stringify({ name, startedAt }), DURABLE);
     const s: Session = { uuid, name, size: 0, startedAt, hash: createHash("sha256"), busy: false };
     this.#sessions.set(uuid, s);
     this.#onChange(this.#sessions.size);

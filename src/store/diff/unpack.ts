@@ -9,7 +9,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotImplementedError, isN
 import { applyLayer, type AppliedLayer } from "./apply-layer.js";
 import { followBuffers, followFile, type FileFeed } from "./file-feed.js";
 import { decompress } from "./decompress.js";
-import type { Mount, Snapshotter } from "./snapshotter.js";
+import type { Mount, Snapshotter } from "../snapshots/index.js";
 
 /** Label on the active snapshot an unpack writes into: the chainID it will be committed as. */
 export const UNPACK_LABEL = "podyard.io/unpack.chainID";

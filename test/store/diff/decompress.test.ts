@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { isInvalidArgument } from "../../../src/errdefs/index.js";
-import { decompress, detectCompression } from "../../../src/store/snapshots/decompress.js";
-import { chunked, isResourceExhausted, run } from "./helpers.js";
+import { decompress, detectCompression } from "../../../src/store/diff/decompress.js";
+import { chunked, isResourceExhausted, run } from "../helpers.js";
 
 async function collect(r: Readable): Promise<Buffer> {
   const out: Buffer[] = [];

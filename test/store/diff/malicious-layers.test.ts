@@ -12,9 +12,9 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { isInvalidArgument } from "../../../src/errdefs/index.js";
-import { applyLayer } from "../../../src/store/snapshots/apply-layer.js";
-import { decompress } from "../../../src/store/snapshots/decompress.js";
-import { END, chunked, fingerprint, isResourceExhausted, rawEntry, rawHeader, rawPax, removeAll, tarOf, tempDir } from "./helpers.js";
+import { applyLayer } from "../../../src/store/diff/apply-layer.js";
+import { decompress } from "../../../src/store/diff/decompress.js";
+import { END, chunked, fingerprint, isResourceExhausted, rawEntry, rawHeader, rawPax, removeAll, tarOf, tempDir } from "../helpers.js";
 
 const MiB = 1024 * 1024;
 

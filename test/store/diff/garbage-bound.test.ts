@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate as tick } from "node:timers/promises";
 import { getHeapStatistics } from "node:v8";
-import { boundGarbage } from "../../../src/store/snapshots/garbage-bound.js";
+import { boundGarbage } from "../../../src/store/diff/garbage-bound.js";
 
 async function* pieces(n: number, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < n; i++) yield Buffer.alloc(size, i);

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { isInvalidArgument } from "../../../src/errdefs/index.js";
-import { TarReader, type TarHeader } from "../../../src/store/snapshots/tar-reader.js";
-import { END, chunked, rawEntry, rawHeader, rawPax, tarOf } from "./helpers.js";
+import { TarReader, type TarHeader } from "../../../src/store/diff/tar-reader.js";
+import { END, chunked, rawEntry, rawHeader, rawPax, tarOf } from "../helpers.js";
 
 interface Read {
   header: TarHeader;

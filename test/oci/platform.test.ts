@@ -1,15 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isInvalidArgument, isNotFound } from "../../../src/errdefs/index.js";
-import { MediaType, type Descriptor, type ImageIndex, type Platform } from "../../../src/oci/index.js";
+import { isInvalidArgument, isNotFound } from "../../src/errdefs/index.js";
 import {
+  MediaType,
+  type Descriptor,
+  type ImageIndex,
+  type Platform,
   formatPlatform,
   hostPlatform,
   normalizePlatform,
   parsePlatform,
   platformMatcher,
   selectManifest,
-} from "../../../src/registry/client/index.js";
+} from "../../src/oci/index.js";
 
 const p = (os: string, architecture: string, variant?: string): Platform => (variant === undefined ? { os, architecture } : { os, architecture, variant });
 

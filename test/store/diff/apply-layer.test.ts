@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { isFailedPrecondition, isInvalidArgument } from "../../../src/errdefs/index.js";
 import { digestOf } from "../../../src/oci/digest.js";
-import { applyLayer } from "../../../src/store/snapshots/apply-layer.js";
-import { decompress } from "../../../src/store/snapshots/decompress.js";
+import { applyLayer } from "../../../src/store/diff/apply-layer.js";
+import { decompress } from "../../../src/store/diff/decompress.js";
 import {
   END, chunked, fingerprint, getXattr, isResourceExhausted, isRoot, listTree, rawEntry, rawPax, removeAll, run, tarOf, tempDir, unmount, type TestEntry,
-} from "./helpers.js";
+} from "../helpers.js";
 
 const NEEDS_ROOT = isRoot ? false : "needs root (devices, ownership, trusted xattrs, mounts)";
 const T = (s: number): Date => new Date(s * 1000);

@@ -11,7 +11,7 @@ import { link, mkdtemp, open, readdir, readlink, rm, unlink, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
-import { followFile, GrowingFile, type FileFeed } from "../../../src/store/snapshots/file-feed.js";
+import { followFile, GrowingFile, type FileFeed } from "../../../src/store/diff/file-feed.js";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "podyard-file-feed-"));

@@ -8,8 +8,8 @@ import { errorClass, isFailedPrecondition, isInvalidArgument } from "../../../sr
 import { digestOf, type Digest } from "../../../src/oci/digest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import { OverlaySnapshotter } from "../../../src/store/snapshots/overlay-snapshotter.js";
-import { UNPACK_LABEL, applyInThread, chainID, chainIDs, unpackLayers, type UnpackLayer } from "../../../src/store/snapshots/unpack.js";
-import { chunked, isRoot, listTree, mountAll, removeAll, run, tarOf, tempDir, unmount, type TestEntry } from "./helpers.js";
+import { UNPACK_LABEL, applyInThread, chainID, chainIDs, unpackLayers, type UnpackLayer } from "../../../src/store/diff/unpack.js";
+import { chunked, isRoot, listTree, mountAll, removeAll, run, tarOf, tempDir, unmount, type TestEntry } from "../helpers.js";
 
 const D1 = "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"; // sha256("a")
 const D2 = "sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"; // sha256("b")

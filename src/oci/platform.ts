@@ -14,8 +14,8 @@
  * With `strict` only the platform itself matches (`platforms.OnlyStrict`).
  */
 import { endianness } from "node:os";
-import { InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
-import type { Descriptor, ImageIndex, Platform } from "../../oci/index.js";
+import { InvalidArgumentError, NotFoundError } from "../errdefs/index.js";
+import type { Descriptor, ImageIndex, Platform } from "./manifest.js";
 
 /** Ranks a candidate platform: 0 is the wanted platform itself, higher is a worse fallback, undefined no match. */
 export type PlatformMatcher = (candidate: Platform) => number | undefined;

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pack, type Header } from "tar-stream";
-import { errorClass } from "../../../src/errdefs/index.js";
-import type { Mount } from "../../../src/store/snapshots/snapshotter.js";
+import { errorClass } from "../../src/errdefs/index.js";
+import type { Mount } from "../../src/store/snapshots/snapshotter.js";
 
 export const isRoot = process.geteuid?.() === 0;
 
