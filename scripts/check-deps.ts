@@ -1,6 +1,7 @@
 /**
  * Checks the dependency rules of DESIGN.md and STYLE.md R12:
- * - a file imports another part only through that part's entry file (index.ts);
+ * - a file imports another part only through that part's entry file (index.ts), whether by a
+ *   static import, a re-export, a side-effect import or a dynamic `import()`;
  * - dependencies point down the layer order (cli → apiserver/kubelet → images/runtime →
  *   store/registry → oci/reference → clock/errdefs); no part imports one above it;
  * - no cycle runs between parts, not even between parts of one layer.
@@ -9,7 +10,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
-const SRC = resolve("src");
+/** The source tree to check: the first argument, default `src` (tests point it at small trees of their own). */
+const SRC = resolve(process.argv[2] ?? "src");
 const LAYER: Record<string, number> = {
   errdefs: 0, clock: 0, fsutil: 0, concurrency: 0,
   oci: 1, reference: 1,
@@ -43,17 +45,17 @@ const edges = new Map<string, Map<string, string>>();
 for (const file of files(SRC)) {
   const text = readFileSync(file, "utf8");
   const from = partOf(file);
-  for (const m of text.matchAll(/\bfrom\s+"(\.{1,2}\/[^"]+)"/g)) {
+  for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)"(\.{1,2}\/[^"]+)"/gm)) {
     const spec = m[1] ?? "";
     const target = resolve(dirname(file), spec.replace(/\.js$/, ".ts"));
     if (!target.startsWith(SRC)) continue;
     const to = partOf(target);
     if (to === from) continue;
     if (!edges.has(from)) edges.set(from, new Map());
-    if (!edges.get(from)?.has(to)) edges.get(from)?.set(to, relative(".", file));
-    const where = `${relative(".", file)}: imports ${spec}`;
+    if (!edges.get(from)?.has(to)) edges.get(from)?.set(to, relative(dirname(SRC), file));
+    const where = `${relative(dirname(SRC), file)}: imports ${spec}`;
     const sameFamily = from.startsWith("registry/") && to.startsWith("registry/");
-    if (target !== entryOf(to) && !(sameFamily && to === "registry/api")) problems.push(`${where} (import ${to} only through ${relative(".", entryOf(to))})`);
+    if (target !== entryOf(to) && !(sameFamily && to === "registry/api")) problems.push(`${where} (import ${to} only through ${relative(dirname(SRC), entryOf(to))})`);
     const lf = LAYER[from.split("/")[0] ?? ""];
     const lt = LAYER[to.split("/")[0] ?? ""];
     if (lf === undefined || lt === undefined) problems.push(`${where} (part ${lf === undefined ? from : to} has no place in the layer order)`);
