@@ -75,6 +75,9 @@ const CLASSES: Record<Exclude<ErrorClass, "Internal">, new (message: string, opt
   NotImplemented: NotImplementedError,
 };
 
+/** Every error class, for catalogue tests and tables that must cover them all. */
+export const ERROR_CLASSES: readonly ErrorClass[] = Object.freeze([...(Object.keys(CLASSES) as ErrorClass[]), "Internal"]);
+
 /** True when `name` is one of the error classes (a name that crossed a thread or process boundary). */
 export function isErrorClass(name: string): name is ErrorClass {
   return name === "Internal" || Object.hasOwn(CLASSES, name);
