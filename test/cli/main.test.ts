@@ -64,9 +64,13 @@ void test("commander's usage errors get the same prefix on one line, a pointer t
   for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
 });
 
-void test("exit codes by kind: 3 not found, 5 unreachable", async (t) => {
+void test("exit codes by kind: 3 not found (inspect, rmi), 5 unreachable", async (t) => {
   const nope = ["inspect", "nope"];
   assertFailure(await podyard(t, nope), nope, 3, "podyard: error: No such image: nope");
+  const rmi = ["rmi", "nope", "other"];
+  const removed = await podyard(t, rmi);
+  assert.equal(removed.code, 3, describeRun("podyard", rmi, removed));
+  assert.equal(removed.stderr, "podyard: error: No such image: nope\npodyard: error: No such image: other\n", "rmi goes on, one line per image, same prefix");
   const closed = `127.0.0.1:${await freePort()}`;
   const down = ["pull", "-q", `${closed}/app:v1`];
   const r = await podyard(t, down);
