@@ -5,7 +5,7 @@
  * Both go through this one table, and through `wireCode`/`classForStatus` for the
  * error classes of src/errdefs.
  */
-import { errorClass, PodyardError, type ErrorClass } from "../../errdefs/index.js";
+import { causeChain, errorClass, PodyardError, type ErrorClass } from "../../errdefs/index.js";
 
 interface CodeDescriptor {
   readonly status: number;
@@ -158,7 +158,7 @@ export class RegistryError extends PodyardError {
  * RegistryError, or the response a client's error came from.
  */
 export function ociErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+  for (const e of causeChain(err)) {
     if (e instanceof PodyardError && "ociCode" in e) return typeof e.ociCode === "string" ? e.ociCode : undefined;
   }
   return undefined;

@@ -6,7 +6,7 @@
  * `manifest unknown: registry 127.0.0.1:5000 has no manifest for library/x:tag (MANIFEST_UNKNOWN)`.
  * The response itself rides along as the `cause` (a RegistryResponseError).
  */
-import { newError, PodyardError } from "../../errdefs/index.js";
+import { findCause, newError, PodyardError } from "../../errdefs/index.js";
 import { classForStatus, isOciErrorCode, OCI_CODES, parseErrorBody, type OciErrorEntry } from "../api/index.js";
 import { readLimited } from "./body.js";
 
@@ -40,10 +40,7 @@ export class RegistryResponseError extends PodyardError {
 
 /** The HTTP status of the registry response `err`, or one of its causes, came from. */
 export function responseStatus(err: unknown): number | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
-    if (e instanceof RegistryResponseError) return e.status;
-  }
-  return undefined;
+  return findCause(err, RegistryResponseError)?.status;
 }
 
 function summary(code: string | undefined, fallback: string): string {
