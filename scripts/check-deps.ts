@@ -54,8 +54,7 @@ for (const file of files(SRC)) {
     if (!edges.has(from)) edges.set(from, new Map());
     if (!edges.get(from)?.has(to)) edges.get(from)?.set(to, relative(dirname(SRC), file));
     const where = `${relative(dirname(SRC), file)}: imports ${spec}`;
-    const sameFamily = from.startsWith("registry/") && to.startsWith("registry/");
-    if (target !== entryOf(to) && !(sameFamily && to === "registry/api")) problems.push(`${where} (import ${to} only through ${relative(dirname(SRC), entryOf(to))})`);
+    if (target !== entryOf(to)) problems.push(`${where} (import ${to} only through ${relative(dirname(SRC), entryOf(to))})`);
     const lf = LAYER[from.split("/")[0] ?? ""];
     const lt = LAYER[to.split("/")[0] ?? ""];
     if (lf === undefined || lt === undefined) problems.push(`${where} (part ${lf === undefined ? from : to} has no place in the layer order)`);

@@ -1,5 +1,5 @@
 /** Parsers for command-line values, each failing with a message that names the flag. */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 /** `host:port` (IPv6 in brackets); port 0 picks a free one. */
 export function parseAddr(value: string): { host: string; port: number } {
@@ -26,4 +26,14 @@ export function parsePositiveInt(value: string): number {
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * An option with a default that help shows as a user would type it (`127.0.0.1:5000`,
+ * `1h`), not as the parsed value commander would print (`{"host":…}`, `3600000`).
+ */
+export function optionWithDefault(flags: string, description: string, typed: string, parse?: (value: string) => unknown): Option {
+  const option = new Option(flags, description);
+  if (parse) option.argParser(parse);
+  return option.default(parse ? parse(typed) : typed, typed);
 }

@@ -1,6 +1,6 @@
 /** `podyard registry serve` and `podyard registry gc`; what they do is in registry-actions.ts, imported when they run. */
 import { Command } from "commander";
-import { parseAddr, parseDuration, parsePositiveInt } from "./parse-flags.js";
+import { optionWithDefault, parseAddr, parseDuration, parsePositiveInt } from "./parse-flags.js";
 import type { GcFlags, ServeFlags } from "./registry-actions.js";
 
 export function registryCommand(): Command {
@@ -8,12 +8,12 @@ export function registryCommand(): Command {
   cmd
     .command("serve")
     .description("Serve the OCI Distribution API over HTTP(S)")
-    .option("--addr <host:port>", "address to listen on", parseAddr, parseAddr("127.0.0.1:5000"))
+    .addOption(optionWithDefault("--addr <host:port>", "address to listen on", "127.0.0.1:5000", parseAddr))
     .requiredOption("--root <dir>", "storage directory")
     .option("--htpasswd <file>", "require Basic auth against this htpasswd file (bcrypt entries)")
     .option("--token-auth", "require Bearer tokens from the built-in token endpoint (/auth/token)")
     .option("--token-realm <url>", "the token endpoint URL clients are sent to (default: this server's /auth/token)")
-    .option("--token-service <name>", "the service name in tokens", "podyard-registry")
+    .addOption(optionWithDefault("--token-service <name>", "the service name in tokens", "podyard-registry"))
     .option("--anonymous-pull", "with --token-auth: hand out pull tokens without credentials")
     .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
     .option("--tls-key <file>", "the certificate's private key (PEM)")
@@ -22,7 +22,7 @@ export function registryCommand(): Command {
     .option("--proxy-username <user>", "upstream user name")
     .option("--proxy-password <password>", "upstream password")
     .option("--no-delete", "refuse DELETE of manifests, tags and blobs (405 UNSUPPORTED)")
-    .option("--max-manifest-bytes <n>", "largest manifest accepted (default 4 MiB)", parsePositiveInt)
+    .option("--max-manifest-bytes <n>", "largest manifest accepted (default: 4 MiB)", parsePositiveInt)
     .action(async (flags: ServeFlags) => (await import("./registry-actions.js")).serve(flags));
   cmd
     .command("gc")
@@ -30,7 +30,7 @@ export function registryCommand(): Command {
     .requiredOption("--root <dir>", "storage directory")
     .option("--dry-run", "report what would be deleted, delete nothing")
     .option("--delete-untagged", "also delete manifests no tag points at")
-    .option("--grace <duration>", "spare unreferenced blobs younger than this", parseDuration, parseDuration("1h"))
+    .addOption(optionWithDefault("--grace <duration>", "spare unreferenced blobs younger than this", "1h", parseDuration))
     .action(async (flags: GcFlags) => (await import("./registry-actions.js")).gc(flags));
   return cmd;
 }

@@ -75,6 +75,9 @@ const CLASSES: Record<Exclude<ErrorClass, "Internal">, new (message: string, opt
   NotImplemented: NotImplementedError,
 };
 
+/** Every error class, for catalogue tests and tables that must cover them all. */
+export const ERROR_CLASSES: readonly ErrorClass[] = Object.freeze([...(Object.keys(CLASSES) as ErrorClass[]), "Internal"]);
+
 /** True when `name` is one of the error classes (a name that crossed a thread or process boundary). */
 export function isErrorClass(name: string): name is ErrorClass {
   return name === "Internal" || Object.hasOwn(CLASSES, name);
@@ -86,12 +89,20 @@ export function newError(code: ErrorClass, message: string, options?: ErrorOptio
   return Class ? new Class(message, options) : new PodyardError("Internal", message, options);
 }
 
+/** `err` and the errors of its `cause` chain, outermost first (at most 16). */
+export function* causeChain(err: unknown): Generator<Error> {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) yield e;
+}
+
+/** The outermost of `err` and its causes that is an instance of `Class`. */
+export function findCause<T extends Error>(err: unknown, Class: abstract new (...args: never[]) => T): T | undefined {
+  for (const e of causeChain(err)) if (e instanceof Class) return e;
+  return undefined;
+}
+
 /** The class of `err`, looking through `cause` links; undefined for foreign errors. */
 export function errorClass(err: unknown): ErrorClass | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
-    if (e instanceof PodyardError) return e.code;
-  }
-  return undefined;
+  return findCause(err, PodyardError)?.code;
 }
 
 export const isInvalidArgument = (err: unknown): boolean => errorClass(err) === "InvalidArgument";

@@ -3,6 +3,7 @@
  * Docker Hub normalization, familiar forms, and kubelet's image-name helpers.
  */
 export { parseReference } from "./parse.js";
+export { InvalidReferenceError } from "./errors.js";
 export {
   DEFAULT_DOMAIN,
   DEFAULT_TAG,

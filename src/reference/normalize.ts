@@ -3,7 +3,7 @@
  * `ubuntu` means `docker.io/library/ubuntu`; no tag is added here (see `tagNameOnly`).
  */
 import { InvalidArgumentError } from "../errdefs/index.js";
-import { errHexRepositoryName, errRemoteNotLowercase } from "./errors.js";
+import { errHexRepositoryName, errRemoteNotLowercase, parsingInput } from "./errors.js";
 import { ANCHORED_IDENTIFIER_REGEXP } from "./grammar.js";
 import { parseReference, toLowerGo } from "./parse.js";
 import { isNameOnly, makeReference, withTag, type Reference } from "./reference.js";
@@ -50,6 +50,10 @@ export function splitDockerDomain(name: string): { domain: string; remainder: st
  * 64-hex image ID and uppercase repository names are rejected.
  */
 export function parseNormalizedNamed(s: string): Reference {
+  return parsingInput(s, () => normalize(s));
+}
+
+function normalize(s: string): Reference {
   if (ANCHORED_IDENTIFIER_REGEXP.test(s)) throw new InvalidArgumentError(errHexRepositoryName(s));
   const { domain, remainder } = splitDockerDomain(s);
   const colon = remainder.indexOf(":");

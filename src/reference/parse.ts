@@ -1,7 +1,7 @@
 /** distribution/reference's `Parse`: syntax only, no default domain or tag. */
 import { InvalidArgumentError } from "../errdefs/index.js";
 import { parseDigest, type Digest } from "../oci/index.js";
-import { ERR_NAME_CONTAINS_UPPERCASE, ERR_NAME_EMPTY, ERR_NAME_TOO_LONG, ERR_REFERENCE_INVALID_FORMAT } from "./errors.js";
+import { ERR_NAME_CONTAINS_UPPERCASE, ERR_NAME_EMPTY, ERR_NAME_TOO_LONG, ERR_REFERENCE_INVALID_FORMAT, parsingInput } from "./errors.js";
 import { ANCHORED_NAME_REGEXP, REFERENCE_REGEXP, REPOSITORY_NAME_TOTAL_LENGTH_MAX } from "./grammar.js";
 import { makeReference, type Reference } from "./reference.js";
 
@@ -12,6 +12,10 @@ import { makeReference, type Reference } from "./reference.js";
  * (uppercase named apart), path length, then the digest as go-digest validates it.
  */
 export function parseReference(s: string): Reference {
+  return parsingInput(s, () => parse(s));
+}
+
+function parse(s: string): Reference {
   if (s === "") throw new InvalidArgumentError(ERR_NAME_EMPTY);
   const matches = REFERENCE_REGEXP.exec(s);
   if (matches === null) {

@@ -666,7 +666,7 @@ void test("podyard's error messages: no such image, unreachable registry, manife
   const cli = await podyardCli(t);
 
   const nope = await cli.run(["inspect", "nope"]);
-  assert.equal(nope.code, 1, report("podyard", ["inspect", "nope"], nope));
+  assert.equal(nope.code, 3, report("podyard", ["inspect", "nope"], nope));
   assert.match(nope.stderr, /No such image: nope/);
 
   const closed = `127.0.0.1:${await freePort()}`;

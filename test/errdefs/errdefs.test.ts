@@ -31,3 +31,17 @@ test("isErrorClass knows every class name and nothing else", async () => {
     "Unauthenticated", "ResourceExhausted", "OutOfRange", "Aborted", "NotImplemented", "Internal"]) assert.equal(isErrorClass(name), true, name);
   for (const name of ["", "notfound", "toString", "constructor", "__proto__", "Error"]) assert.equal(isErrorClass(name), false, name);
 });
+
+test("causeChain walks err and its causes outermost first; findCause returns the outermost of a class", async () => {
+  const { causeChain, findCause, PodyardError } = await import("../../src/errdefs/index.js");
+  const inner = new NotFoundError("inner");
+  const middle = new InvalidArgumentError("middle", { cause: inner });
+  const outer = new Error("outer", { cause: middle });
+  assert.deepEqual([...causeChain(outer)].map((e) => e.message), ["outer", "middle", "inner"]);
+  assert.equal(findCause(outer, PodyardError), middle);
+  assert.equal(findCause(outer, NotFoundError), inner);
+  assert.equal(findCause("not an error", PodyardError), undefined);
+  const loop = new Error("self");
+  (loop as { cause?: unknown }).cause = loop;
+  assert.equal([...causeChain(loop)].length, 16, "a cycle stops at 16");
+});

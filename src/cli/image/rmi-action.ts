@@ -1,5 +1,7 @@
 /** What `podyard rmi` does; loaded only when it runs (see rmi-command.ts). */
 import { familiarString, parseDockerRef } from "../../reference/index.js";
+import { ERROR_PREFIX, errorLine } from "../error-line.js";
+import { exitCodeFor } from "../exit-codes.js";
 import { print, withNode } from "./with-node.js";
 
 export async function rmi(images: string[], flags: { force?: boolean }): Promise<void> {
@@ -11,10 +13,10 @@ export async function rmi(images: string[], flags: { force?: boolean }): Promise
         for (const n of r.untagged) print(`Untagged: ${familiarString(parseDockerRef(n))}`);
         for (const d of r.deleted) print(`Deleted: ${d}`);
       } catch (err) {
-        process.stderr.write(`Error: ${(err as Error).message}\n`);
+        process.stderr.write(`${ERROR_PREFIX}${errorLine(err)}\n`);
         failed = err;
       }
     }
-    if (failed) process.exitCode = 1;
+    if (failed) process.exitCode = exitCodeFor(failed);
   });
 }

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import { InvalidArgumentError } from "../../errdefs/index.js";
 import { parseDigest, type Digest, type Digester } from "../../oci/index.js";
-import { urls } from "../api/routes.js";
+import { urls } from "../api/index.js";
 import { discard } from "./body.js";
 import { openBlobStream } from "./blob-stream.js";
 import { apiUrl, pullScope, repositoryName, type ClientContext } from "./client-context.js";

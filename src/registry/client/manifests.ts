@@ -14,7 +14,7 @@ import {
   type Descriptor,
   type Digest,
 } from "../../oci/index.js";
-import { urls } from "../api/routes.js";
+import { urls } from "../api/index.js";
 import { discard, readLimited } from "./body.js";
 import { apiUrl, displayRef, manifestRef, pullScope, pushScope, repositoryName, type ClientContext } from "./client-context.js";
 import { responseError } from "./errors.js";

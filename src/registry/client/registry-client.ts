@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { realClock, type Clock } from "../../clock/index.js";
 import { InvalidArgumentError } from "../../errdefs/index.js";
 import type { Descriptor, Digest } from "../../oci/index.js";
-import { urls } from "../api/routes.js";
+import { urls } from "../api/index.js";
 import { Authorizer } from "./authorizer.js";
 import { discard } from "./body.js";
 import { plainHttpFetch } from "./plain-http.js";

@@ -1,6 +1,6 @@
 /** Tag listing, following `Link: <…>; rel="next"` pagination. */
 import { UnavailableError } from "../../errdefs/index.js";
-import { urls } from "../api/routes.js";
+import { urls } from "../api/index.js";
 import { readLimited } from "./body.js";
 import { apiUrl, pullScope, repositoryName, type ClientContext } from "./client-context.js";
 import { responseError } from "./errors.js";

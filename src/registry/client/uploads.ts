@@ -9,7 +9,7 @@
 import { pipeline, Readable, Transform } from "node:stream";
 import { InvalidArgumentError } from "../../errdefs/index.js";
 import { Digester, digestAlgorithm, digestOf, parseDigest, type Digest } from "../../oci/index.js";
-import { urls } from "../api/routes.js";
+import { urls } from "../api/index.js";
 import { discard } from "./body.js";
 import { apiUrl, locationOf, pullScope, pushScope, repositoryName, withDigestParam, type ClientContext } from "./client-context.js";
 import { responseError } from "./errors.js";

@@ -1,6 +1,6 @@
 /** What every handler gets: the request, the response, the matched route and the registry. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RouteMatch } from "../api/routes.js";
+import type { RouteMatch } from "../api/index.js";
 import type { Access } from "./auth/index.js";
 import type { Registry } from "./registry.js";
 import type { UpstreamSource } from "./proxy.js";

@@ -17,7 +17,9 @@ import {
 } from "../../oci/index.js";
 import { validateRepositoryName, validateTag } from "../../reference/index.js";
 import { RegistryError } from "./errcode.js";
-import { BlobStore, RepositoryStore, UploadStore } from "./storage/index.js";
+import type { ReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { BlobStore, RepositoryStore, UploadStore, type AppendOptions, type BlobInfo, type UploadState } from "./storage/index.js";
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -207,6 +209,66 @@ export class Registry {
     await this.repos.linkBlob(name, digest);
     await this.blobs.touch(digest);
     return true;
+  }
+
+  // Blobs, tags and uploads as the handlers ask for them: no handler reaches around the
+  // registry into its stores.
+
+  /** The blob as repository `name` holds it (linked there, and its bytes present), or undefined. */
+  async statBlob(name: string, digest: Digest): Promise<BlobInfo | undefined> {
+    return (await this.repos.hasBlob(name, digest)) ? this.blobs.stat(digest) : undefined;
+  }
+
+  /** The bytes of a blob, or of a byte range of it. */
+  readBlob(digest: Digest, range?: { start: number; end: number }): ReadStream {
+    return this.blobs.read(digest, range);
+  }
+
+  /** Unlinks a blob from a repository (its bytes stay until garbage collection); BLOB_UNKNOWN if it was not linked. */
+  async deleteBlob(name: string, digest: Digest): Promise<void> {
+    if (!(await this.repos.unlinkBlob(name, digest))) {
+      throw new RegistryError("BLOB_UNKNOWN", `blob ${digest} unknown in repository ${name}`, { detail: { digest } });
+    }
+  }
+
+  async repositoryExists(name: string): Promise<boolean> {
+    return this.repos.exists(name);
+  }
+
+  /** Every repository, sorted. */
+  async catalog(): Promise<string[]> {
+    return this.repos.catalog();
+  }
+
+  /** A repository's tags in lexical order (hidden `.` tags left out); NAME_UNKNOWN for a repository it does not know. */
+  async tags(name: string): Promise<string[]> {
+    const tags = await this.repos.tags(name);
+    if (tags.length === 0 && !(await this.repos.exists(name))) {
+      throw new RegistryError("NAME_UNKNOWN", `repository ${name} not known to registry`, { detail: { name } });
+    }
+    return tags.filter((t) => !t.startsWith("."));
+  }
+
+  startUpload(name: string): Promise<UploadState> {
+    return this.uploads.create(name);
+  }
+
+  uploadStatus(name: string, uuid: string): Promise<UploadState> {
+    return this.uploads.get(name, uuid);
+  }
+
+  appendUpload(name: string, uuid: string, body: Readable, opts?: AppendOptions): Promise<UploadState> {
+    return this.uploads.append(name, uuid, body, opts);
+  }
+
+  /** Closes an upload (with an optional last chunk) as blob `digest`, and links the blob into the repository. */
+  async completeUpload(name: string, uuid: string, digest: Digest, last?: { body: Readable; opts: AppendOptions }): Promise<void> {
+    await this.uploads.complete(name, uuid, digest, last?.body, last?.opts);
+    await this.repos.linkBlob(name, digest);
+  }
+
+  cancelUpload(name: string, uuid: string): Promise<void> {
+    return this.uploads.cancel(name, uuid);
   }
 
   async referrers(name: string, subject: Digest, artifactType?: string): Promise<Descriptor[]> {

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { realClock, type Clock } from "../../clock/index.js";
-import { matchRoute } from "../api/routes.js";
+import { matchRoute, routeResource, type RouteName } from "../api/index.js";
 import { allowAll, type Access, type Authorizer } from "./auth/index.js";
 import type { RequestContext, ServerSettings } from "./context.js";
 import { errorBody, RegistryError, toRegistryError } from "./errcode.js";
@@ -110,6 +110,7 @@ export class RegistryServer {
     const sock = req.socket;
     const mark = this.#marks.get(sock) ?? { read: 0, written: 0 };
     let routeName = "unknown";
+    let route: RouteName | undefined;
     res.once("close", () => {
       this.metrics.request(req.method ?? "", routeName, res.statusCode);
       this.metrics.bytesReceived.inc({}, Math.max(sock.bytesRead - mark.read, 0));
@@ -142,6 +143,7 @@ export class RegistryServer {
         throw new RegistryError("NAME_UNKNOWN", `no route for ${rawPath}`, { status: 404 });
       }
       routeName = match.route;
+      route = match.route;
       const method = (req.method ?? "GET") as Method;
       const handler = HANDLERS[match.route][method];
       if (!handler) {
@@ -173,11 +175,11 @@ export class RegistryServer {
       };
       await handler(ctx);
     } catch (err) {
-      this.#writeError(req, res, err);
+      this.#writeError(req, res, err, route);
     }
   }
 
-  #writeError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  #writeError(req: IncomingMessage, res: ServerResponse, err: unknown, route: RouteName | undefined): void {
     if (res.headersSent || res.destroyed) {
       // Mid-response: nothing can be said to the client any more. A client that went away
       // (it had what it wanted, or gave up) is not an error of ours.
@@ -185,8 +187,8 @@ export class RegistryServer {
       res.destroy();
       return;
     }
-    const e = toRegistryError(err);
-    this.metrics.errors.inc({ code: e.code });
+    const e = toRegistryError(err, route && routeResource(route));
+    this.metrics.errors.inc({ code: e.ociCode });
     if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     const body = errorBody(e);
     res.writeHead(e.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), ...e.headers });

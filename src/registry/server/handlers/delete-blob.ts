@@ -1,5 +1,4 @@
 import type { RequestContext } from "../context.js";
-import { RegistryError } from "../errcode.js";
 import { sendEmpty } from "../http-util.js";
 import { parseDigestParam, parseName } from "../registry.js";
 
@@ -10,8 +9,6 @@ import { parseDigestParam, parseName } from "../registry.js";
 export async function deleteBlob(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
   const digest = parseDigestParam(ctx.match.param);
-  if (!(await ctx.registry.repos.unlinkBlob(name, digest))) {
-    throw new RegistryError("BLOB_UNKNOWN", `blob ${digest} unknown in repository ${name}`, { detail: { digest } });
-  }
+  await ctx.registry.deleteBlob(name, digest);
   sendEmpty(ctx.res, 202);
 }

@@ -5,6 +5,6 @@ import { parseName } from "../registry.js";
 /** DELETE <location>: cancels an upload and frees what it held. */
 export async function deleteUpload(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
-  await ctx.registry.uploads.cancel(name, ctx.match.param);
+  await ctx.registry.cancelUpload(name, ctx.match.param);
   sendEmpty(ctx.res, 204);
 }

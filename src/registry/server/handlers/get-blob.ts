@@ -9,8 +9,8 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
   const digest = parseDigestParam(ctx.match.param);
   const { registry } = ctx;
-  let info = (await registry.repos.hasBlob(name, digest)) ? await registry.blobs.stat(digest) : undefined;
-  if (!info && ctx.upstream && (await ctx.upstream.blob(name, digest))) info = await registry.blobs.stat(digest);
+  let info = await registry.statBlob(name, digest);
+  if (!info && ctx.upstream && (await ctx.upstream.blob(name, digest))) info = await registry.statBlob(name, digest);
   if (!info) throw new RegistryError("BLOB_UNKNOWN", `blob ${digest} unknown in repository ${name}`, { detail: { digest } });
 
   const headers: Record<string, string | number> = {
@@ -39,7 +39,7 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
     ctx.res.end();
     return;
   }
-  const stream = registry.blobs.read(digest, range);
+  const stream = registry.readBlob(digest, range);
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", reject);

@@ -12,7 +12,7 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   if (!m && ctx.upstream && "digest" in ref) m = await ctx.upstream.manifest(name, ref);
   if (!m) {
     const what = "tag" in ref ? `tag ${ref.tag}` : `digest ${ref.digest}`;
-    const known = await ctx.registry.repos.exists(name);
+    const known = await ctx.registry.repositoryExists(name);
     throw new RegistryError(known ? "MANIFEST_UNKNOWN" : "NAME_UNKNOWN", `manifest ${what} unknown in repository ${name}`, {
       status: 404,
       detail: "tag" in ref ? { tag: ref.tag } : { digest: ref.digest },

@@ -1,17 +1,12 @@
-import { urls } from "../../api/routes.js";
+import { urls } from "../../api/index.js";
 import type { RequestContext } from "../context.js";
-import { RegistryError } from "../errcode.js";
 import { paginate, sendJSON } from "../http-util.js";
 import { parseName } from "../registry.js";
 
 /** GET /v2/<name>/tags/list?n=&last=: the tags in lexical order, paginated with Link. */
 export async function getTags(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
-  let tags = await ctx.registry.repos.tags(name);
-  if (tags.length === 0 && !(await ctx.registry.repos.exists(name))) {
-    throw new RegistryError("NAME_UNKNOWN", `repository ${name} not known to registry`, { detail: { name } });
-  }
-  tags = tags.filter((t) => !t.startsWith("."));
+  const tags = await ctx.registry.tags(name);
   const { items, headers } = paginate(tags, ctx.url, urls.tags(name));
   sendJSON(ctx.res, 200, { name, tags: items }, headers);
 }

@@ -6,6 +6,6 @@ import { uploadHeaders } from "./upload-util.js";
 /** GET <location>: how much of the upload the registry holds (204 + Range). */
 export async function getUpload(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
-  const state = await ctx.registry.uploads.get(name, ctx.match.param);
+  const state = await ctx.registry.uploadStatus(name, ctx.match.param);
   sendEmpty(ctx.res, 204, uploadHeaders(state));
 }

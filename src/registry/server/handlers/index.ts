@@ -2,7 +2,7 @@
  * The handler table: one handler per route and method (distribution's handlers/app.go).
  * A method a route does not list gets 405 UNSUPPORTED from the dispatcher.
  */
-import type { RouteName } from "../../api/routes.js";
+import type { RouteName } from "../../api/index.js";
 import type { Handler } from "../context.js";
 import { deleteBlob } from "./delete-blob.js";
 import { deleteManifest } from "./delete-manifest.js";

@@ -10,6 +10,6 @@ import { chunkOptions, uploadHeaders } from "./upload-util.js";
  */
 export async function patchUpload(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
-  const state = await ctx.registry.uploads.append(name, ctx.match.param, ctx.req, chunkOptions(ctx.req));
+  const state = await ctx.registry.appendUpload(name, ctx.match.param, ctx.req, chunkOptions(ctx.req));
   sendEmpty(ctx.res, 202, uploadHeaders(state));
 }

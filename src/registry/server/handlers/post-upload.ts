@@ -1,4 +1,4 @@
-import { urls } from "../../api/routes.js";
+import { urls } from "../../api/index.js";
 import { isDigestAlgorithm } from "../../../oci/index.js";
 import type { RequestContext } from "../context.js";
 import { RegistryError } from "../errcode.js";
@@ -38,21 +38,20 @@ export async function postUpload(ctx: RequestContext): Promise<void> {
   }
   const digestParam = q.get("digest");
   const digest = digestParam === null ? undefined : parseDigestParam(digestParam);
-  const upload = await ctx.registry.uploads.create(name);
+  const upload = await ctx.registry.startUpload(name);
   if (digest !== undefined) {
     const opts = chunkOptions(ctx.req);
     try {
-      await ctx.registry.uploads.complete(name, upload.uuid, digest, ctx.req, opts);
+      await ctx.registry.completeUpload(name, upload.uuid, digest, { body: ctx.req, opts });
     } catch (err) {
-      await ctx.registry.uploads.cancel(name, upload.uuid).catch(() => undefined);
+      await ctx.registry.cancelUpload(name, upload.uuid).catch(() => undefined);
       throw err;
     }
-    await ctx.registry.repos.linkBlob(name, digest);
     sendEmpty(ctx.res, 201, { Location: urls.blob(name, digest), "Docker-Content-Digest": digest });
     return;
   }
   if (hasBody(ctx.req)) {
-    const state = await ctx.registry.uploads.append(name, upload.uuid, ctx.req, chunkOptions(ctx.req));
+    const state = await ctx.registry.appendUpload(name, upload.uuid, ctx.req, chunkOptions(ctx.req));
     sendEmpty(ctx.res, 202, uploadHeaders(state));
     return;
   }

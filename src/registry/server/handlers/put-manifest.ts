@@ -1,4 +1,4 @@
-import { urls } from "../../api/routes.js";
+import { urls } from "../../api/index.js";
 import type { RequestContext } from "../context.js";
 import { readBody, sendEmpty } from "../http-util.js";
 import { parseManifestReference, parseName } from "../registry.js";

@@ -1,4 +1,4 @@
-import { urls } from "../../api/routes.js";
+import { urls } from "../../api/index.js";
 import type { RequestContext } from "../context.js";
 import { RegistryError } from "../errcode.js";
 import { hasBody, sendEmpty } from "../http-util.js";
@@ -16,7 +16,6 @@ export async function putUpload(ctx: RequestContext): Promise<void> {
   const digest = parseDigestParam(digestParam);
   const body = hasBody(ctx.req) ? ctx.req : undefined;
   if (!body) ctx.req.resume();
-  await ctx.registry.uploads.complete(name, ctx.match.param, digest, body, body ? chunkOptions(ctx.req) : {});
-  await ctx.registry.repos.linkBlob(name, digest);
+  await ctx.registry.completeUpload(name, ctx.match.param, digest, body ? { body, opts: chunkOptions(ctx.req) } : undefined);
   sendEmpty(ctx.res, 201, { Location: urls.blob(name, digest), "Docker-Content-Digest": digest });
 }

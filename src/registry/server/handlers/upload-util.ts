@@ -1,5 +1,5 @@
 /** Pieces shared by the upload handlers: the session's Location and the chunk range. */
-import { urls } from "../../api/routes.js";
+import { urls } from "../../api/index.js";
 import { RegistryError } from "../errcode.js";
 import type { AppendOptions, UploadState } from "../storage/index.js";
 import { rangeHeaders } from "../storage/index.js";

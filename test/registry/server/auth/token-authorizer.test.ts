@@ -5,7 +5,7 @@ import { FakeClock } from "../../../../src/clock/index.js";
 import { formatScope, parseScope, type Access } from "../../../../src/registry/server/auth/access.js";
 import { scopeParam, TokenAuthorizer } from "../../../../src/registry/server/auth/token-authorizer.js";
 import { newTokenID, TokenSigner } from "../../../../src/registry/server/auth/token.js";
-import { RegistryError } from "../../../../src/registry/server/errcode.js";
+import { RegistryError } from "../../../../src/registry/server/index.js";
 import { parseChallenge } from "./helpers.js";
 
 const NOW = 1_700_000_000;
@@ -28,7 +28,7 @@ async function challengeOf(p: Promise<unknown>): Promise<{ err: RegistryError; p
     await p;
   } catch (err) {
     assert.ok(err instanceof RegistryError, String(err));
-    assert.equal(err.code, "UNAUTHORIZED");
+    assert.equal(err.ociCode, "UNAUTHORIZED");
     assert.equal(err.status, 401);
     const ch = parseChallenge(err.headers["WWW-Authenticate"] ?? null);
     assert.equal(ch.scheme, "Bearer");
