@@ -1,5 +1,6 @@
 /** What `podyard rmi` does; loaded only when it runs (see rmi-command.ts). */
 import { familiarString, parseDockerRef } from "../../reference/index.js";
+import { removeImage } from "./remove-image.js";
 import { print, withNode } from "./with-node.js";
 
 export async function rmi(images: string[], flags: { force?: boolean }): Promise<void> {
@@ -7,7 +8,7 @@ export async function rmi(images: string[], flags: { force?: boolean }): Promise
     let failed: unknown;
     for (const image of images) {
       try {
-        const r = await env.imageService.remove(image, { force: flags.force === true });
+        const r = await removeImage(env.imageService, image, { force: flags.force === true });
         for (const n of r.untagged) print(`Untagged: ${familiarString(parseDockerRef(n))}`);
         for (const d of r.deleted) print(`Deleted: ${d}`);
       } catch (err) {
