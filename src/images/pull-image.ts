@@ -152,10 +152,10 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     if (diffIDs.length !== body.layers.length) {
       throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
     }
-    // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed).
+    // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed);
+    // a layer stored before is read from the content store.
     const layers: UnpackLayer[] = body.layers.map((descriptor) => ({
       descriptor,
-      feed: () => deps.fetcher.feed(descriptor),
       open: () => deps.openBlob(descriptor.digest),
     }));
     const applier = deps.applier ?? applyInThread;
@@ -166,7 +166,8 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
       apply: async (dir, layer, o) => {
         const i = layers.indexOf(layer);
         layerEvent(layer.descriptor.digest, "Extracting");
-        const applied = await applier(dir, layer, o);
+        const feed = present[i] ? undefined : await deps.fetcher.feed(layer.descriptor);
+        const applied = await applier(dir, feed === undefined ? layer : { ...layer, feed: () => Promise.resolve(feed) }, o);
         await downloads[i];
         complete(i);
         return applied;
