@@ -189,12 +189,7 @@ export class LocalImageService {
    */
   tag(source: string, target: string): ImageRecord {
     const { record } = findImage(this.#images, source);
-    let ref;
-    try {
-      ref = parseDockerRef(target);
-    } catch (err) {
-      throw new InvalidArgumentError(`invalid reference format: ${JSON.stringify(target)}: ${(err as Error).message}`, { cause: err });
-    }
+    const ref = parseDockerRef(target);
     if (ref.digest !== undefined) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
     const { createdAt: _createdAt, updatedAt: _updatedAt, lastUsed: _lastUsed, ...input } = record;
     return nameImage(this.#images, { ...input, name: ref.toString() });
