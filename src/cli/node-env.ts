@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { realClock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
 import { acquireLock, podyardHome } from "../fsutil/index.js";
-import { ImageService } from "../images/index.js";
+import { LocalImageService } from "../images/index.js";
 import {
   CredentialStore, defaultCredentialProvider, RegistryHosts, Resolver,
 } from "../registry/client/index.js";
@@ -22,7 +22,7 @@ export interface NodeEnv {
   snapshotter: OverlaySnapshotter;
   resolver: Resolver;
   logins: CredentialStore;
-  imageService: ImageService;
+  imageService: LocalImageService;
   close(): void;
 }
 
@@ -57,7 +57,7 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     const authPath = join(home, "auth.json");
     const logins = new CredentialStore({ path: authPath });
     const resolver = new Resolver({ hosts, credentials: defaultCredentialProvider({ storePath: authPath }) });
-    const imageService = new ImageService({
+    const imageService = new LocalImageService({
       content,
       images,
       snapshotter,

@@ -24,17 +24,20 @@ const WRITE_BATCH_BYTES = 256 << 10;
 
 export type BlobProgress = (status: LayerStatus, current?: number, total?: number) => void;
 
-/** The feed of one download, once it has opened its ingest. */
+/** The feed of one download, once it has opened its ingest (none when the blob turned out to be stored already). */
 interface FeedSlot {
-  readonly feed: Promise<GrowingFile>;
-  resolve(feed: GrowingFile): void;
+  readonly feed: Promise<GrowingFile | undefined>;
+  resolve(feed: GrowingFile | undefined): void;
   reject(err: unknown): void;
 }
 
+/** Finished downloads whose feeds are kept, for extractions that start after their download ended. */
+const FINISHED_FEEDS = 64;
+
 function feedSlot(): FeedSlot {
-  let resolve!: (feed: GrowingFile) => void;
+  let resolve!: (feed: GrowingFile | undefined) => void;
   let reject!: (err: unknown) => void;
-  const feed = new Promise<GrowingFile>((res, rej) => {
+  const feed = new Promise<GrowingFile | undefined>((res, rej) => {
     resolve = res;
     reject = rej;
   });
@@ -48,6 +51,8 @@ export class BlobFetcher {
   readonly #flights = new SingleFlight<void>();
   /** Downloads in flight, for readers that follow them (`feed`). */
   readonly #feeds = new Map<Digest, FeedSlot>();
+  /** The feeds of the last downloads that finished, at the blob's file (from the ingest's writer). */
+  readonly #finished = new Map<Digest, GrowingFile>();
 
   constructor(content: ContentStore, opts: { concurrency?: number } = {}) {
     this.#content = content;
@@ -82,14 +87,16 @@ export class BlobFetcher {
 
   /**
    * The bytes of `desc` as they arrive: the feed of its download in flight (from when the
-   * download opens its ingest), or of the stored blob. The feed completes once the blob is
-   * verified and stored, and fails with the download.
+   * download opens its ingest), or of a download that just finished. The feed completes
+   * once the blob is verified and stored, and fails with the download. Undefined for a blob
+   * stored otherwise: read it from the content store.
    */
-  async feed(desc: Descriptor): Promise<FileFeed> {
+  async feed(desc: Descriptor): Promise<FileFeed | undefined> {
     const slot = this.#feeds.get(desc.digest);
     if (slot !== undefined) return slot.feed;
     const info = await this.#content.info(desc.digest);
-    if (info !== undefined) return new GrowingFile(this.#content.path(desc.digest), info.size, true);
+    if (info !== undefined) return this.#finished.get(desc.digest);
+    this.#finished.delete(desc.digest);
     const late = this.#feeds.get(desc.digest);
     if (late !== undefined) return late.feed;
     throw new FailedPreconditionError(`blob ${desc.digest} is neither stored nor being downloaded`);
@@ -124,7 +131,7 @@ export class BlobFetcher {
   }
 
   async #download(client: PullClient, desc: Descriptor, progress: BlobProgress, slot: FeedSlot): Promise<void> {
-    const stored = (): void => slot.resolve(new GrowingFile(this.#content.path(desc.digest), desc.size, true));
+    const stored = (): void => slot.resolve(undefined);
     if (await this.has(desc.digest)) return stored();
     const w = await this.#content.writer({ ref: ingestRef(desc.digest), expected: { digest: desc.digest, size: desc.size } });
     let settled = false;
@@ -185,8 +192,12 @@ export class BlobFetcher {
         }
       }
       settled = true;
-      if (feed !== undefined) feed.finish(desc.size, this.#content.path(desc.digest));
-      else stored();
+      if (feed !== undefined && w.path !== undefined) {
+        feed.finish(desc.size, w.path); // the writer's path is the blob's file now
+        this.#finished.delete(desc.digest);
+        this.#finished.set(desc.digest, feed);
+        for (const d of this.#finished.keys()) if (this.#finished.size > FINISHED_FEEDS) this.#finished.delete(d);
+      } else stored();
     } catch (err) {
       feed?.fail(err);
       throw err;

@@ -5,8 +5,8 @@
  * snapshots whose parent is gone, and abandoned ingests.
  */
 import { createHash } from "node:crypto";
-import { digestAlgorithm, parseManifest, type Digest, type ImageConfig } from "../oci/index.js";
-import { chainIDs, readBlob, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
+import { digestAlgorithm, parseManifest, type Digest } from "../oci/index.js";
+import { readBlob, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
 
 export interface FsckProblem {
   kind: "blob" | "image" | "snapshot" | "ingest";
@@ -88,10 +88,8 @@ export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<F
         const parsed = parseManifest(await readBlob(content, r.manifestDigest), undefined);
         if (parsed.kind === "manifest") {
           for (const d of [parsed.body.config, ...parsed.body.layers]) if (!(await has(d.digest))) missing.push(`blob ${d.digest}`);
-          if (await has(parsed.body.config.digest)) {
-            const config = JSON.parse((await readBlob(content, parsed.body.config.digest)).toString("utf8")) as ImageConfig;
-            for (const c of chainIDs(config.rootfs.diff_ids)) if (!snapshots.has(c)) missing.push(`snapshot ${c}`);
-          }
+          // the layers below the top are there: a snapshot whose parent is gone went with step 2
+          if (r.chainID !== undefined && !snapshots.has(r.chainID)) missing.push(`snapshot ${r.chainID}`);
         } else missing.push(`platform manifest ${r.manifestDigest} is an index`);
       } catch (err) {
         missing.push(`readable manifest (${(err as Error).message})`);

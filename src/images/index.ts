@@ -1,9 +1,17 @@
-export { ImageService } from "./image-service.js";
-export type { ImageDetails, ImageServiceOptions, RemoveResult } from "./image-service.js";
+export type {
+  AuthConfig, FilesystemIdentifier, FilesystemUsage, Image, ImageFilter, ImageFsInfoResponse, ImageService, ImageSpec, ImageStatusResponse, Int64Value,
+  PodSandboxConfig, PodSandboxMetadata, PullImageResponse, UInt64Value,
+} from "./cri.js";
+export { CriImageService } from "./cri-image-service.js";
+export type { CriImageServiceOptions } from "./cri-image-service.js";
+export { parseAuth } from "./cri-auth.js";
+export { LocalImageService } from "./local-image-service.js";
+export type { ImageDetails, LocalImageServiceOptions, LocalPullOptions, RemoveResult } from "./local-image-service.js";
+export { layerSizes, layerSnapshots } from "./image-layers.js";
 export { findImage } from "./find-image.js";
 export type { FoundImage } from "./find-image.js";
 export type { PushEvent } from "./push-image.js";
-export type { FetchedManifest, LayerStatus, PullClient, PullEvent, PullOptions, PullResult, PushClient, RegistryResolver } from "./types.js";
+export type { FetchedManifest, LayerStatus, PullClient, PullEvent, PullOptions, PullResult, PushClient, RegistryCredentials, RegistryResolver } from "./types.js";
 export type { RegisterOptions } from "./register-image.js";
 export { fsck } from "./fsck.js";
 export type { FsckDeps, FsckProblem, FsckReport } from "./fsck.js";

@@ -10,6 +10,8 @@ import type { Reference } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../oci/index.js";
 import { applyInThread, unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
+import { nameImage } from "./image-names.js";
+import { topChain, unpackedSize } from "./image-layers.js";
 import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";
 
 export interface PullDeps {
@@ -18,8 +20,6 @@ export interface PullDeps {
   snapshotter: Snapshotter;
   readBlob(digest: Digest): Promise<Buffer>;
   openBlob(digest: Digest): Promise<AsyncIterable<Uint8Array>>;
-  /** the blob's file, for extraction in another thread */
-  blobPath(digest: Digest): string;
   /** where layers are extracted (default: this thread) */
   applier?: LayerApplier;
 }
@@ -145,28 +145,29 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   // (the config's write joins `stores` once its bytes are in)
   const settled = Promise.allSettled([configFetch, ...downloads]).then(async (fetched) => [...fetched, ...(await Promise.allSettled(stores))]);
   let config: ImageConfig;
+  let chains: Digest[];
   try {
     config = parseConfig(await configFetch, `${ref.toString()} config ${body.config.digest}`);
     const diffIDs = config.rootfs.diff_ids;
     if (diffIDs.length !== body.layers.length) {
       throw new InvalidArgumentError(`${ref.toString()}: manifest has ${body.layers.length} layers but its config lists ${diffIDs.length} diff_ids`);
     }
-    // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed).
+    // Each layer is extracted as it downloads, from the growing blob (see BlobFetcher.feed);
+    // a layer stored before is read from the content store.
     const layers: UnpackLayer[] = body.layers.map((descriptor) => ({
       descriptor,
-      path: deps.blobPath(descriptor.digest),
-      feed: () => deps.fetcher.feed(descriptor),
       open: () => deps.openBlob(descriptor.digest),
     }));
     const applier = deps.applier ?? applyInThread;
-    await unpackLayers({
+    chains = await unpackLayers({
       snapshotter: deps.snapshotter,
       diffIDs,
       layers,
       apply: async (dir, layer, o) => {
         const i = layers.indexOf(layer);
         layerEvent(layer.descriptor.digest, "Extracting");
-        const applied = await applier(dir, layer, o);
+        const feed = present[i] ? undefined : await deps.fetcher.feed(layer.descriptor);
+        const applied = await applier(dir, feed === undefined ? layer : { ...layer, feed: () => Promise.resolve(feed) }, o);
         await downloads[i];
         complete(i);
         return applied;
@@ -182,12 +183,14 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   const name = ref.toString();
   const previous = deps.images.get(name);
   const size = body.config.size + body.layers.reduce((n, l) => n + l.size, 0);
-  deps.images.put({
+  nameImage(deps.images, {
     name,
     target: { mediaType: root.mediaType, digest: root.digest, size: root.size },
     configDigest: body.config.digest,
     manifestDigest: manifest.digest,
     size,
+    ...topChain(chains),
+    unpackedSize: await unpackedSize(deps, body.config.digest, chains),
     ...(config.created !== undefined ? { created: config.created } : {}),
   });
   return { name, digest: root.digest, configDigest: body.config.digest, downloaded: previous?.target.digest !== root.digest };

@@ -7,7 +7,9 @@ import { InvalidArgumentError, NotFoundError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type Platform } from "../oci/index.js";
 import { parseDockerRef } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../oci/index.js";
-import { unpackLayers, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { unpackLayers, type ContentStore, type ImageRecord, type ImageRecordInput, type ImageStore, type Snapshotter } from "../store/index.js";
+import { keepImage, nameImage } from "./image-names.js";
+import { topChain, unpackedSize } from "./image-layers.js";
 
 export interface RegisterDeps {
   content: ContentStore;
@@ -17,7 +19,7 @@ export interface RegisterDeps {
 }
 
 export interface RegisterOptions {
-  /** names to give the image (normalised here); may be empty for an unnamed image */
+  /** names to give the image (normalised here); without any, the image is kept dangling (`<none>`) unless it has a name already */
   names: string[];
   /** the manifest or index, stored in the content store */
   target: Descriptor;
@@ -40,20 +42,23 @@ export async function registerImage(deps: RegisterDeps, opts: RegisterOptions): 
       if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids) || config.rootfs.diff_ids.length !== body.layers.length) {
         throw new InvalidArgumentError(`image config ${body.config.digest}: rootfs.diff_ids must list one diffID per layer (${body.layers.length})`);
       }
-      await unpackLayers({
+      const chains = await unpackLayers({
         snapshotter: deps.snapshotter,
         diffIDs: config.rootfs.diff_ids,
         layers: body.layers.map((descriptor) => ({ descriptor, open: () => deps.content.reader(descriptor.digest) })),
       });
-      const size = body.config.size + body.layers.reduce((n, l) => n + l.size, 0);
-      return opts.names.map((n) => deps.images.put({
-        name: parseDockerRef(n).toString(),
+      const record: ImageRecordInput = {
+        name: body.config.digest,
         target: { mediaType: opts.target.mediaType, digest: opts.target.digest, size: opts.target.size },
         configDigest: body.config.digest,
         manifestDigest: desc.digest,
-        size,
+        size: body.config.size + body.layers.reduce((n, l) => n + l.size, 0),
+        ...topChain(chains),
+        unpackedSize: await unpackedSize(deps, body.config.digest, chains),
         ...(config.created !== undefined ? { created: config.created } : {}),
-      }));
+      };
+      if (opts.names.length === 0) keepImage(deps.images, record);
+      return opts.names.map((n) => nameImage(deps.images, { ...record, name: parseDockerRef(n).toString() }));
     }
     desc = selectManifest(parsed.body as ImageIndex, platform, { digest: desc.digest });
   }

@@ -27,9 +27,16 @@ export interface PushClient {
   putManifest(repo: string, ref: string, bytes: Uint8Array, mediaType: string): Promise<Digest>;
 }
 
+/** A user name and password (or `<token>` and an identity token) for one registry. */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
 /** Finds the client for a reference's registry (hosts configuration, mirrors, credentials). */
 export interface RegistryResolver {
-  puller(ref: Reference): PullClient;
+  /** `opts.credentials`: for the reference's registry, instead of the node's, for this client only. */
+  puller(ref: Reference, opts?: { credentials?: RegistryCredentials }): PullClient;
   pusher(ref: Reference): Promise<PushClient>;
 }
 

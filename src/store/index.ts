@@ -8,7 +8,7 @@ export type {
 } from "./content/index.js";
 export { LocalContentStore, MAX_LABEL_SIZE, readBlob, validateLabels } from "./content/index.js";
 export type { LocalContentStoreOptions, ReadBlobOptions } from "./content/index.js";
-export { ImageStore, STORE_MIGRATIONS, migrate, openDatabase, schemaVersion } from "./metadata/index.js";
+export { ImageStore, STORE_MIGRATIONS, isDangling, migrate, openDatabase, schemaVersion } from "./metadata/index.js";
 export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
 } from "./metadata/index.js";

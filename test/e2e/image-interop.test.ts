@@ -32,6 +32,7 @@ import { keyID, libtrustKeyID } from "../../src/registry/server/auth/token.js";
 import { chainID } from "../../src/store/index.js";
 import { distributionMissing, freePort, startDistribution, type Distribution, type DistributionOptions } from "../helpers/distribution.js";
 import { toolEnv } from "../helpers/containers-env.js";
+import { inspectImage } from "../../src/cli/image/inspect-image.js";
 import { layoutBlobPath, openTestNode, sharedSourceImage, type SourceImage, type TestNode } from "../helpers/images.js";
 import { describeRun, haveTool, killLeftoverChildren, runOk, runTool, type RunResult } from "../helpers/run-tool.js";
 
@@ -536,7 +537,7 @@ void test("skopeo pushes the image as OCI and as Docker schema 2; podyard pulls 
     const ref = `${d.host}/${repo}:v1`;
     const pulled = await node.env.imageService.pull(ref);
     assert.equal(pulled.configDigest, src.configDigest);
-    const inspect = await node.env.imageService.inspect(ref) as { Id: string; RootFS: { Layers: string[] }; RepoDigests: string[] };
+    const inspect = await inspectImage(node.env.imageService, ref) as { Id: string; RootFS: { Layers: string[] }; RepoDigests: string[] };
     assert.equal(inspect.Id, src.configDigest);
     assert.deepEqual(inspect.RootFS.Layers, src.diffIDs);
     assert.deepEqual(inspect.RepoDigests, [`${d.host}/${repo}@${pulled.digest}`]);
@@ -556,13 +557,13 @@ void test("a multi-arch index with an attestation: pull picks this node's platfo
   const mine = await node.env.imageService.pull(ref);
   assert.equal(mine.digest, multi.index, "the name points at the index");
   assert.equal(mine.configDigest, src.configDigest, "this node's platform");
-  const inspect = await node.env.imageService.inspect(ref) as { Architecture: string };
+  const inspect = await inspectImage(node.env.imageService, ref) as { Architecture: string };
   assert.equal(inspect.Architecture, multi.host.platform.architecture);
 
   const other = await testNode(t);
   const theirs = await other.env.imageService.pull(ref, { platform: multi.other.platform });
   assert.equal(theirs.configDigest, multi.other.config, `--platform linux/${multi.other.platform.architecture}`);
-  const inspectOther = await other.env.imageService.inspect(ref) as { Architecture: string; RootFS: { Layers: string[] } };
+  const inspectOther = await inspectImage(other.env.imageService, ref) as { Architecture: string; RootFS: { Layers: string[] } };
   assert.equal(inspectOther.Architecture, multi.other.platform.architecture);
   assert.deepEqual(inspectOther.RootFS.Layers, src.diffIDs);
 });
@@ -587,7 +588,7 @@ void test("zstd layers pushed by skopeo (--dest-compress-format zstd) are pulled
   const node = await testNode(t);
   const ref = `${d.host}/${repo}:v1`;
   const pulled = await node.env.imageService.pull(ref);
-  const inspect = await node.env.imageService.inspect(ref) as { Id: string; RootFS: { Layers: string[] } };
+  const inspect = await inspectImage(node.env.imageService, ref) as { Id: string; RootFS: { Layers: string[] } };
   assert.equal(inspect.Id, pulled.configDigest);
   assert.deepEqual(inspect.RootFS.Layers, src.diffIDs, "diff_ids are the uncompressed digests, whatever the compression");
   assert.deepEqual(await readFromImage(node, src.diffIDs, "etc/motd"), Buffer.from(MOTD));

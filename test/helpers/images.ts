@@ -41,8 +41,8 @@ export async function buildTestImage(opts: { extraLayers?: { entries: LayerEntry
 }
 
 /** Pushes an OCI layout's image to `url` as `repo:tag` and returns the manifest descriptor. */
-export async function pushLayout(url: string, repo: string, tag: string, image: BuiltBusyboxImage): Promise<Descriptor> {
-  const client = new RegistryClient({ baseUrl: url });
+export async function pushLayout(url: string, repo: string, tag: string, image: BuiltBusyboxImage, opts: { credentials?: { username: string; password: string } } = {}): Promise<Descriptor> {
+  const client = new RegistryClient({ baseUrl: url, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
   const blob = (d: string): string => join(image.dir, "blobs", "sha256", digestEncoded(d as `sha256:${string}`));
   for (const d of [image.manifest.config, ...image.manifest.layers]) {
     await client.pushBlob(repo, createReadStream(blob(d.digest)), { digest: d.digest, size: d.size });

@@ -1,6 +1,7 @@
 /** What `podyard images` does; loaded only when it runs (see images-command.ts). */
 import { digestEncoded } from "../../oci/index.js";
 import { familiarName, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
+import { isDangling, type ImageRecord } from "../../store/index.js";
 import { formatBytes } from "./pull-progress.js";
 import { humanAge, print, table, withNode } from "./with-node.js";
 
@@ -10,11 +11,19 @@ export interface ImagesFlags {
   trunc: boolean;
 }
 
+/** REPOSITORY and TAG of a record, as docker shows them: `<none>` for what a name lacks, and both for a dangling image. */
+function repoAndTag(r: ImageRecord): [string, string] {
+  if (isDangling(r)) return ["<none>", "<none>"];
+  const ref = parseDockerRef(r.name);
+  return [familiarName(parseNormalizedNamed(ref.name)), r.name.includes("@") ? "<none>" : (ref.tag ?? "<none>")];
+}
+
 export async function images(filter: string | undefined, flags: ImagesFlags): Promise<void> {
   await withNode(async (env) => {
     const want = filter !== undefined ? parseNormalizedNamed(filter) : undefined;
     const records = env.images.list().filter((r) => {
       if (!want) return true;
+      if (isDangling(r)) return false;
       const ref = parseDockerRef(r.name);
       return ref.name === want.name && (want.tag === undefined || ref.tag === want.tag);
     });
@@ -27,11 +36,9 @@ export async function images(filter: string | undefined, flags: ImagesFlags): Pr
     const rows = records
       .sort((a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.name.localeCompare(b.name))
       .map((r) => {
-        const ref = parseDockerRef(r.name);
-        const repo = familiarName(parseNormalizedNamed(ref.name));
-        const tag = r.name.includes("@") ? "<none>" : (ref.tag ?? "<none>");
         const created = r.created ? humanAge(Date.parse(r.created)) : "N/A";
-        return [repo, tag, ...(flags.digests ? [r.target.digest] : []), id(r.configDigest), created, formatBytes(r.size)];
+        const digest = isDangling(r) ? "<none>" : r.target.digest;
+        return [...repoAndTag(r), ...(flags.digests ? [digest] : []), id(r.configDigest), created, formatBytes(r.unpackedSize ?? r.size)];
       });
     for (const line of table([header, ...rows])) print(line);
   });

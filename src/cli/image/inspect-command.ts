@@ -7,9 +7,10 @@ export function inspectCommand(): Command {
     .argument("<images...>", "image names or IDs")
     .action(async (images: string[]) => {
       const { print, withNode } = await import("./with-node.js");
+      const { inspectImage } = await import("./inspect-image.js");
       await withNode(async (env) => {
         const out: Record<string, unknown>[] = [];
-        for (const image of images) out.push(await env.imageService.inspect(image));
+        for (const image of images) out.push(await inspectImage(env.imageService, image));
         print(JSON.stringify(out, null, 4));
       });
     });

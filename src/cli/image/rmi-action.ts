@@ -2,6 +2,7 @@
 import { familiarString, parseDockerRef } from "../../reference/index.js";
 import { ERROR_PREFIX, errorLine } from "../error-line.js";
 import { exitCodeFor } from "../exit-codes.js";
+import { removeImage } from "./remove-image.js";
 import { print, withNode } from "./with-node.js";
 
 export async function rmi(images: string[], flags: { force?: boolean }): Promise<void> {
@@ -9,7 +10,7 @@ export async function rmi(images: string[], flags: { force?: boolean }): Promise
     let failed: unknown;
     for (const image of images) {
       try {
-        const r = await env.imageService.remove(image, { force: flags.force === true });
+        const r = await removeImage(env.imageService, image, { force: flags.force === true });
         for (const n of r.untagged) print(`Untagged: ${familiarString(parseDockerRef(n))}`);
         for (const d of r.deleted) print(`Deleted: ${d}`);
       } catch (err) {

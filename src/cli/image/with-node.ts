@@ -4,6 +4,7 @@ import { openNodeEnv, type NodeEnv, type NodeEnvOptions } from "../node-env.js";
 export async function withNode<T>(fn: (env: NodeEnv) => Promise<T>, opts: NodeEnvOptions = {}): Promise<T> {
   const env = await openNodeEnv(opts);
   try {
+    await env.imageService.upgradeRecords();
     return await fn(env);
   } finally {
     env.close();

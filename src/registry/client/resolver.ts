@@ -65,12 +65,17 @@ export class Resolver {
     this.#credentials = opts.credentials ?? NO_CREDENTIALS;
   }
 
-  /** A client that pulls `ref` from the registry's mirrors and the registry itself. */
-  puller(ref: Reference): MultiEndpointClient {
+  /**
+   * A client that pulls `ref` from the registry's mirrors and the registry itself.
+   * `opts.credentials`, when given, are used for the registry's own host for this puller
+   * only, instead of those the credential provider has (a pod's pull secret).
+   */
+  puller(ref: Reference, opts: { credentials?: Credentials } = {}): MultiEndpointClient {
     const host = registryOf(ref);
+    const given = opts.credentials;
     return new MultiEndpointClient(ref, {
       endpoints: (op) => this.#hosts.endpoints(host, op),
-      client: (ep) => this.client(ep),
+      client: (ep) => this.client(given !== undefined && ep.credentials === undefined && ep.credentialsHost === host ? { ...ep, credentials: given } : ep),
     });
   }
 

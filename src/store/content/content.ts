@@ -31,14 +31,15 @@ export interface ReadRange {
   length?: number;
 }
 
-/** Reads committed blobs. Ingests in progress are never visible here. */
+/**
+ * Reads committed blobs (containerd's Provider): readers only, never where the bytes are
+ * kept. Ingests in progress are never visible here.
+ */
 export interface BlobProvider {
   /** The blob's info, or undefined when it is not in the store. */
   info(d: Digest): Promise<Info | undefined>;
   /** A stream of the blob (or of `range` of it); NotFoundError when absent, OutOfRangeError for a bad range. */
   reader(d: Digest, range?: ReadRange): Promise<Readable>;
-  /** The file that holds (or would hold) the blob; for tools that need a path, such as an unpacker. */
-  path(d: Digest): string;
 }
 
 /** What a writer is opened with: its ref and, if known, what the content should turn out to be. */
@@ -70,7 +71,11 @@ export interface BlobWriter {
   readonly ref: string;
   /** Bytes in the ingest so far; when the writer was opened, the bytes a previous writer left (resume). */
   readonly offset: number;
-  /** The file the bytes go to, when there is one: a reader can follow the write (see followFile). */
+  /**
+   * The file the bytes go to, when there is one: a reader can follow the write (see
+   * followFile). After a commit that made the blob visible (or found it there), the file
+   * that holds the blob.
+   */
   readonly path?: string;
   write(chunk: Uint8Array): Promise<void>;
   /** The digest of the bytes written so far. */

@@ -48,6 +48,8 @@ export interface LocalWriterOptions {
 export class LocalWriter implements BlobWriter {
   readonly ref: string;
   #dir: string;
+  /** The blob's file, once a commit has put the bytes there (or found them there). */
+  #committed: string | undefined;
   #file: FileHandle | undefined;
   #digester: Digester;
   #offset: number;
@@ -76,7 +78,7 @@ export class LocalWriter implements BlobWriter {
   }
 
   get path(): string {
-    return join(this.#dir, "data");
+    return this.#committed ?? join(this.#dir, "data");
   }
 
   digest(): Digest {
@@ -182,6 +184,7 @@ export class LocalWriter implements BlobWriter {
       }
       await removeIngestDir(this.#dir);
       this.#ingestGone = true;
+      this.#committed = target;
       await this.#host.commitLabels(got, want.labels, !placed);
       if (!placed) throw new AlreadyExistsError(`content ${got}: already exists`);
     } finally {

@@ -35,6 +35,8 @@ interface ImageRow {
   config_digest: string;
   manifest_digest: string;
   size: number;
+  chain_id: string | null;
+  unpacked_size: number | null;
   created: string | null;
   created_at: number;
   updated_at: number;
@@ -42,7 +44,7 @@ interface ImageRow {
   labels: string;
 }
 
-const SELECT = `SELECT name, target, config_digest, manifest_digest, size, created, created_at, updated_at, last_used,
+const SELECT = `SELECT name, target, config_digest, manifest_digest, size, chain_id, unpacked_size, created, created_at, updated_at, last_used,
   (SELECT json_group_object(key, value) FROM image_labels l WHERE l.name = images.name) AS labels
   FROM images`;
 
@@ -57,6 +59,8 @@ function toRecord(row: ImageRow): ImageRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+  if (row.chain_id !== null) record.chainID = row.chain_id as Digest;
+  if (row.unpacked_size !== null) record.unpackedSize = row.unpacked_size;
   if (row.created !== null) record.created = row.created;
   if (row.last_used !== null) record.lastUsed = row.last_used;
   return record;
@@ -75,6 +79,7 @@ export class ImageStore {
   #repoDigests: BetterStatement;
   #delete: BetterStatement;
   #touch: BetterStatement;
+  #setUnpacked: BetterStatement;
   #put: (r: ValidImageRecord, now: number) => ImageRecord;
 
   /** `db` must come from `openDatabase`, which creates the tables. */
@@ -85,23 +90,26 @@ export class ImageStore {
       this.#get = db.prepare(`${SELECT} WHERE name = ?`);
       this.#byConfig = db.prepare(`${SELECT} WHERE config_digest = ? ORDER BY name`);
       this.#repoDigests = db.prepare(
-        "SELECT DISTINCT repository || '@' || target_digest AS d FROM images WHERE config_digest = ? ORDER BY d",
+        "SELECT DISTINCT repository || '@' || target_digest AS d FROM images WHERE config_digest = ? AND repository != '' ORDER BY d",
       );
       this.#delete = db.prepare("DELETE FROM images WHERE name = ?");
       this.#touch = db.prepare("UPDATE images SET last_used = ? WHERE name = ?");
+      this.#setUnpacked = db.prepare("UPDATE images SET chain_id = ?, unpacked_size = ? WHERE config_digest = ?");
       const upsert = db.prepare(`INSERT INTO images
-          (name, repository, target, target_digest, config_digest, manifest_digest, size, created, created_at, updated_at)
-          VALUES (@name, @repository, @target, @targetDigest, @configDigest, @manifestDigest, @size, @created, @now, @now)
+          (name, repository, target, target_digest, config_digest, manifest_digest, size, chain_id, unpacked_size, created, created_at, updated_at)
+          VALUES (@name, @repository, @target, @targetDigest, @configDigest, @manifestDigest, @size, @chainID, @unpackedSize, @created, @now, @now)
         ON CONFLICT (name) DO UPDATE SET
           target = excluded.target, target_digest = excluded.target_digest, config_digest = excluded.config_digest,
-          manifest_digest = excluded.manifest_digest, size = excluded.size, created = excluded.created,
+          manifest_digest = excluded.manifest_digest, size = excluded.size, chain_id = excluded.chain_id,
+          unpacked_size = excluded.unpacked_size, created = excluded.created,
           updated_at = excluded.updated_at`);
       const clearLabels = db.prepare("DELETE FROM image_labels WHERE name = ?");
       const addLabel = db.prepare("INSERT INTO image_labels (name, key, value) VALUES (?, ?, ?)");
       this.#put = db.transaction((r: ValidImageRecord, now: number): ImageRecord => {
         upsert.run({
           name: r.name, repository: r.repository, target: JSON.stringify(r.target), targetDigest: r.target.digest,
-          configDigest: r.configDigest, manifestDigest: r.manifestDigest, size: r.size, created: r.created ?? null, now,
+          configDigest: r.configDigest, manifestDigest: r.manifestDigest, size: r.size, chainID: r.chainID ?? null,
+          unpackedSize: r.unpackedSize ?? null, created: r.created ?? null, now,
         });
         clearLabels.run(r.name);
         for (const [k, v] of Object.entries(r.labels)) addLabel.run(r.name, k, v);
@@ -162,6 +170,18 @@ export class ImageStore {
   touch(name: string, at: number = this.#clock.now()): void {
     if (!Number.isSafeInteger(at)) throw new InvalidArgumentError(`touch of image ${JSON.stringify(name)}: time ${at} must be an integer`);
     if (this.#touch.run(at, name).changes === 0) throw new NotFoundError(`image ${JSON.stringify(name)}: not found`);
+  }
+
+  /**
+   * Records the top chain ID and unpacked size of every record of one image (for records
+   * from before these were kept; the image service reads them from the image's config).
+   */
+  setUnpacked(configDigest: Digest, opts: { chainID: Digest; unpackedSize?: number }): void {
+    checkDigestArg(configDigest, "setUnpacked");
+    checkDigestArg(opts.chainID, "setUnpacked: chainID");
+    const size = opts.unpackedSize;
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw new InvalidArgumentError(`setUnpacked of image ${configDigest}: unpackedSize ${size} must be a non-negative integer`);
+    this.#setUnpacked.run(opts.chainID, size ?? null, configDigest);
   }
 
   /** Every record of one image (all its names), by name. */

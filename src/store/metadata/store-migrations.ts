@@ -36,5 +36,17 @@ export const STORE_MIGRATIONS: MigrationSet = {
         `);
       },
     },
+    {
+      version: 2,
+      name: "image chain ID, unpacked size, dangling images",
+      up(db) {
+        // Filled for records from before this step by the image service, which reads their
+        // configs (`ImageStore.setUnpacked`); a dangling image's record is named by its ID.
+        db.exec(`
+          ALTER TABLE images ADD COLUMN chain_id TEXT;
+          ALTER TABLE images ADD COLUMN unpacked_size INTEGER CHECK (unpacked_size >= 0);
+        `);
+      },
+    },
   ],
 };

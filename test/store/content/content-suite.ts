@@ -61,17 +61,20 @@ async function collect(it: AsyncIterable<Info>): Promise<Info[]> {
   return out;
 }
 
+/** A content store that keeps its blobs in files (readers never see the paths: BlobProvider has none). */
+export type FileContentStore = ContentStore & { path(d: Digest): string };
+
 export function contentStoreSuite(
   name: string,
-  create: (ctx: ContentSuiteContext) => Promise<ContentStore>,
+  create: (ctx: ContentSuiteContext) => Promise<FileContentStore>,
   opts: ContentSuiteOptions = {},
 ): void {
   const skips = new Map((opts.skip ?? []).map((s) => [s.test, s.reason]));
-  const setup = async (): Promise<{ store: ContentStore; clock: FakeClock }> => {
+  const setup = async (): Promise<{ store: FileContentStore; clock: FakeClock }> => {
     const clock = new FakeClock(SUITE_START);
     return { store: await create({ clock }), clock };
   };
-  const it = (title: string, fn: (s: { store: ContentStore; clock: FakeClock }) => Promise<void>): void => {
+  const it = (title: string, fn: (s: { store: FileContentStore; clock: FakeClock }) => Promise<void>): void => {
     const reason = skips.get(title);
     if (reason !== undefined) test(title, { skip: reason }, () => undefined);
     else test(title, async () => fn(await setup()));

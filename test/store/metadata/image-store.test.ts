@@ -50,13 +50,14 @@ test("opens a WAL database with foreign keys and the store's migrations", async 
   assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
   assert.equal(db.pragma("busy_timeout", { simple: true }), 5000);
   assert.equal(schemaVersion(db, "store"), STORE_MIGRATIONS.migrations.length);
-  assert.deepEqual(db.prepare("SELECT component, version, name, applied_at FROM schema_version").all(), [
-    { component: "store", version: 1, name: "images", applied_at: START },
-  ]);
+  assert.deepEqual(db.prepare("SELECT component, version, name, applied_at FROM schema_version").all(), STORE_MIGRATIONS.migrations.map((m) => (
+    { component: "store", version: m.version, name: m.name, applied_at: START }
+  )));
+  assert.equal(STORE_MIGRATIONS.migrations[0]?.name, "images");
   db.close();
   const again = connect(path, clock).db;
   assert.equal(schemaVersion(again, "store"), STORE_MIGRATIONS.migrations.length, "reopening applies nothing twice");
-  assert.equal((again.prepare("SELECT COUNT(*) AS n FROM schema_version").get() as { n: number }).n, 1);
+  assert.equal((again.prepare("SELECT COUNT(*) AS n FROM schema_version").get() as { n: number }).n, STORE_MIGRATIONS.migrations.length);
 });
 
 test("runs further components' migrations in order, each step atomic", async () => {

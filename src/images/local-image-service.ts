@@ -1,21 +1,25 @@
 /**
- * The node's image service (the CRI ImageService's job, and docker's image commands):
- * pull, push, list, tag, remove, inspect, history. Each operation lives in its own
- * file; this class holds the stores and puts the steps in order.
+ * The node's images: pull, push, name, untag, remove and prune, over the content store,
+ * the image records and the snapshotter. Each operation lives in its own file; this class
+ * holds the stores and puts the steps in order. The kubelet reaches it through the
+ * CRI-shaped `ImageService` (cri-image-service.ts); docker's views of it live in src/cli.
  */
-import { FailedPreconditionError } from "../errdefs/index.js";
-import { parseManifest, type Digest, type HistoryEntry, type ImageConfig, type ImageManifest } from "../oci/index.js";
-import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } from "../reference/index.js";
-import { chainIDs, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { createHash } from "node:crypto";
+import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
+import { parseManifest, type Digest, type ImageConfig, type ImageManifest } from "../oci/index.js";
+import { parseDockerRef } from "../reference/index.js";
+import { chainID, isDangling, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
 import { SingleFlight } from "../concurrency/index.js";
+import { nameImage } from "./image-names.js";
+import { layerSnapshots, unpackedSize } from "./image-layers.js";
 import { pullImage } from "./pull-image.js";
 import { pushImage, type PushEvent } from "./push-image.js";
 import { registerImage, type RegisterOptions } from "./register-image.js";
-import type { PullOptions, PullResult, RegistryResolver } from "./types.js";
+import type { PullOptions, PullResult, RegistryCredentials, RegistryResolver } from "./types.js";
 
-export interface ImageServiceOptions {
+export interface LocalImageServiceOptions {
   content: ContentStore;
   images: ImageStore;
   snapshotter: Snapshotter;
@@ -37,12 +41,18 @@ export interface RemoveResult {
 
 export interface ImageDetails {
   record: ImageRecord;
+  /** the image's names; none for a dangling image */
   names: string[];
   manifest: ImageManifest;
   config: ImageConfig;
 }
 
-export class ImageService {
+/** Pull options with the credentials of this one pull (a pod's pull secret). */
+export interface LocalPullOptions extends PullOptions {
+  credentials?: RegistryCredentials;
+}
+
+export class LocalImageService {
   readonly #content: ContentStore;
   readonly #images: ImageStore;
   readonly #snapshotter: Snapshotter;
@@ -52,8 +62,9 @@ export class ImageService {
   readonly #inUse: (configDigest: Digest) => boolean;
   readonly #ingestTtlMs: number;
   readonly #applier: WorkerLayerApplier | undefined;
+  #upgraded: Promise<void> | undefined;
 
-  constructor(opts: ImageServiceOptions) {
+  constructor(opts: LocalImageServiceOptions) {
     this.#content = opts.content;
     this.#images = opts.images;
     this.#snapshotter = opts.snapshotter;
@@ -64,10 +75,15 @@ export class ImageService {
     this.#applier = opts.unpackInWorker === false ? undefined : new WorkerLayerApplier();
   }
 
-  /** Pulls `image`; concurrent pulls of one reference share one pull. */
-  async pull(image: string, opts: PullOptions = {}): Promise<PullResult> {
+  /**
+   * Pulls `image`; concurrent pulls of one reference (with the same credentials) share one
+   * pull. `opts.credentials` are used for the image's registry for this pull only.
+   */
+  async pull(image: string, opts: LocalPullOptions = {}): Promise<PullResult> {
     const ref = parseDockerRef(image);
-    const key = `${ref.toString()} ${JSON.stringify(opts.platform ?? null)}`;
+    const { credentials, ...pullOpts } = opts;
+    const who = credentials === undefined ? "" : createHash("sha256").update(`${credentials.username}\n${credentials.password}`).digest("hex");
+    const key = `${ref.toString()} ${JSON.stringify(opts.platform ?? null)} ${who}`;
     this.#applier?.warm();
     return this.#pulls.do(key, () => pullImage({
       fetcher: this.#fetcher,
@@ -75,9 +91,8 @@ export class ImageService {
       snapshotter: this.#snapshotter,
       readBlob: (d) => this.readBlob(d),
       openBlob: (d) => this.#content.reader(d),
-      blobPath: (d) => this.#content.path(d),
       ...(this.#applier ? { applier: this.#applier.apply } : {}),
-    }, this.#resolver.puller(ref), ref, opts));
+    }, this.#resolver.puller(ref, credentials === undefined ? {} : { credentials }), ref, pullOpts));
   }
 
   async push(image: string, opts: { onProgress?: (e: PushEvent) => void } = {}): Promise<{ name: string; digest: Digest; size: number }> {
@@ -88,7 +103,7 @@ export class ImageService {
       openBlob: (d) => this.#content.reader(d),
       hasBlob: async (d) => (await this.#content.info(d)) !== undefined,
       mountSources: async () => this.#images.list()
-        .filter((r) => parseDockerRef(r.name).domain === ref.domain)
+        .filter((r) => !isDangling(r) && parseDockerRef(r.name).domain === ref.domain)
         .map((r) => parseDockerRef(r.name).path),
     }, await this.#resolver.pusher(ref), { ref, record, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     return { name: ref.toString(), ...result };
@@ -97,6 +112,36 @@ export class ImageService {
   /** Stops the extraction worker. */
   async close(): Promise<void> {
     await this.#applier?.close();
+  }
+
+  /**
+   * Fills in what records from before podyard kept it lack: the top chain ID (from the
+   * config's diff_ids) and the unpacked size (from the snapshots). Runs once; later calls
+   * wait for that run.
+   */
+  upgradeRecords(): Promise<void> {
+    this.#upgraded ??= (async () => {
+      const done = new Set<Digest>();
+      for (const r of this.#images.list()) {
+        if ((r.chainID !== undefined && r.unpackedSize !== undefined) || done.has(r.configDigest)) continue;
+        done.add(r.configDigest);
+        let top = r.chainID;
+        if (top === undefined) {
+          try {
+            const parsed = parseManifest(await this.readBlob(r.manifestDigest), undefined);
+            if (parsed.kind !== "manifest") continue;
+            const config = JSON.parse((await this.readBlob(parsed.body.config.digest)).toString("utf8")) as ImageConfig;
+            top = chainID(config.rootfs.diff_ids);
+          } catch {
+            continue; // a record whose blobs are gone: fsck reports it
+          }
+        }
+        const chains = await layerSnapshots(this.#snapshotter, top);
+        const size = chains[chains.length - 1] === top ? await unpackedSize({ images: this.#images, snapshotter: this.#snapshotter }, r.configDigest, chains) : undefined;
+        this.#images.setUnpacked(r.configDigest, { chainID: top, ...(size !== undefined ? { unpackedSize: size } : {}) });
+      }
+    })();
+    return this.#upgraded;
   }
 
   /** Names an image whose blobs are already stored (load, import, build), unpacking its layers. */
@@ -109,6 +154,11 @@ export class ImageService {
     return this.#content;
   }
 
+  /** The snapshotter the image layers are unpacked into. */
+  get snapshotter(): Snapshotter {
+    return this.#snapshotter;
+  }
+
   async readBlob(d: Digest): Promise<Buffer> {
     return readBlob(this.#content, d);
   }
@@ -117,58 +167,65 @@ export class ImageService {
     return findImage(this.#images, image);
   }
 
+  /** Every record: one per name, and one per dangling image. */
   list(): ImageRecord[] {
     return this.#images.list();
   }
 
-  /** Gives the image `source` names another name. */
-  tag(source: string, target: string): ImageRecord {
-    const { record } = findImage(this.#images, source);
-    const name = parseDockerRef(target).toString();
-    return this.#images.put({
-      name,
-      target: record.target,
-      configDigest: record.configDigest,
-      manifestDigest: record.manifestDigest,
-      size: record.size,
-      labels: record.labels,
-      ...(record.created !== undefined ? { created: record.created } : {}),
-    });
+  /** The image's repo digests (`repository@digest`, one per repository it was pulled or tagged in). */
+  repoDigests(configDigest: Digest): string[] {
+    return this.#images.repoDigests(configDigest);
+  }
+
+  /** Whether a container uses the image. */
+  inUse(configDigest: Digest): boolean {
+    return this.#inUse(configDigest);
   }
 
   /**
-   * Removes a name, or by image ID every name of the image. When an image has no
-   * names left its blobs and snapshots go too, unless another image shares them.
+   * Gives the image `source` names another name; the image `target` named before is left
+   * dangling if that was its last name. A digest reference is refused, as docker does: a
+   * tag cannot make a digest true.
    */
-  async remove(image: string, opts: { force?: boolean } = {}): Promise<RemoveResult> {
-    const found = findImage(this.#images, image);
-    const id = found.record.configDigest;
-    const names = found.byID ? found.all : [found.record];
-    if (found.byID && found.all.length > 1 && !opts.force) {
-      throw new FailedPreconditionError(`conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    const last = names.length === found.all.length;
-    if (last && this.#inUse(id) && !opts.force) {
-      throw new FailedPreconditionError(`conflict: unable to remove repository reference "${image}" (must force) - a container is using its referenced image ${id.slice(7, 19)}`);
-    }
+  tag(source: string, target: string): ImageRecord {
+    const { record } = findImage(this.#images, source);
+    const ref = parseDockerRef(target);
+    if (ref.digest !== undefined) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
+    const { createdAt: _createdAt, updatedAt: _updatedAt, lastUsed: _lastUsed, ...input } = record;
+    return nameImage(this.#images, { ...input, name: ref.toString() });
+  }
+
+  /**
+   * Removes the records `names` (names of one image, or its dangling record). When the
+   * image has no record left its blobs and snapshots go too (unless a container uses it,
+   * or another image shares them); returns what was untagged and the blobs deleted.
+   */
+  async untag(names: readonly string[]): Promise<RemoveResult> {
     const untagged: string[] = [];
-    for (const r of names) {
-      this.#images.delete(r.name);
-      untagged.push(r.name);
+    const ids = new Set<Digest>();
+    for (const name of names) {
+      const r = this.#images.get(name);
+      if (r === undefined) continue;
+      this.#images.delete(name);
+      ids.add(r.configDigest);
+      if (!isDangling(r)) untagged.push(name);
     }
-    const deleted = last && !this.#inUse(id) ? await this.prune() : [];
+    const gone = [...ids].filter((id) => this.#images.byConfigDigest(id).length === 0);
+    const deleted = gone.length > 0 && gone.some((id) => !this.#inUse(id)) ? await this.prune() : [];
     return { untagged, deleted };
   }
 
   /**
-   * Deletes what no image record needs: blobs (manifests, configs, layers) and
-   * committed snapshots of layer chains no image uses. Returns the deleted image IDs' blobs.
+   * Deletes what no image record needs: blobs (manifests, configs, layers) and committed
+   * snapshots under no image's top chain ID. Returns the deleted blobs' digests.
    */
   async prune(): Promise<Digest[]> {
+    await this.upgradeRecords();
     const liveBlobs = new Set<Digest>();
-    const liveChains = new Set<string>();
+    const tops = new Set<string>();
     for (const r of this.#images.list()) {
       liveBlobs.add(r.target.digest);
+      if (r.chainID !== undefined) tops.add(r.chainID);
       const stack = [r.target];
       while (stack.length > 0) {
         const d = stack.pop();
@@ -179,10 +236,6 @@ export class ImageService {
         else {
           liveBlobs.add(parsed.body.config.digest);
           for (const l of parsed.body.layers) liveBlobs.add(l.digest);
-          if (d.digest === r.manifestDigest && (await this.#content.info(parsed.body.config.digest))) {
-            const config = JSON.parse((await this.readBlob(parsed.body.config.digest)).toString()) as ImageConfig;
-            for (const c of chainIDs(config.rootfs.diff_ids)) liveChains.add(c);
-          }
         }
       }
     }
@@ -197,6 +250,10 @@ export class ImageService {
     await this.#snapshotter.cleanup();
     const snapshots: { name: string; parent?: string; kind: string }[] = [];
     for (const s of await this.#snapshotter.walk()) snapshots.push(s);
+    const liveChains = new Set<string>();
+    for (const top of tops) {
+      for (let s = snapshots.find((x) => x.name === top); s !== undefined && !liveChains.has(s.name); s = snapshots.find((x) => x.name === s?.parent)) liveChains.add(s.name);
+    }
     let removed = true;
     while (removed) {
       removed = false;
@@ -219,42 +276,6 @@ export class ImageService {
     const parsed = parseManifest(manifestBytes, undefined);
     if (parsed.kind !== "manifest") throw new FailedPreconditionError(`image ${image}: ${found.record.manifestDigest} is not an image manifest`);
     const config = JSON.parse((await this.readBlob(parsed.body.config.digest)).toString("utf8")) as ImageConfig;
-    return { record: found.record, names: found.all.map((r) => r.name), manifest: parsed.body, config };
-  }
-
-  /** `docker image inspect`'s view of an image. */
-  async inspect(image: string): Promise<Record<string, unknown>> {
-    const d = await this.details(image);
-    const tags = d.names.filter((n) => !n.includes("@")).map((n) => familiarString(parseDockerRef(n)));
-    const digests = [...new Set(d.names.map((n) => `${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${this.#images.get(n)?.target.digest ?? d.record.target.digest}`))].sort();
-    return {
-      Id: d.record.configDigest,
-      RepoTags: tags,
-      RepoDigests: digests,
-      Created: d.config.created ?? "",
-      Architecture: d.config.architecture,
-      Os: d.config.os,
-      ...(d.config.variant ? { Variant: d.config.variant } : {}),
-      Size: d.record.size,
-      Config: d.config.config ?? {},
-      RootFS: { Type: d.config.rootfs.type, Layers: d.config.rootfs.diff_ids },
-      Metadata: { LastTagTime: new Date(d.record.updatedAt).toISOString() },
-    };
-  }
-
-  /** One row per history step, newest first, with the size of the layer it made. */
-  async history(image: string): Promise<{ id: string; created: string; createdBy: string; size: number; comment: string }[]> {
-    const d = await this.details(image);
-    const rows: { id: string; created: string; createdBy: string; size: number; comment: string }[] = [];
-    const history: HistoryEntry[] = d.config.history ?? d.manifest.layers.map(() => ({}));
-    let layer = 0;
-    for (const h of history) {
-      const empty = h.empty_layer === true;
-      const size = empty ? 0 : d.manifest.layers[layer++]?.size ?? 0;
-      rows.push({ id: "<missing>", created: h.created ?? "", createdBy: h.created_by ?? "", size, comment: h.comment ?? "" });
-    }
-    const top = rows[rows.length - 1];
-    if (top) top.id = d.record.configDigest;
-    return rows.reverse();
+    return { record: found.record, names: found.all.filter((r) => !isDangling(r)).map((r) => r.name), manifest: parsed.body, config };
   }
 }

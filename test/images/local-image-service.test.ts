@@ -4,9 +4,13 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { digestOf, MediaType } from "../../src/oci/index.js";
+import { chainID } from "../../src/store/index.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { buildTestImage, openTestNode, pushLayout } from "../helpers/images.js";
 import type { PullEvent } from "../../src/images/index.js";
+import { imageHistory } from "../../src/cli/image/image-history.js";
+import { inspectImage } from "../../src/cli/image/inspect-image.js";
+import { removeImage } from "../../src/cli/image/remove-image.js";
 
 let reg: TestRegistry;
 let image: Awaited<ReturnType<typeof buildTestImage>>;
@@ -133,11 +137,11 @@ test("tag, inspect, history, push to another registry, remove", async () => {
     await svc.pull(`${host}/tutorial/busybox:v1`);
     const otherHost = new URL(other.url).host;
     svc.tag(`${host}/tutorial/busybox:v1`, `${otherHost}/copied/busybox:v2`);
-    const info = await svc.inspect(`${otherHost}/copied/busybox:v2`);
+    const info = await inspectImage(svc, `${otherHost}/copied/busybox:v2`);
     assert.equal(info.Id, image.manifest.config.digest);
     assert.deepEqual((info.RootFS as { Layers: string[] }).Layers, image.config.rootfs.diff_ids);
     assert.deepEqual((info.RepoTags as string[]).sort(), [`${host}/tutorial/busybox:v1`, `${otherHost}/copied/busybox:v2`].sort());
-    const history = await svc.history(`${host}/tutorial/busybox:v1`);
+    const history = await imageHistory(svc, `${host}/tutorial/busybox:v1`);
     assert.equal(history.length, 2);
     assert.equal(history[0]?.createdBy, "COPY motd /etc/motd");
 
@@ -147,10 +151,10 @@ test("tag, inspect, history, push to another registry, remove", async () => {
     assert.equal(res.headers.get("docker-content-digest"), image.manifestDescriptor.digest);
     await res.arrayBuffer();
 
-    await assert.rejects(svc.remove(image.manifest.config.digest), /must be forced/);
-    const r1 = await svc.remove(`${otherHost}/copied/busybox:v2`);
+    await assert.rejects(removeImage(svc, image.manifest.config.digest), /must be forced/);
+    const r1 = await removeImage(svc, `${otherHost}/copied/busybox:v2`);
     assert.deepEqual(r1.deleted, [], "the other name still needs the content");
-    const r2 = await svc.remove(`${host}/tutorial/busybox:v1`);
+    const r2 = await removeImage(svc, `${host}/tutorial/busybox:v1`);
     assert.ok(r2.deleted.includes(image.manifest.config.digest));
     const left: string[] = [];
     for (const s of await node.env.snapshotter.walk()) left.push(s.name);
@@ -162,16 +166,16 @@ test("tag, inspect, history, push to another registry, remove", async () => {
 });
 
 test("rmi refuses an image a container uses unless forced", async () => {
-  const { ImageService } = await import("../../src/images/index.js");
+  const { LocalImageService } = await import("../../src/images/index.js");
   const node = await openTestNode();
   try {
     const used = new Set<string>();
-    const svc = new ImageService({ content: node.env.content, images: node.env.images, snapshotter: node.env.snapshotter, resolver: node.env.resolver, inUse: (id) => used.has(id), unpackInWorker: false });
+    const svc = new LocalImageService({ content: node.env.content, images: node.env.images, snapshotter: node.env.snapshotter, resolver: node.env.resolver, inUse: (id) => used.has(id), unpackInWorker: false });
     const pulled = await svc.pull(`${host}/tutorial/busybox:v1`);
     used.add(pulled.configDigest);
-    await assert.rejects(svc.remove(`${host}/tutorial/busybox:v1`), /must force.*a container is using/);
+    await assert.rejects(removeImage(svc, `${host}/tutorial/busybox:v1`), /must force.*a container is using/);
     assert.ok(node.env.images.get(`${host}/tutorial/busybox:v1`), "still there");
-    const forced = await svc.remove(`${host}/tutorial/busybox:v1`, { force: true });
+    const forced = await removeImage(svc, `${host}/tutorial/busybox:v1`, { force: true });
     assert.deepEqual(forced.untagged, [`${host}/tutorial/busybox:v1`]);
     assert.deepEqual(forced.deleted, [], "content a container uses stays");
     await svc.close();
@@ -253,5 +257,28 @@ test("a connection cut in the middle of each layer: the download resumes with Ra
   } finally {
     await node.close();
     flaky.close();
+  }
+});
+
+test("records from before chain IDs were kept get theirs from the config, and their unpacked size, when the service upgrades them", async () => {
+  const node = await openTestNode();
+  try {
+    const name = `${host}/tutorial/busybox:v1`;
+    await node.env.imageService.pull(name);
+    const pulled = node.env.images.get(name);
+    assert.equal(pulled?.chainID, chainID(image.config.rootfs.diff_ids), "a pull records the top chain ID");
+    assert.ok((pulled?.unpackedSize ?? 0) > 0);
+    // as migration 2 leaves a record it finds: no chain ID, no unpacked size
+    node.env.db.prepare("UPDATE images SET chain_id = NULL, unpacked_size = NULL").run();
+    assert.equal(node.env.images.get(name)?.chainID, undefined);
+    const { LocalImageService } = await import("../../src/images/index.js");
+    const svc = new LocalImageService({ content: node.env.content, images: node.env.images, snapshotter: node.env.snapshotter, resolver: node.env.resolver, unpackInWorker: false });
+    await svc.upgradeRecords();
+    const upgraded = node.env.images.get(name);
+    assert.equal(upgraded?.chainID, pulled?.chainID);
+    assert.equal(upgraded?.unpackedSize, pulled?.unpackedSize);
+    await svc.close();
+  } finally {
+    await node.close();
   }
 });
