@@ -7,7 +7,8 @@
  */
 import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, open, readFile, truncate } from "node:fs/promises";
+import { chmod, mkdtemp, open, readFile, readdir, rm, truncate } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { digestEncoded, digestOf, type Digest } from "../../src/oci/index.js";
@@ -128,4 +129,26 @@ void test("a truncated layer, a changed config and a changed manifest: the pull 
   for (const d of [layer, config, manifest]) assert.ok(await intact(c.home, d), `${d} fetched again`);
   const inspect = JSON.parse((await c.ok("inspect", ref)).stdout) as { Id: string }[];
   assert.equal(inspect[0]?.Id, config);
+});
+
+void test("save refuses a corrupt blob in either format, naming the image and the blob, and writes no file", async (t) => {
+  const c = await cli(t);
+  const out = await mkdtemp(join(tmpdir(), "podyard-save-"));
+  t.after(() => rm(out, { recursive: true, force: true }));
+  const layer = image.manifest.layers[0]?.digest as Digest;
+  await c.ok("pull", ref);
+  await flipByte(c.home, layer);
+  for (const format of ["docker-archive", "oci-archive"]) {
+    const file = join(out, `${format}.tar`);
+    const r = await c.run("save", "--format", format, "-o", file, ref);
+    assert.notEqual(r.code, 0, describeRun("podyard", ["save", "--format", format], r));
+    assert.ok(r.stderr.includes(`image ${ref}: blob ${layer} in the content store is corrupt`), `${format}: ${r.stderr}`);
+    assert.deepEqual(await readdir(out), [], `${format}: no archive and no temporary file left`);
+  }
+  await halve(c.home, layer);
+  const r = await c.run("save", "-o", join(out, "cut.tar"), ref);
+  assert.notEqual(r.code, 0);
+  assert.ok(r.stderr.includes(`image ${ref}: blob ${layer} in the content store is corrupt`), r.stderr);
+  assert.match(r.stderr, /expected \d+ bytes/, r.stderr);
+  assert.deepEqual(await readdir(out), []);
 });
