@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { digestEncoded, digestOf, type Digest } from "../../src/oci/index.js";
+import { LocalContentStore } from "../../src/store/index.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { buildTestImage, openTestNode, pushLayout } from "../helpers/images.js";
 import { describeRun, killLeftoverChildren, runTool, type RunResult } from "../helpers/run-tool.js";
@@ -151,4 +152,51 @@ void test("save refuses a corrupt blob in either format, naming the image and th
   assert.ok(r.stderr.includes(`image ${ref}: blob ${layer} in the content store is corrupt`), r.stderr);
   assert.match(r.stderr, /expected \d+ bytes/, r.stderr);
   assert.deepEqual(await readdir(out), []);
+});
+
+void test("fsck exits 1 on a corrupt blob; --repair removes it but keeps the name, the next pull restores the image, and fsck is clean", async (t) => {
+  const c = await cli(t);
+  const layer = image.manifest.layers[1]?.digest as Digest;
+  const config = image.manifest.config.digest;
+  await c.ok("pull", ref);
+  assert.match((await c.ok("fsck")).stdout, /: 0 problem\(s\)/);
+  await flipByte(c.home, layer);
+  await flipByte(c.home, config);
+
+  const check = await c.run("fsck");
+  assert.equal(check.code, 1, describeRun("podyard", ["fsck"], check));
+  assert.ok(check.stdout.includes(`blob ${layer}: content hashes to`), check.stdout);
+  assert.ok(check.stdout.includes(`blob ${config}: content hashes to`), check.stdout);
+
+  const repair = await c.run("fsck", "--repair");
+  assert.equal(repair.code, 0, describeRun("podyard", ["fsck", "--repair"], repair));
+  assert.ok(repair.stdout.includes(`blob ${layer}: content hashes to`), repair.stdout);
+  assert.match(repair.stdout, new RegExp(`image ${ref}: missing .*blob ${layer}.* \\(marked for re-pull\\)`), repair.stdout);
+  const images = (await c.ok("images")).stdout;
+  assert.ok(images.includes("integrity/busybox"), `the image keeps its name:\n${images}`);
+  const stillBroken = await c.run("fsck");
+  assert.equal(stillBroken.code, 1, `the image still lacks its blobs until it is pulled:\n${stillBroken.stdout}`);
+
+  const pulled = await c.ok("pull", ref);
+  assert.ok(pulled.stdout.includes(downloaded()), pulled.stdout);
+  for (const d of [layer, config]) assert.ok(await intact(c.home, d), `${d} fetched again`);
+  const clean = await c.run("fsck");
+  assert.equal(clean.code, 0, describeRun("podyard", ["fsck"], clean));
+  assert.match(clean.stdout, /checked 4 blobs, 1 images, 2 snapshots: 0 problem\(s\)/, clean.stdout);
+  assert.ok((await c.ok("pull", ref)).stdout.includes(upToDate()));
+});
+
+void test("fsck exits 1 while an unfinished download is left, and 0 once --repair has dropped it", async (t) => {
+  const c = await cli(t);
+  const w = await new LocalContentStore(join(c.home, "content")).writer({ ref: "pull-sha256:unfinished" });
+  await w.write(Buffer.from("half a layer"));
+  await w.close();
+  const check = await c.run("fsck");
+  assert.equal(check.code, 1, describeRun("podyard", ["fsck"], check));
+  assert.match(check.stdout, /ingest pull-sha256:unfinished: unfinished download \(12 bytes\)\n/, check.stdout);
+  const repair = await c.run("fsck", "--repair");
+  assert.equal(repair.code, 0, describeRun("podyard", ["fsck", "--repair"], repair));
+  assert.match(repair.stdout, /unfinished download \(12 bytes\) \(removed\)/, repair.stdout);
+  const clean = await c.run("fsck");
+  assert.equal(clean.code, 0, describeRun("podyard", ["fsck"], clean));
 });
