@@ -9,6 +9,7 @@ import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } fr
 import { chainIDs, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
+import { hasRepoDigest } from "./image-labels.js";
 import { SingleFlight } from "../concurrency/index.js";
 import { pullImage } from "./pull-image.js";
 import { pushImage, type PushEvent } from "./push-image.js";
@@ -226,7 +227,10 @@ export class ImageService {
   async inspect(image: string): Promise<Record<string, unknown>> {
     const d = await this.details(image);
     const tags = d.names.filter((n) => !n.includes("@")).map((n) => familiarString(parseDockerRef(n)));
-    const digests = [...new Set(d.names.map((n) => `${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${this.#images.get(n)?.target.digest ?? d.record.target.digest}`))].sort();
+    const digests = [...new Set(d.names.flatMap((n) => {
+      const r = this.#images.get(n) ?? d.record;
+      return hasRepoDigest(r.labels) ? [`${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${r.target.digest}`] : [];
+    }))].sort();
     return {
       Id: d.record.configDigest,
       RepoTags: tags,

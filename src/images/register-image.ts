@@ -22,6 +22,8 @@ export interface RegisterOptions {
   /** the manifest or index, stored in the content store */
   target: Descriptor;
   platform?: Platform;
+  /** labels every record gets (see image-labels.ts) */
+  labels?: Record<string, string>;
 }
 
 export async function registerImage(deps: RegisterDeps, opts: RegisterOptions): Promise<ImageRecord[]> {
@@ -52,6 +54,7 @@ export async function registerImage(deps: RegisterDeps, opts: RegisterOptions): 
         configDigest: body.config.digest,
         manifestDigest: desc.digest,
         size,
+        ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
         ...(config.created !== undefined ? { created: config.created } : {}),
       }));
     }

@@ -104,6 +104,35 @@ void test("a docker-archive with a flipped byte in a layer.tar fails naming the 
   assert.deepEqual(fresh.imageService.list(), []);
 });
 
+void test("inspect after loading a docker-archive shows no RepoDigests; after an oci-archive or a pull it shows the registry's digest", async (t) => {
+  const node = await nodeWithImage(t);
+  if (!node) return;
+  const { env, src } = node;
+  const repo = src.ref.slice(0, src.ref.lastIndexOf(":"));
+  const pulled = await env.imageService.inspect(src.ref) as { RepoDigests: string[] };
+  const digest = env.imageService.find(src.ref).record.target.digest;
+  assert.deepEqual(pulled.RepoDigests, [`${repo}@${digest}`]);
+  const dir = await tempDir();
+  for (const format of ["docker-archive", "oci-archive"] as const) {
+    const archive = join(dir, `${format}.tar`);
+    await saveImages(env.imageService, [src.ref], archive, { format });
+    const fresh = await freshNode();
+    await loadArchive(fresh.imageService, archive);
+    const loaded = await fresh.imageService.inspect(src.ref) as { RepoDigests: string[] };
+    if (format === "oci-archive") {
+      assert.deepEqual(loaded.RepoDigests, [`${repo}@${digest}`], "an oci-archive keeps the registry's digest");
+      continue;
+    }
+    assert.deepEqual(loaded.RepoDigests, [], "a docker-archive holds no registry digest");
+    fresh.imageService.tag(src.ref, "docker.io/library/retagged:v1");
+    const tagged = await fresh.imageService.inspect("retagged:v1") as { RepoDigests: string[] };
+    assert.deepEqual(tagged.RepoDigests, [], "nor does a new name for it");
+    await fresh.imageService.pull(src.ref);
+    const repulled = await fresh.imageService.inspect(src.ref) as { RepoDigests: string[] };
+    assert.deepEqual(repulled.RepoDigests, [`${repo}@${digest}`], "a pull of the name brings the registry's digest");
+  }
+});
+
 void test("a stream loads like a file", async (t) => {
   const node = await nodeWithImage(t);
   if (!node) return;
