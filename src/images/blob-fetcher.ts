@@ -10,7 +10,7 @@
 import { FailedPreconditionError, isAlreadyExists, isNotFound } from "../errdefs/index.js";
 import type { Descriptor, Digest } from "../oci/index.js";
 import { recycleChunk } from "../registry/client/index.js";
-import { GrowingFile, hashBlob, hashBytes, matchesBlob, readBlob, type ContentStore, type ExpectedBlob, type FileFeed, type Info } from "../store/index.js";
+import { GrowingFile, hashBlob, hashBytes, matchesBlob, readBlob, type ContentStore, type FileFeed, type Info } from "../store/index.js";
 import { Limiter, SingleFlight } from "../concurrency/index.js";
 import type { LayerStatus, PullClient } from "./types.js";
 
@@ -133,19 +133,20 @@ export class BlobFetcher {
 
   /**
    * The bytes of a small stored blob (a manifest or config), read whole and checked against
-   * `desc`; undefined when it is not stored or was corrupt (and is now deleted).
+   * its digest (which fixes its size too: a size a registry announced may be wrong where the
+   * digest cannot be); undefined when it is not stored or was corrupt (and is now deleted).
    */
-  async readStored(desc: ExpectedBlob): Promise<Buffer | undefined> {
-    if (!(await this.isStored(desc.digest))) return undefined;
+  async readStored(digest: Digest): Promise<Buffer | undefined> {
+    if (!(await this.isStored(digest))) return undefined;
     let bytes: Buffer;
     try {
-      bytes = await readBlob(this.#content, desc.digest);
+      bytes = await readBlob(this.#content, digest);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    if (matchesBlob(hashBytes(bytes, desc), desc)) return bytes;
-    await this.#discard(desc.digest);
+    if (hashBytes(bytes, { digest }).digest === digest) return bytes;
+    await this.#discard(digest);
     return undefined;
   }
 

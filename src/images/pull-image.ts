@@ -72,7 +72,7 @@ function storeLater(deps: FetchDeps, stores: Promise<void>[], desc: Descriptor, 
 }
 
 async function fetchManifestBytes(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
-  const stored = await deps.fetcher.readStored(desc);
+  const stored = await deps.fetcher.readStored(desc.digest);
   if (stored !== undefined) return stored;
   const m = await client.getManifest(desc.digest);
   if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
@@ -89,7 +89,7 @@ const CONFIG_IN_MEMORY_BYTES = 8 << 20;
  * so the unpack need not wait for that write.
  */
 export async function fetchConfig(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
-  const stored = await deps.fetcher.readStored(desc);
+  const stored = await deps.fetcher.readStored(desc.digest);
   if (stored !== undefined) return stored;
   if (desc.size > CONFIG_IN_MEMORY_BYTES) {
     const fetching = deps.fetcher.fetch(client, desc);
