@@ -2,11 +2,15 @@
  * Brings blobs into the content store: one download per digest however many pulls
  * want it, at most N at once, resumed from what an interrupted download left in the
  * ingest, verified by the content store's commit (size and digest).
+ *
+ * A blob already stored is checked before a pull relies on it, since its file can change
+ * after the commit verified it (`readStored`, `checkStored`); one that fails the check is
+ * deleted, so the pull downloads it again.
  */
-import { FailedPreconditionError, isAlreadyExists } from "../errdefs/index.js";
+import { FailedPreconditionError, isAlreadyExists, isNotFound } from "../errdefs/index.js";
 import type { Descriptor, Digest } from "../oci/index.js";
 import { recycleChunk } from "../registry/client/index.js";
-import { GrowingFile, type ContentStore, type FileFeed } from "../store/index.js";
+import { GrowingFile, hashBlob, hashBytes, matchesBlob, readBlob, type ContentStore, type FileFeed, type Info } from "../store/index.js";
 import { Limiter, SingleFlight } from "../concurrency/index.js";
 import type { LayerStatus, PullClient } from "./types.js";
 
@@ -21,6 +25,18 @@ function putRef(digest: Digest): string {
 }
 
 const WRITE_BATCH_BYTES = 256 << 10;
+
+/**
+ * Content label a layer blob gets once a pull has re-hashed it and found it intact: its size
+ * and commit time (the file's mtime) then. While both are unchanged the blob is trusted
+ * without reading it again; any write to the file changes its mtime, so a corrupted blob is
+ * hashed again at the next pull.
+ */
+export const VERIFIED_LABEL = "podyard.io/verified";
+
+function verifiedMark(info: Info): string {
+  return `${info.size}@${info.createdAt}`;
+}
 
 export type BlobProgress = (status: LayerStatus, current?: number, total?: number) => void;
 
@@ -53,6 +69,8 @@ export class BlobFetcher {
   readonly #feeds = new Map<Digest, FeedSlot>();
   /** The feeds of the last downloads that finished, at the blob's file (from the ingest's writer). */
   readonly #finished = new Map<Digest, GrowingFile>();
+  /** Checks of stored blobs in flight: one per digest, however many pulls rely on it. */
+  readonly #checks = new SingleFlight<boolean>();
 
   constructor(content: ContentStore, opts: { concurrency?: number } = {}) {
     this.#content = content;
@@ -118,6 +136,63 @@ export class BlobFetcher {
       await w.abort().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The bytes of a small stored blob (a manifest or config), read whole and checked against
+   * its digest (which fixes its size too: a size a registry announced may be wrong where the
+   * digest cannot be); undefined when it is not stored or was corrupt (and is now deleted).
+   */
+  async readStored(digest: Digest): Promise<Buffer | undefined> {
+    if (!(await this.isStored(digest))) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = await readBlob(this.#content, digest);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    if (hashBytes(bytes, { digest }).digest === digest) return bytes;
+    await this.#discard(digest);
+    return undefined;
+  }
+
+  /**
+   * True when the blob is stored and intact: its size is `desc.size` and its bytes hash to
+   * its digest, unless VERIFIED_LABEL says they did and the file has not changed since.
+   * A blob that fails is deleted (and false returned), so that it is downloaded again.
+   */
+  async checkStored(desc: Descriptor): Promise<boolean> {
+    if (!(await this.isStored(desc.digest))) return false;
+    return this.#checks.do(desc.digest, async () => {
+      const info = await this.#content.info(desc.digest);
+      if (info === undefined) return false;
+      if (info.size === desc.size && info.labels[VERIFIED_LABEL] === verifiedMark(info)) return true;
+      let intact = false;
+      if (info.size === desc.size) {
+        try {
+          intact = matchesBlob(await hashBlob(this.#content, desc.digest), desc);
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+      }
+      if (!intact) {
+        await this.#discard(desc.digest);
+        return false;
+      }
+      await this.#content.setLabels(desc.digest, { ...info.labels, [VERIFIED_LABEL]: verifiedMark(info) }).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      return true;
+    });
+  }
+
+  /** Deletes a blob that failed its check (another pull may have deleted it first). */
+  async #discard(digest: Digest): Promise<void> {
+    await this.#content.delete(digest).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   /**

@@ -1,18 +1,21 @@
 /**
  * `podyard fsck`: checks the node's image state end to end and, when asked,
- * repairs it by removing what is broken: blobs whose bytes no longer match their
- * digest, image records whose manifest, config, layers or snapshots are missing,
- * snapshots whose parent is gone, and abandoned ingests.
+ * repairs it: removes blobs whose bytes no longer match their digest, snapshots whose
+ * parent is gone, and abandoned ingests; keeps the image records whose manifest,
+ * config, layers or snapshots are missing (their names stay), marking each for a pull
+ * (NEEDS_PULL_LABEL) that fetches what is missing again.
  */
-import { createHash } from "node:crypto";
-import { digestAlgorithm, parseManifest, type Digest } from "../oci/index.js";
-import { readBlob, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
+import { parseManifest, type Digest } from "../oci/index.js";
+import { hashBlob, readBlob, type ContentStore, type ImageStore, type Snapshotter } from "../store/index.js";
+import { NEEDS_PULL_LABEL } from "./image-labels.js";
 
 export interface FsckProblem {
   kind: "blob" | "image" | "snapshot" | "ingest";
   subject: string;
   problem: string;
   repaired: boolean;
+  /** what the repair did: "removed", or "marked for re-pull" for an image record */
+  repair?: string;
 }
 
 export interface FsckReport {
@@ -28,17 +31,11 @@ export interface FsckDeps {
   snapshotter: Snapshotter;
 }
 
-async function hashBlob(content: ContentStore, d: Digest): Promise<string> {
-  const h = createHash(digestAlgorithm(d));
-  for await (const chunk of await content.reader(d)) h.update(chunk as Buffer);
-  return `${digestAlgorithm(d)}:${h.digest("hex")}`;
-}
-
 export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<FsckReport> {
   const { content, images, snapshotter } = deps;
   const report: FsckReport = { blobs: 0, images: 0, snapshots: 0, problems: [] };
-  const problem = (p: Omit<FsckProblem, "repaired">, repaired: boolean): void => {
-    report.problems.push({ ...p, repaired });
+  const problem = (p: Omit<FsckProblem, "repaired" | "repair">, repaired: boolean, repair = "removed"): void => {
+    report.problems.push({ ...p, repaired, ...(repaired ? { repair } : {}) });
   };
 
   // 1. Blobs: every byte against its digest.
@@ -46,7 +43,7 @@ export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<F
     report.blobs++;
     let got: string;
     try {
-      got = await hashBlob(content, info.digest);
+      got = (await hashBlob(content, info.digest)).digest;
     } catch (err) {
       got = `unreadable (${(err as Error).message})`;
     }
@@ -96,8 +93,11 @@ export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<F
       }
     }
     if (missing.length > 0) {
-      if (opts.repair) images.delete(r.name);
-      problem({ kind: "image", subject: r.name, problem: `missing ${missing.join(", ")}` }, opts.repair);
+      // the name stays (`podyard images` lists it); the next pull fetches what is missing
+      if (opts.repair && r.labels[NEEDS_PULL_LABEL] === undefined) {
+        images.put({ ...r, labels: { ...r.labels, [NEEDS_PULL_LABEL]: "true" } });
+      }
+      problem({ kind: "image", subject: r.name, problem: `missing ${missing.join(", ")}` }, opts.repair, "marked for re-pull");
     }
   }
 

@@ -24,3 +24,4 @@ export type { ImportOptions, ImportResult } from "./archive/import-rootfs.js";
 export { applyChanges } from "./archive/image-changes.js";
 export type { ContainerConfig } from "./archive/image-changes.js";
 export type { ArchiveFormat, ArchiveImageService } from "./archive/archive-types.js";
+export { LOCAL_MANIFEST_LABEL, NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";

@@ -3,6 +3,12 @@
  * index, fetch config and layers into the content store (3 at a time), unpack each
  * layer once into a snapshot keyed by its chain ID (two at a time, each following its
  * download as the bytes arrive), and record the name. Every byte is checked against its digest before it is kept.
+ *
+ * What the pull finds already stored it checks before relying on it: manifests and the
+ * config (small) are hashed whenever they are read; a layer blob must have its
+ * descriptor's size and hash to its digest, re-read only when the file changed since it
+ * was last found intact (BlobFetcher.checkStored). A stored blob that fails is deleted and
+ * fetched again, and the pull then reports a download, never "up to date".
  */
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
@@ -12,6 +18,7 @@ import { applyInThread, unpackLayers, type ImageStore, type LayerApplier, type S
 import type { BlobFetcher } from "./blob-fetcher.js";
 import { nameImage } from "./image-names.js";
 import { topChain, unpackedSize } from "./image-layers.js";
+import { NEEDS_PULL_LABEL } from "./image-labels.js";
 import type { LayerStatus, PullClient, PullOptions, PullResult } from "./types.js";
 
 export interface PullDeps {
@@ -37,8 +44,9 @@ export interface Resolved {
 }
 
 /**
- * `stores` collects the writes of the manifests fetched into the content store: the pull
- * goes on with their bytes in hand and waits for the writes before it records the image.
+ * `stores` collects the writes of what is fetched from the registry into the content store
+ * (it stays empty when everything came from the store): the pull goes on with the bytes in
+ * hand and waits for the writes before it records the image.
  */
 export async function resolveManifest(deps: FetchDeps, client: PullClient, ref: Reference, platform: Platform, stores: Promise<void>[]): Promise<Resolved> {
   const wanted = ref.digest ?? ref.tag ?? "latest";
@@ -64,7 +72,8 @@ function storeLater(deps: FetchDeps, stores: Promise<void>[], desc: Descriptor, 
 }
 
 async function fetchManifestBytes(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
-  if (await deps.fetcher.isStored(desc.digest)) return deps.readBlob(desc.digest);
+  const stored = await deps.fetcher.readStored(desc.digest);
+  if (stored !== undefined) return stored;
   const m = await client.getManifest(desc.digest);
   if (m.digest !== desc.digest) throw new FailedPreconditionError(`manifest ${desc.digest} came back as ${m.digest}`);
   storeLater(deps, stores, { ...desc, size: m.bytes.length }, m.bytes);
@@ -80,8 +89,12 @@ const CONFIG_IN_MEMORY_BYTES = 8 << 20;
  * so the unpack need not wait for that write.
  */
 export async function fetchConfig(deps: FetchDeps, client: PullClient, desc: Descriptor, stores: Promise<void>[]): Promise<Buffer> {
-  if (desc.size > CONFIG_IN_MEMORY_BYTES || (await deps.fetcher.isStored(desc.digest))) {
-    await deps.fetcher.fetch(client, desc);
+  const stored = await deps.fetcher.readStored(desc.digest);
+  if (stored !== undefined) return stored;
+  if (desc.size > CONFIG_IN_MEMORY_BYTES) {
+    const fetching = deps.fetcher.fetch(client, desc);
+    stores.push(fetching);
+    await fetching;
     return deps.readBlob(desc.digest);
   }
   const chunks: Buffer[] = [];
@@ -125,7 +138,8 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   configFetch.catch(() => undefined); // awaited below, after the layers are under way
 
   // As docker: layers already here say "Already exists"; an image with nothing to fetch prints no layer lines.
-  const present = await Promise.all(body.layers.map((l) => deps.fetcher.isStored(l.digest)));
+  // (a stored layer that fails its check is deleted here, and counts as absent)
+  const present = await Promise.all(body.layers.map((l) => deps.fetcher.checkStored(l)));
   const quiet = present.every(Boolean);
   const layerEvent = (digest: Digest, status: LayerStatus, current?: number, total?: number): void => {
     if (!quiet) progress({ kind: "layer", digest, status, ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) });
@@ -193,6 +207,10 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     unpackedSize: await unpackedSize(deps, body.config.digest, chains),
     ...(config.created !== undefined ? { created: config.created } : {}),
   });
-  return { name, digest: root.digest, configDigest: body.config.digest, downloaded: previous?.target.digest !== root.digest };
+  // "Downloaded newer image" when anything came from the registry, the name now points at
+  // another manifest (a new tag, another platform of an index), or fsck marked it for a pull.
+  const downloaded = stores.length > 0 || !quiet || previous === undefined || previous.target.digest !== root.digest
+    || previous.manifestDigest !== manifest.digest || previous.labels[NEEDS_PULL_LABEL] !== undefined;
+  return { name, digest: root.digest, configDigest: body.config.digest, downloaded };
 }
 

@@ -24,6 +24,8 @@ export interface RegisterOptions {
   /** the manifest or index, stored in the content store */
   target: Descriptor;
   platform?: Platform;
+  /** labels every record gets (see image-labels.ts) */
+  labels?: Record<string, string>;
 }
 
 export async function registerImage(deps: RegisterDeps, opts: RegisterOptions): Promise<ImageRecord[]> {
@@ -55,6 +57,7 @@ export async function registerImage(deps: RegisterDeps, opts: RegisterOptions): 
         size: body.config.size + body.layers.reduce((n, l) => n + l.size, 0),
         ...topChain(chains),
         unpackedSize: await unpackedSize(deps, body.config.digest, chains),
+        ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
         ...(config.created !== undefined ? { created: config.created } : {}),
       };
       if (opts.names.length === 0) keepImage(deps.images, record);

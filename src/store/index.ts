@@ -16,3 +16,5 @@ export type { Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, Snap
 export { OverlaySnapshotter } from "./snapshots/index.js";
 export type { AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, FileFeed, LayerApplier, UnpackLayer, UnpackLayersOptions } from "./diff/index.js";
 export { GrowingFile, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, followFile, unpackLayers } from "./diff/index.js";
+export { corruptBlobError, hashBlob, hashBytes, matchesBlob, verifiedStream } from "./content/index.js";
+export type { ExpectedBlob, HashedBlob } from "./content/index.js";

@@ -641,6 +641,32 @@ void test("podyard pull and images print what docker prints", async (t) => {
   assert.deepEqual((withDigests[1] ?? "").split(/ {3,}/).slice(0, 4), [`${d.host}/cli/busybox`, "v1", src.manifestDigest, id]);
 });
 
+void test("pull --platform that switches the platform says Downloaded newer image, and the name then points at that platform", async (t) => {
+  const src = await source(t);
+  if (!src) return;
+  const d = await distribution(t);
+  if (!d) return;
+  const multi = await pushMultiArch(d.url, "cli/switch", "v1", src);
+  const cli = await podyardCli(t);
+  const ref = `${d.host}/cli/switch:v1`;
+  const other = `linux/${multi.other.platform.architecture}`;
+  const id = async (): Promise<string | undefined> => (JSON.parse((await cli.ok(["inspect", ref])).stdout) as { Id: string }[])[0]?.Id;
+  await cli.ok(["pull", ref]);
+  assert.equal(await id(), src.configDigest);
+
+  const switched = (await cli.ok(["pull", "--platform", other, ref])).stdout;
+  assert.ok(switched.includes(`Digest: ${multi.index}`), switched);
+  assert.ok(switched.includes(`Status: Downloaded newer image for ${ref}`), switched);
+  assert.equal(await id(), multi.other.config, `the name points at ${other}'s manifest`);
+  const same = (await cli.ok(["pull", "--platform", other, ref])).stdout;
+  assert.ok(same.includes(`Status: Image is up to date for ${ref}`), same);
+
+  // back to this node's platform: every blob is stored already, yet the name moves
+  const back = (await cli.ok(["pull", ref])).stdout;
+  assert.ok(back.includes(`Status: Downloaded newer image for ${ref}`), back);
+  assert.equal(await id(), src.configDigest);
+});
+
 void test("podyard push prints the repository and `<tag>: digest: … size: …`", async (t) => {
   const src = await source(t);
   if (!src) return;

@@ -1,12 +1,15 @@
 /** `docker image inspect`'s view of an image. */
-import type { LocalImageService } from "../../images/index.js";
+import { hasRepoDigest, type LocalImageService } from "../../images/index.js";
 import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
 
 export async function inspectImage(service: LocalImageService, image: string): Promise<Record<string, unknown>> {
   await service.upgradeRecords();
   const d = await service.details(image);
   const tags = d.names.filter((n) => !n.includes("@")).map((n) => familiarString(parseDockerRef(n)));
-  const digests = [...new Set(d.names.map((n) => `${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${service.find(n).record.target.digest}`))].sort();
+  const digests = [...new Set(d.names.flatMap((n) => {
+    const r = service.find(n).record;
+    return hasRepoDigest(r.labels) ? [`${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${r.target.digest}`] : [];
+  }))].sort();
   return {
     Id: d.record.configDigest,
     RepoTags: tags,

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Pack } from "tar-stream";
 import { InvalidArgumentError, isAlreadyExists } from "../../errdefs/index.js";
 import { tarStream, type Digest, type Digester } from "../../oci/index.js";
-import { decompress, detectCompression, type BlobProvider, type Compression, type Ingester } from "../../store/index.js";
+import { corruptBlobError, decompress, detectCompression, hashBytes, type BlobProvider, type Compression, type Ingester } from "../../store/index.js";
 
 /** Reads at least `n` bytes (fewer at the end) and gives them back with the rest of the stream. */
 async function peek(src: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; all: AsyncIterable<Buffer> }> {
@@ -68,8 +68,13 @@ export async function drainInto(src: AsyncIterable<Buffer>, d: Digester): Promis
   for await (const chunk of src) d.update(chunk);
 }
 
-/** A small blob's bytes; InvalidArgumentError when it is larger than `limit`. */
-export async function readSmallBlob(content: BlobProvider, digest: Digest, limit = 16 * 1024 * 1024): Promise<Buffer> {
+/**
+ * A small blob's bytes, checked against its digest: FailedPreconditionError (naming `what`,
+ * e.g. the image, when given) when the stored bytes are corrupt, InvalidArgumentError when
+ * the blob is larger than `limit`.
+ */
+export async function readSmallBlob(content: BlobProvider, digest: Digest, opts: { what?: string; limit?: number } = {}): Promise<Buffer> {
+  const limit = opts.limit ?? 16 * 1024 * 1024;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of (await content.reader(digest)) as AsyncIterable<Buffer>) {
@@ -77,7 +82,10 @@ export async function readSmallBlob(content: BlobProvider, digest: Digest, limit
     if (size > limit) throw new InvalidArgumentError(`blob ${digest} is larger than ${limit} bytes, too large for a manifest or config`);
     chunks.push(c);
   }
-  return Buffer.concat(chunks);
+  const bytes = Buffer.concat(chunks);
+  const got = hashBytes(bytes, { digest });
+  if (got.digest !== digest) throw corruptBlobError({ digest }, got, opts.what !== undefined ? { what: opts.what } : {});
+  return bytes;
 }
 
 /** A fresh ingest ref, so a load never resumes someone else's partial ingest. */

@@ -10,7 +10,8 @@
  *   full reference; a bare tag (`latest`) gives no name and the image is reported by its ID;
  * - a docker archive (`manifest.json`): each entry's config and layers (stored as they are,
  *   uncompressed, and checked against the config's diff_ids) get an OCI manifest, and the
- *   image is named by its `RepoTags`.
+ *   image is named by its `RepoTags`. That manifest is made here, so its digest is no
+ *   registry's: the records say so (LOCAL_MANIFEST_LABEL) and inspect shows no RepoDigests.
  * Every image is checked to be complete before any is registered, so a bad archive
  * registers nothing.
  */
@@ -29,6 +30,7 @@ import { hostPlatform, selectManifest } from "../../oci/index.js";
 import type { ContentStore } from "../../store/index.js";
 import { decompressed, drainInto, ingest, ingestBytes, ingestRef, readSmallBlob } from "./archive-streams.js";
 import { CONTAINERD_IMAGE_NAME_ANNOTATION, type ArchiveImageService } from "./archive-types.js";
+import { LOCAL_MANIFEST_LABEL } from "../image-labels.js";
 
 export interface LoadedImage {
   /** the normalised names the image was registered under; empty when the archive names none */
@@ -184,6 +186,8 @@ interface Resolved {
   names: string[];
   target: Descriptor;
   id: Digest;
+  /** labels for the image's records */
+  labels?: Record<string, string>;
 }
 
 /** The platform manifest the image service will unpack, checked to be complete. */
@@ -317,7 +321,12 @@ async function resolveDocker(content: ContentStore, scanned: Scanned): Promise<R
       }
       if (!names.includes(name)) names.push(name);
     }
-    out.push({ names, target: { mediaType: MediaType.ociManifest, digest, size: bytes.length }, id: configFile.digest });
+    out.push({
+      names,
+      target: { mediaType: MediaType.ociManifest, digest, size: bytes.length },
+      id: configFile.digest,
+      labels: { [LOCAL_MANIFEST_LABEL]: "docker-archive" },
+    });
   }
   return out;
 }
@@ -339,7 +348,7 @@ export async function loadArchive(service: ArchiveImageService, source: string |
 
   const images: LoadedImage[] = [];
   for (const r of resolved) {
-    const records = await service.register({ names: r.names, target: r.target });
+    const records = await service.register({ names: r.names, target: r.target, ...(r.labels !== undefined ? { labels: r.labels } : {}) });
     images.push({ names: records.map((rec) => rec.name), target: r.target, id: r.id });
   }
   return {

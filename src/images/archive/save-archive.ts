@@ -10,7 +10,10 @@
  *   uncompressed as `<diffID hex>/layer.tar`, and `repositories` for old clients.
  *
  * Everything is checked before the output is opened; a file output is written to a
- * temporary name and renamed into place, so a failed save leaves nothing behind.
+ * temporary name and renamed into place, so a failed save leaves nothing behind. No byte
+ * goes out unchecked: every blob's size is checked first, and its digest as it streams (a
+ * docker-archive's layers also by their diffID); a stored blob that does not match fails
+ * the save, naming the image and the blob.
  */
 import { createWriteStream } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -23,7 +26,7 @@ import {
   type Descriptor, type Digest, type ImageConfig,
 } from "../../oci/index.js";
 import { familiarName, familiarString, parseDockerRef } from "../../reference/index.js";
-import type { BlobProvider, ImageRecord } from "../../store/index.js";
+import { corruptBlobError, hashBlob, matchesBlob, verifiedStream, type BlobProvider, type ImageRecord } from "../../store/index.js";
 import { TarWriter, decompressed, drainInto, readSmallBlob, tap } from "./archive-streams.js";
 import { CONTAINERD_IMAGE_NAME_ANNOTATION, type ArchiveFormat, type ArchiveImageService } from "./archive-types.js";
 
@@ -79,16 +82,24 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
 
 // ---- oci-archive ----------------------------------------------------------------
 
-/** Every blob reachable from `desc`, `desc` first, or the first one missing from the store. */
-async function reachable(content: BlobProvider, desc: Descriptor, depth = 0): Promise<{ blobs: Descriptor[] } | { missing: Digest }> {
+/** Fails naming `what` and the blob when the stored blob is not `desc.size` bytes long. */
+async function checkSize(content: BlobProvider, desc: Descriptor, what: string): Promise<void> {
+  const info = await content.info(desc.digest);
+  if (!info) throw new NotFoundError(`${what}: blob ${desc.digest} is not in the content store`);
+  if (info.size !== desc.size) throw corruptBlobError(desc, await hashBlob(content, desc.digest), { what });
+}
+
+/** Every blob reachable from `desc`, `desc` first (sizes checked), or the first one missing from the store. */
+async function reachable(content: BlobProvider, desc: Descriptor, what: string, depth = 0): Promise<{ blobs: Descriptor[] } | { missing: Digest }> {
   if (!(await content.info(desc.digest))) return { missing: desc.digest };
+  await checkSize(content, desc, what);
   if (!isIndexMediaType(desc.mediaType) && !isManifestMediaType(desc.mediaType)) return { blobs: [desc] };
   if (depth > MAX_DEPTH) throw new InvalidArgumentError(`${desc.digest}: image indexes nested deeper than ${MAX_DEPTH}`);
-  const parsed = parseManifest(await readSmallBlob(content, desc.digest), desc.mediaType);
+  const parsed = parseManifest(await readSmallBlob(content, desc.digest, { what }), desc.mediaType);
   const children = parsed.kind === "index" ? parsed.body.manifests : [parsed.body.config, ...parsed.body.layers];
   const blobs = [desc];
   for (const child of children) {
-    const r = await reachable(content, child, depth + 1);
+    const r = await reachable(content, child, what, depth + 1);
     if ("missing" in r) return r;
     blobs.push(...r.blobs);
   }
@@ -97,26 +108,28 @@ async function reachable(content: BlobProvider, desc: Descriptor, depth = 0): Pr
 
 interface OciPlan {
   manifests: Descriptor[];
-  blobs: Descriptor[];
+  /** each blob once, with the first image that has it (for errors) */
+  blobs: { desc: Descriptor; what: string }[];
 }
 
 async function planOci(content: BlobProvider, items: readonly SaveItem[]): Promise<OciPlan> {
   const manifests: Descriptor[] = [];
-  const blobs = new Map<Digest, Descriptor>();
+  const blobs = new Map<Digest, { desc: Descriptor; what: string }>();
   for (const { name, record } of items) {
-    const whole = await reachable(content, record.target);
+    const what = `image ${name ?? record.configDigest}`;
+    const whole = await reachable(content, record.target, what);
     let target: Descriptor = { mediaType: record.target.mediaType, digest: record.target.digest, size: record.target.size };
     let found = whole;
     if ("missing" in whole && record.manifestDigest !== record.target.digest) {
       // the index's other platforms were never pulled: save the platform manifest, as docker does
-      const bytes = await readSmallBlob(content, record.manifestDigest);
+      const bytes = await readSmallBlob(content, record.manifestDigest, { what });
       target = { mediaType: parseManifest(bytes, undefined).mediaType, digest: record.manifestDigest, size: bytes.length };
-      const platform = await platformOf(content, record);
+      const platform = await platformOf(content, record, what);
       if (platform) target.platform = platform;
-      found = await reachable(content, target);
+      found = await reachable(content, target, what);
     }
-    if ("missing" in found) throw new NotFoundError(`image ${name ?? record.configDigest}: blob ${found.missing} is not in the content store`);
-    for (const b of found.blobs) if (!blobs.has(b.digest)) blobs.set(b.digest, b);
+    if ("missing" in found) throw new NotFoundError(`${what}: blob ${found.missing} is not in the content store`);
+    for (const b of found.blobs) if (!blobs.has(b.digest)) blobs.set(b.digest, { desc: b, what });
     if (name !== undefined) target.annotations = { [REF_NAME_ANNOTATION]: name, [CONTAINERD_IMAGE_NAME_ANNOTATION]: name };
     manifests.push(target);
   }
@@ -124,9 +137,9 @@ async function planOci(content: BlobProvider, items: readonly SaveItem[]): Promi
 }
 
 /** The platform the record's index gives its chosen manifest, if the index says. */
-async function platformOf(content: BlobProvider, record: ImageRecord): Promise<Descriptor["platform"]> {
+async function platformOf(content: BlobProvider, record: ImageRecord, what: string): Promise<Descriptor["platform"]> {
   if (!isIndexMediaType(record.target.mediaType) || !(await content.info(record.target.digest))) return undefined;
-  const parsed = parseManifest(await readSmallBlob(content, record.target.digest), record.target.mediaType);
+  const parsed = parseManifest(await readSmallBlob(content, record.target.digest, { what }), record.target.mediaType);
   if (parsed.kind !== "index") return undefined;
   return parsed.body.manifests.find((d) => d.digest === record.manifestDigest)?.platform;
 }
@@ -134,13 +147,13 @@ async function platformOf(content: BlobProvider, record: ImageRecord): Promise<D
 async function writeOci(content: BlobProvider, plan: OciPlan, tar: TarWriter): Promise<void> {
   await tar.file("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
   await tar.dir("blobs");
-  const algorithms = [...new Set(plan.blobs.map((b) => digestAlgorithm(b.digest)))];
+  const algorithms = [...new Set(plan.blobs.map((b) => digestAlgorithm(b.desc.digest)))];
   for (const alg of algorithms) await tar.dir(`blobs/${alg}`);
-  for (const b of plan.blobs) {
-    const info = await content.info(b.digest);
-    if (!info) throw new NotFoundError(`blob ${b.digest} left the content store during the save`);
+  for (const { desc: b, what } of plan.blobs) {
+    await checkSize(content, b, what);
     const path = `blobs/${digestAlgorithm(b.digest)}/${digestEncoded(b.digest)}`;
-    await tar.stream(path, info.size, (await content.reader(b.digest)) as AsyncIterable<Buffer>);
+    const bytes = verifiedStream((await content.reader(b.digest)) as AsyncIterable<Buffer>, b, (got) => corruptBlobError(b, got, { what }));
+    await tar.stream(path, b.size, bytes);
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: plan.manifests };
   await tar.file("index.json", Buffer.from(JSON.stringify(index)));
@@ -149,6 +162,8 @@ async function writeOci(content: BlobProvider, plan: OciPlan, tar: TarWriter): P
 // ---- docker-archive -------------------------------------------------------------
 
 interface DockerImagePlan {
+  /** the image, for errors */
+  what: string;
   config: Descriptor;
   diffIDs: Digest[];
   layers: Descriptor[];
@@ -164,18 +179,16 @@ async function planDocker(content: BlobProvider, items: readonly SaveItem[]): Pr
     if (!plan) {
       const what = `image ${name ?? record.configDigest}`;
       if (!(await content.info(record.manifestDigest))) throw new NotFoundError(`${what}: manifest ${record.manifestDigest} is not in the content store`);
-      const parsed = parseManifest(await readSmallBlob(content, record.manifestDigest), undefined);
+      const parsed = parseManifest(await readSmallBlob(content, record.manifestDigest, { what }), undefined);
       if (parsed.kind !== "manifest") throw new FailedPreconditionError(`${what}: ${record.manifestDigest} is not an image manifest`);
       const { config, layers } = parsed.body;
-      for (const d of [config, ...layers]) {
-        if (!(await content.info(d.digest))) throw new NotFoundError(`${what}: blob ${d.digest} is not in the content store`);
-      }
-      const cfg = JSON.parse((await readSmallBlob(content, config.digest)).toString("utf8")) as Partial<ImageConfig>;
+      for (const d of [config, ...layers]) await checkSize(content, d, what);
+      const cfg = JSON.parse((await readSmallBlob(content, config.digest, { what })).toString("utf8")) as Partial<ImageConfig>;
       const diffIDs = cfg.rootfs?.diff_ids;
       if (!Array.isArray(diffIDs) || diffIDs.length !== layers.length) {
         throw new FailedPreconditionError(`${what}: config ${config.digest} must list one diff_id per layer (${layers.length})`);
       }
-      plan = { config, diffIDs, layers, repoTags: [], tags: [] };
+      plan = { what, config, diffIDs, layers, repoTags: [], tags: [] };
       byConfig.set(record.configDigest, plan);
     }
     if (name === undefined) continue;
@@ -190,16 +203,34 @@ async function planDocker(content: BlobProvider, items: readonly SaveItem[]): Pr
   return [...byConfig.values()];
 }
 
-async function openLayer(content: BlobProvider, layer: Descriptor): Promise<AsyncIterable<Buffer>> {
-  return (await decompressed((await content.reader(layer.digest)) as AsyncIterable<Buffer>)).stream;
+/**
+ * The layer's bytes, uncompressed. The stored bytes are digested on the way: when they
+ * do not match the layer's digest (or fail to decompress because they are corrupt), the
+ * stream fails naming `what` and the blob. (A mismatch can also mean the decompressor
+ * stopped before the end, so the blob is then hashed whole before it is called corrupt.)
+ */
+async function* openLayer(content: BlobProvider, layer: Descriptor, what: string): AsyncGenerator<Buffer> {
+  const raw = new Digester(digestAlgorithm(layer.digest));
+  try {
+    yield* (await decompressed(tap(raw)((await content.reader(layer.digest)) as AsyncIterable<Buffer>))).stream;
+  } catch (err) {
+    await checkIntact(content, layer, what, err);
+    throw err;
+  }
+  if (!matchesBlob({ digest: raw.digest(), size: raw.size }, layer)) await checkIntact(content, layer, what);
+}
+
+/** Throws corruptBlobError when the stored blob does not hash to `desc`; `cause`, what failed while reading it. */
+async function checkIntact(content: BlobProvider, desc: Descriptor, what: string, cause?: unknown): Promise<void> {
+  const got = await hashBlob(content, desc.digest);
+  if (!matchesBlob(got, desc)) throw corruptBlobError(desc, got, { what, ...(cause !== undefined ? { cause } : {}) });
 }
 
 /** The uncompressed size of `layer`, checked against its diffID. */
-async function uncompressedSize(content: BlobProvider, layer: Descriptor, diffID: Digest): Promise<number> {
-  const info = await content.info(layer.digest);
-  if (info && layer.digest === diffID) return info.size; // already uncompressed
+async function uncompressedSize(content: BlobProvider, layer: Descriptor, diffID: Digest, what: string): Promise<number> {
+  if (layer.digest === diffID) return layer.size; // already uncompressed (its size checked by planDocker)
   const d = new Digester(digestAlgorithm(diffID));
-  await drainInto(await openLayer(content, layer), d);
+  await drainInto(openLayer(content, layer, what), d);
   if (d.digest() !== diffID) {
     throw new FailedPreconditionError(`layer ${layer.digest} uncompresses to ${d.digest()}, but the image config's diff_id is ${diffID}`);
   }
@@ -219,16 +250,16 @@ async function writeDocker(content: BlobProvider, plans: readonly DockerImagePla
       layerFiles.push(file);
       if (written.has(file)) continue;
       written.add(file);
-      const size = await uncompressedSize(content, layer, diffID);
+      const size = await uncompressedSize(content, layer, diffID, plan.what);
       const check = new Digester(digestAlgorithm(diffID));
       await tar.dir(dir);
-      await tar.stream(file, size, tap(check)(await openLayer(content, layer)));
+      await tar.stream(file, size, tap(check)(openLayer(content, layer, plan.what)));
       if (check.digest() !== diffID) throw new FailedPreconditionError(`layer ${layer.digest} changed while it was saved (${check.digest()}, expected ${diffID})`);
     }
     const configFile = `${digestEncoded(plan.config.digest)}.json`;
     if (!written.has(configFile)) {
       written.add(configFile);
-      await tar.file(configFile, await readSmallBlob(content, plan.config.digest));
+      await tar.file(configFile, await readSmallBlob(content, plan.config.digest, { what: plan.what }));
     }
     manifest.push({ Config: configFile, RepoTags: plan.repoTags, Layers: layerFiles });
     const top = plan.diffIDs[plan.diffIDs.length - 1];

@@ -6,3 +6,5 @@ export type { LocalContentStoreOptions } from "./local-content-store.js";
 export { readBlob } from "./read-blob.js";
 export type { ReadBlobOptions } from "./read-blob.js";
 export { MAX_LABEL_SIZE, validateLabels } from "./validate-labels.js";
+export { corruptBlobError, hashBlob, hashBytes, matchesBlob, verifiedStream } from "./verify-blob.js";
+export type { ExpectedBlob, HashedBlob } from "./verify-blob.js";

@@ -10,6 +10,7 @@ import { isInvalidArgument } from "../../../src/errdefs/index.js";
 import { loadArchive, saveImages } from "../../../src/images/index.js";
 import { REF_NAME_ANNOTATION, digestEncoded, readImageLayout } from "../../../src/oci/index.js";
 import { cleanup, corruptTarEntry, freshNode, haveSkopeo, listFiles, nodeWithImage, skopeo, sourceImage, tempDir } from "./archive-fixture.js";
+import { inspectImage } from "../../../src/cli/image/inspect-image.js";
 
 after(cleanup);
 
@@ -103,6 +104,35 @@ void test("a docker-archive with a flipped byte in a layer.tar fails naming the 
     return true;
   });
   assert.deepEqual(fresh.imageService.list(), []);
+});
+
+void test("inspect after loading a docker-archive shows no RepoDigests; after an oci-archive or a pull it shows the registry's digest", async (t) => {
+  const node = await nodeWithImage(t);
+  if (!node) return;
+  const { env, src } = node;
+  const repo = src.ref.slice(0, src.ref.lastIndexOf(":"));
+  const pulled = await inspectImage(env.imageService, src.ref) as { RepoDigests: string[] };
+  const digest = env.imageService.find(src.ref).record.target.digest;
+  assert.deepEqual(pulled.RepoDigests, [`${repo}@${digest}`]);
+  const dir = await tempDir();
+  for (const format of ["docker-archive", "oci-archive"] as const) {
+    const archive = join(dir, `${format}.tar`);
+    await saveImages(env.imageService, [src.ref], archive, { format });
+    const fresh = await freshNode();
+    await loadArchive(fresh.imageService, archive);
+    const loaded = await inspectImage(fresh.imageService, src.ref) as { RepoDigests: string[] };
+    if (format === "oci-archive") {
+      assert.deepEqual(loaded.RepoDigests, [`${repo}@${digest}`], "an oci-archive keeps the registry's digest");
+      continue;
+    }
+    assert.deepEqual(loaded.RepoDigests, [], "a docker-archive holds no registry digest");
+    fresh.imageService.tag(src.ref, "docker.io/library/retagged:v1");
+    const tagged = await inspectImage(fresh.imageService, "retagged:v1") as { RepoDigests: string[] };
+    assert.deepEqual(tagged.RepoDigests, [], "nor does a new name for it");
+    await fresh.imageService.pull(src.ref);
+    const repulled = await inspectImage(fresh.imageService, src.ref) as { RepoDigests: string[] };
+    assert.deepEqual(repulled.RepoDigests, [`${repo}@${digest}`], "a pull of the name brings the registry's digest");
+  }
 });
 
 void test("a stream loads like a file", async (t) => {
