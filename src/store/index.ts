@@ -6,8 +6,8 @@
 export type {
   BlobProvider, BlobWriter, CommitOptions, ContentManager, ContentStore, Info, IngestManager, IngestStatus, Ingester, ReadRange, WriterOptions,
 } from "./content/index.js";
-export { LocalContentStore, MAX_LABEL_SIZE, readBlob, validateLabels } from "./content/index.js";
-export type { LocalContentStoreOptions, ReadBlobOptions } from "./content/index.js";
+export { LocalContentStore, MAX_LABEL_SIZE, MemoryContentStore, readBlob, validateLabels } from "./content/index.js";
+export type { LocalContentStoreOptions, MemoryContentStoreOptions, ReadBlobOptions } from "./content/index.js";
 export { ImageStore, STORE_MIGRATIONS, migrate, openDatabase, schemaVersion } from "./metadata/index.js";
 export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
