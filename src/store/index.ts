@@ -12,7 +12,9 @@ export { ImageStore, STORE_MIGRATIONS, migrate, openDatabase, schemaVersion } fr
 export type {
   Database, ImageFilter, ImageRecord, ImageRecordInput, ImageStoreOptions, MigrateOptions, Migration, MigrationSet, OpenDatabaseOptions,
 } from "./metadata/index.js";
-export type { Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshots/index.js";
-export { OverlaySnapshotter } from "./snapshots/index.js";
+export type {
+  CompactMount, MemorySnapshotterOptions, Mount, OverlaySnapshotterOptions, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter,
+} from "./snapshots/index.js";
+export { MOUNT_OPTIONS_MAX, MemorySnapshotter, OverlaySnapshotter, compactMount } from "./snapshots/index.js";
 export type { AppliedLayer, ApplyLayerOptions, Compression, DecompressOptions, FileFeed, LayerApplier, UnpackLayer, UnpackLayersOptions } from "./diff/index.js";
 export { GrowingFile, UNPACK_LABEL, WorkerLayerApplier, applyInThread, applyLayer, chainID, chainIDs, decompress, detectCompression, followFile, unpackLayers } from "./diff/index.js";
