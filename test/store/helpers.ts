@@ -224,9 +224,10 @@ export async function mountAll(mounts: readonly Mount[], target: string): Promis
 
 /** Unmounts `target` if something is mounted there; never throws. */
 export async function unmount(target: string): Promise<void> {
-  for (let i = 0; i < 4; i++) {
+  const abs = resolve(target);
+  for (let i = 0; i < 4 && (await mountsUnder(abs)).includes(abs); i++) {
     try {
-      await run("umount", [target]);
+      await run("umount", [abs]);
     } catch {
       return;
     }

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FakeClock } from "../../../src/clock/index.js";
-import { MemorySnapshotter } from "../../../src/store/index.js";
-import { removeAll, tempDir, withRoot } from "../helpers.js";
+import { digestOf, MediaType, type Digest } from "../../../src/oci/index.js";
+import { MemorySnapshotter, unpackLayers, type UnpackLayer } from "../../../src/store/index.js";
+import { chunked, getXattr, isRoot, listTree, mountAll, removeAll, tarOf, tempDir, unmount, withRoot, type TestEntry } from "../helpers.js";
 import { snapshotterSuite } from "./snapshotter-suite.js";
 
 snapshotterSuite("MemorySnapshotter", async ({ clock }) => {
@@ -39,4 +40,40 @@ test("MemorySnapshotter: metadata lives in the instance; cleanup() removes direc
 
   const fresh = new MemorySnapshotter(root, { clock: new FakeClock() });
   assert.deepEqual(await fresh.walk(), [], "a new instance knows no snapshots");
+}));
+
+async function layerOf(entries: TestEntry[]): Promise<{ layer: UnpackLayer; diffID: Digest }> {
+  const tar = await tarOf(entries);
+  const layer: UnpackLayer = { descriptor: { mediaType: MediaType.ociLayer, digest: digestOf(tar), size: tar.length }, open: () => Promise.resolve(chunked(tar, 3000)) };
+  return { layer, diffID: digestOf(tar) };
+}
+
+test("MemorySnapshotter: unpackLayers' layers stack into whole trees, whiteouts and opaque directories applied", { skip: isRoot ? false : "whiteouts are devices: making them needs root" }, () => withRoot(async (root) => {
+  const s = new MemorySnapshotter(join(root, "snapshots"), { clock: new FakeClock() });
+  const layers = await Promise.all([
+    layerOf([
+      { name: "a/", type: "directory" }, { name: "a/b", content: "b" }, { name: "a/c", content: "c" },
+      { name: "d/", type: "directory" }, { name: "d/e", content: "e" }, { name: "x/", type: "directory" }, { name: "x/y", content: "y" },
+    ]),
+    layerOf([
+      { name: "a/", type: "directory" }, { name: "a/.wh.b", content: "" },
+      { name: "d/", type: "directory" }, { name: "d/.wh..wh..opq", content: "" }, { name: "d/new", content: "new" },
+      { name: ".wh.x", content: "" },
+    ]),
+    layerOf([{ name: "x", content: "a file now" }, { name: "a/b/", type: "directory", mode: 0o700 }]),
+  ]);
+  const chains = await unpackLayers({ snapshotter: s, layers: layers.map((l) => l.layer), diffIDs: layers.map((l) => l.diffID), concurrency: 3 });
+  assert.deepEqual((await s.walk()).map((i) => [i.name, i.parent]), [[chains[0], undefined], [chains[1], chains[0]], [chains[2], chains[1]]]);
+
+  const mnt = join(root, "mnt");
+  try {
+    await mountAll(await s.view("middle", chains[1]), mnt);
+    assert.deepEqual(await listTree(mnt), ["d a", "f a/c", "d d", "f d/new"]);
+    assert.equal(await getXattr(join(mnt, "d"), "trusted.overlay.opaque"), undefined, "no opaque marker is left in a whole tree");
+    await unmount(mnt);
+    await mountAll(await s.view("top", chains[2]), mnt);
+    assert.deepEqual(await listTree(mnt), ["d a", "d a/b", "f a/c", "d d", "f d/new", "f x"]);
+  } finally {
+    await unmount(mnt);
+  }
 }));
