@@ -7,11 +7,11 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pack, type Header } from "tar-stream";
 import { errorClass } from "../../src/errdefs/index.js";
-import type { Mount } from "../../src/store/snapshots/snapshotter.js";
+import { compactMount, type Mount } from "../../src/store/index.js";
 
 export const isRoot = process.geteuid?.() === 0;
 
@@ -21,9 +21,19 @@ export async function tempDir(prefix = "podyard-snap-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export function run(cmd: string, args: string[], input?: Buffer): Promise<Buffer> {
+/** Runs `fn` on a new temporary directory and removes it (unmounting what is under it) whatever happens. */
+export async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await tempDir();
+  try {
+    await fn(root);
+  } finally {
+    await removeAll(root);
+  }
+}
+
+export function run(cmd: string, args: string[], input?: Buffer, cwd?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { encoding: "buffer", maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { encoding: "buffer", maxBuffer: 256 * 1024 * 1024, ...(cwd === undefined ? {} : { cwd }) }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.toString().trim() || err.message}`));
       else resolve(stdout);
     });
@@ -194,24 +204,30 @@ export async function getXattr(path: string, name: string): Promise<Buffer | und
   }
 }
 
-/** Performs `mounts` on `target` (as root), the way a runtime would. */
+/**
+ * Performs `mounts` on `target` (as root), the way a runtime would: overlay options too long
+ * for mount(2) are compacted (relative lowerdirs, mounted from their common parent).
+ */
 export async function mountAll(mounts: readonly Mount[], target: string): Promise<void> {
   await mkdir(target, { recursive: true });
+  const abs = resolve(target);
   for (const m of mounts) {
     if (m.type === "bind") {
-      await run("mount", ["--rbind", m.source, target]);
-      if (m.options.includes("ro")) await run("mount", ["-o", "remount,bind,ro", target]);
+      await run("mount", ["--rbind", m.source, abs]);
+      if (m.options.includes("ro")) await run("mount", ["-o", "remount,bind,ro", abs]);
     } else {
-      await run("mount", ["-t", m.type, m.source, "-o", m.options.join(","), target]);
+      const { options, cwd } = compactMount(m);
+      await run("mount", ["-t", m.type, m.source, "-o", options.join(","), abs], undefined, cwd);
     }
   }
 }
 
 /** Unmounts `target` if something is mounted there; never throws. */
 export async function unmount(target: string): Promise<void> {
-  for (let i = 0; i < 4; i++) {
+  const abs = resolve(target);
+  for (let i = 0; i < 4 && (await mountsUnder(abs)).includes(abs); i++) {
     try {
-      await run("umount", [target]);
+      await run("umount", [abs]);
     } catch {
       return;
     }

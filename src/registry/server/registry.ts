@@ -111,7 +111,7 @@ export class Registry {
   readonly #cache = new ManifestCache(2048);
 
   constructor(root: string, opts: RegistryOptions) {
-    this.blobs = new BlobStore(root);
+    this.blobs = new BlobStore(root, { clock: opts.clock });
     this.repos = new RepositoryStore(root);
     this.uploads = new UploadStore(root, { clock: opts.clock, blobs: this.blobs });
     this.maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;

@@ -19,13 +19,10 @@ import { mkdir, open, readdir, rm, stat, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { dirname, join, resolve } from "node:path";
 import { realClock, type Clock } from "../../clock/index.js";
-import {
-  AlreadyExistsError, errnoCode, FailedPreconditionError, InvalidArgumentError, NotFoundError, OutOfRangeError, UnavailableError,
-} from "../../errdefs/index.js";
-import {
-  Digester, digestAlgorithm, digestEncoded, isDigest, isDigestAlgorithm, parseDigest, type Digest, type DigestAlgorithm,
-} from "../../oci/index.js";
+import { AlreadyExistsError, errnoCode, FailedPreconditionError, NotFoundError, UnavailableError } from "../../errdefs/index.js";
+import { Digester, digestAlgorithm, digestEncoded, isDigest, isDigestAlgorithm, type Digest, type DigestAlgorithm } from "../../oci/index.js";
 import { writeFileAtomic } from "../../fsutil/index.js";
+import { checkDigest, checkRange, checkRef, checkSize, checkWriterOptions } from "./check-args.js";
 import type { BlobWriter, ContentStore, Info, IngestStatus, ReadRange, WriterOptions } from "./content.js";
 import { hashFile, ingestDirName, isIngestDirName, readIngestStatus, removeIngestDir } from "./ingest-dir.js";
 import { LocalWriter, type WriterHost } from "./local-writer.js";
@@ -50,24 +47,6 @@ interface IngestState {
   digester: Digester;
   total: number | undefined;
   updatedAt: number;
-}
-
-function checkDigest(d: unknown, what: string): Digest {
-  try {
-    return parseDigest(String(d));
-  } catch (err) {
-    throw new InvalidArgumentError(`${what} digest ${JSON.stringify(d)}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function checkRef(ref: unknown, what: string): string {
-  if (typeof ref !== "string" || ref === "") throw new InvalidArgumentError(`${what}: ref must be a non-empty string`);
-  return ref;
-}
-
-function checkSize(n: unknown, what: string): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${what}: ${String(n)} must be a non-negative integer`);
-  return n;
 }
 
 const exists = pathExists;
@@ -121,21 +100,12 @@ export class LocalContentStore implements ContentStore {
       throw err;
     }
     try {
-      const { size } = await file.stat();
-      const offset = range?.offset ?? 0;
-      const length = range?.length;
-      if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
-        throw new OutOfRangeError(`read of content ${d} at offset ${offset}: outside its ${size} bytes`);
-      }
-      if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
-        throw new OutOfRangeError(`read of content ${d}: length ${length} must be a non-negative integer`);
-      }
-      const end = length === undefined ? size : Math.min(size, offset + length);
-      if (end === offset) {
+      const { start, end } = checkRange(d, (await file.stat()).size, range);
+      if (end === start) {
         await file.close();
         return Readable.from([]);
       }
-      return file.createReadStream({ start: offset, end: end - 1, autoClose: true });
+      return file.createReadStream({ start, end: end - 1, autoClose: true });
     } catch (err) {
       await file.close();
       throw err;
@@ -143,13 +113,7 @@ export class LocalContentStore implements ContentStore {
   }
 
   async writer(opts: WriterOptions): Promise<BlobWriter> {
-    const ref = checkRef(opts?.ref, "writer");
-    let expected: Digest | undefined;
-    let total: number | undefined;
-    if (opts.expected !== undefined) {
-      expected = checkDigest(opts.expected.digest, `writer of ref ${ref}: expected`);
-      if (opts.expected.size !== undefined) total = checkSize(opts.expected.size, `writer of ref ${ref}: expected size`);
-    }
+    const { ref, expected, total } = checkWriterOptions(opts);
     const dir = this.#ingestDir(ref);
     this.#lock(ref, dir);
     try {

@@ -7,12 +7,12 @@ import { chmodSync, fstatSync, linkSync, mkdirSync, renameSync, statSync, utimes
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
-import { AlreadyExistsError, errnoCode, FailedPreconditionError, InvalidArgumentError, isNotFound } from "../../errdefs/index.js";
-import { digestAlgorithm, parseDigest, type Digest, type Digester } from "../../oci/index.js";
+import { AlreadyExistsError, errnoCode, FailedPreconditionError, isNotFound } from "../../errdefs/index.js";
+import { digestAlgorithm, type Digest, type Digester } from "../../oci/index.js";
 import { syncDir } from "../../fsutil/index.js";
+import { checkCommitOptions } from "./check-args.js";
 import type { BlobWriter, CommitOptions } from "./content.js";
 import { digestFile, removeIngestDir, writeTimestamp } from "./ingest-dir.js";
-import { validateLabels } from "./validate-labels.js";
 
 /** How often (in clock time) a writer persists `updatedat` while writing. */
 const UPDATED_AT_INTERVAL_MS = 1_000;
@@ -152,7 +152,7 @@ export class LocalWriter implements BlobWriter {
   async #commit(file: FileHandle, expected: CommitOptions): Promise<void> {
     let closed = false;
     try {
-      const want = this.#checkExpected(expected);
+      const want = checkCommitOptions(this.ref, expected);
       await file.sync();
       // the rest are quick metadata calls, made synchronously (see removeIngestDir); the fsyncs stay async
       const { size } = fstatSync(file.fd);
@@ -190,19 +190,6 @@ export class LocalWriter implements BlobWriter {
     } finally {
       if (!closed) await file.close().catch(() => undefined);
     }
-  }
-
-  #checkExpected(expected: CommitOptions): { digest: Digest; labels?: Record<string, string> } {
-    let digest: Digest;
-    try {
-      digest = parseDigest(String(expected.digest));
-    } catch (err) {
-      throw new InvalidArgumentError(`commit of ref ${this.ref}: expected digest ${JSON.stringify(expected.digest)}: ${(err as Error).message}`, { cause: err });
-    }
-    if (expected.size !== undefined && (!Number.isSafeInteger(expected.size) || expected.size < 0)) {
-      throw new InvalidArgumentError(`commit of ref ${this.ref}: expected size ${expected.size} must be a non-negative integer`);
-    }
-    return expected.labels === undefined ? { digest } : { digest, labels: validateLabels(expected.labels) };
   }
 
   #open(action: string): FileHandle {

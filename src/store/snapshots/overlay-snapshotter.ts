@@ -16,9 +16,11 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Clock } from "../../clock/index.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errnoCode } from "../../errdefs/index.js";
+import { InvalidArgumentError, NotFoundError, errnoCode } from "../../errdefs/index.js";
 import { syncDir } from "../../fsutil/index.js";
+import { checkCommit, checkCreate, checkMounts, checkRemove, copyInfo, getSnapshot, walkTable } from "./snapshot-rules.js";
 import type { Mount, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshotter.js";
+import { treeUsage } from "./tree-usage.js";
 
 const META = "snapshot.json";
 const META_TMP = "snapshot.json.tmp";
@@ -59,19 +61,6 @@ function isStoredSnapshot(v: unknown): v is StoredSnapshot {
     && Object.values(s.labels).every((l) => typeof l === "string");
 }
 
-function copyInfo(info: SnapshotInfo): SnapshotInfo {
-  const out: SnapshotInfo = { name: info.name, kind: info.kind, createdAt: info.createdAt, labels: { ...info.labels } };
-  if (info.parent !== undefined) out.parent = info.parent;
-  return out;
-}
-
-function checkKey(what: string, key: string): void {
-  if (typeof key !== "string" || key === "" || key.includes("\0")) {
-    throw new InvalidArgumentError(`invalid snapshot ${what} ${JSON.stringify(key)}: must be a non-empty string without NUL`);
-  }
-}
-
-
 /** Flushes the filesystem holding `path` (syncfs through coreutils' `sync -f`). */
 function syncFilesystem(path: string): Promise<void> {
   return new Promise((resolveSync, reject) => {
@@ -101,7 +90,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async stat(key: string): Promise<SnapshotInfo> {
     await this.#load();
-    return copyInfo(this.#get(key).info);
+    return copyInfo(getSnapshot(this.#byName, key).info);
   }
 
   prepare(key: string, parent?: string, opts: SnapshotOptions = {}): Promise<Mount[]> {
@@ -113,18 +102,10 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   commit(name: string, key: string, opts: SnapshotOptions = {}): Promise<void> {
-    checkKey("name", name);
     return this.#exclusive(async () => {
-      const rec = this.#get(key);
-      if (rec.info.kind !== "active") {
-        throw new FailedPreconditionError(`cannot commit snapshot "${key}": it is ${rec.info.kind === "view" ? "a view" : "already committed"}; only active snapshots can be committed`);
-      }
-      if (this.#byName.has(name)) throw new AlreadyExistsError(`cannot commit snapshot "${key}" as "${name}": snapshot "${name}" already exists`);
-      if (opts.parent !== undefined) this.#checkRebase(rec, name, opts.parent);
+      const { rec, info } = checkCommit(this.#byName, name, key, { ...opts, now: this.#clock.now() });
       const dir = this.#snapshotDir(rec.id);
       if (this.#syncOnCommit) await syncFilesystem(join(dir, "fs"));
-      const info: SnapshotInfo = { ...copyInfo(rec.info), name, kind: "committed", createdAt: this.#clock.now(), labels: { ...rec.info.labels, ...opts.labels } };
-      if (opts.parent !== undefined) info.parent = opts.parent;
       await this.#writeMeta(rec.id, info);
       this.#byName.delete(key);
       this.#byName.set(name, { id: rec.id, info });
@@ -132,32 +113,14 @@ export class OverlaySnapshotter implements Snapshotter {
     });
   }
 
-  /** A rebase at commit: `key` was prepared on no parent, and `parent` is committed. */
-  #checkRebase(rec: SnapshotRecord, name: string, parent: string): void {
-    checkKey("parent", parent);
-    const what = `cannot commit snapshot "${rec.info.name}" as "${name}" on parent "${parent}"`;
-    if (rec.info.parent !== undefined) throw new FailedPreconditionError(`${what}: it was prepared on "${rec.info.parent}"; only a snapshot prepared without a parent can be rebased`);
-    const p = this.#byName.get(parent);
-    if (p === undefined) throw new NotFoundError(`${what}: parent not found`);
-    if (p.info.kind !== "committed") throw new FailedPreconditionError(`${what}: the parent is ${p.info.kind}; only committed snapshots can be parents`);
-  }
-
   async mounts(key: string): Promise<Mount[]> {
     await this.#load();
-    const rec = this.#get(key);
-    if (rec.info.kind === "committed") {
-      throw new FailedPreconditionError(`snapshot "${key}" is committed: only active snapshots and views have mounts; make a view of it`);
-    }
-    return this.#mountsOf(rec);
+    return this.#mountsOf(checkMounts(this.#byName, key));
   }
 
   remove(key: string): Promise<void> {
     return this.#exclusive(async () => {
-      const rec = this.#get(key);
-      const children = [...this.#byName.values()].filter((r) => r.info.parent === rec.info.name).map((r) => r.info.name);
-      if (children.length > 0) {
-        throw new FailedPreconditionError(`cannot remove snapshot "${key}": it is the parent of ${children.map((c) => `"${c}"`).join(", ")}; remove those first`);
-      }
+      const rec = checkRemove(this.#byName, key);
       const dir = this.#snapshotDir(rec.id);
       // Dropping the metadata is the commit point; the tree left behind is garbage for cleanup().
       await unlink(join(dir, META));
@@ -169,27 +132,12 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async walk(): Promise<SnapshotInfo[]> {
     await this.#load();
-    return [...this.#byName.values()]
-      .sort((a, b) => a.info.createdAt - b.info.createdAt || Number(a.id) - Number(b.id))
-      .map((r) => copyInfo(r.info));
+    return walkTable(this.#byName);
   }
 
   async usage(key: string): Promise<SnapshotUsage> {
     await this.#load();
-    const rec = this.#get(key);
-    const seen = new Set<string>();
-    let size = 0;
-    const visit = async (path: string): Promise<void> => {
-      const st = await lstat(path, { bigint: true });
-      const id = `${st.dev}:${st.ino}`;
-      if (!seen.has(id)) {
-        seen.add(id);
-        size += Number(st.blocks) * 512;
-      }
-      if (st.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
-    };
-    await visit(join(this.#snapshotDir(rec.id), "fs"));
-    return { size, inodes: seen.size };
+    return treeUsage(join(this.#snapshotDir(getSnapshot(this.#byName, key).id), "fs"));
   }
 
   /**
@@ -225,15 +173,8 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   #create(kind: "active" | "view", key: string, parent: string | undefined, opts: SnapshotOptions): Promise<Mount[]> {
-    checkKey("key", key);
-    if (parent !== undefined) checkKey("parent", parent);
     return this.#exclusive(async () => {
-      if (this.#byName.has(key)) throw new AlreadyExistsError(`snapshot "${key}" already exists`);
-      if (parent !== undefined) {
-        const p = this.#byName.get(parent);
-        if (p === undefined) throw new NotFoundError(`parent snapshot "${parent}" of "${key}" not found`);
-        if (p.info.kind !== "committed") throw new FailedPreconditionError(`parent snapshot "${parent}" of "${key}" is ${p.info.kind}: only committed snapshots can be parents`);
-      }
+      checkCreate(this.#byName, key, parent);
       const id = String(this.#nextId++);
       const dir = this.#snapshotDir(id);
       // metadata calls are made synchronously, fsyncs (syncOnCommit) through the thread pool:
@@ -269,12 +210,6 @@ export class OverlaySnapshotter implements Snapshotter {
     const [only] = lowers;
     if (lowers.length === 1 && only !== undefined) return [{ type: "bind", source: only, options: ["ro", "rbind"] }];
     return [{ type: "overlay", source: "overlay", options: [`lowerdir=${lowers.join(":")}`] }];
-  }
-
-  #get(key: string): SnapshotRecord {
-    const rec = this.#byName.get(key);
-    if (rec === undefined) throw new NotFoundError(`snapshot "${key}" not found`);
-    return rec;
   }
 
   #snapshotDir(id: string): string {

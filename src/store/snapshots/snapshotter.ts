@@ -5,7 +5,8 @@
 
 /**
  * One mount the caller performs: `mount -t <type> -o <options...> <source> <target>`.
- * `bind` mounts carry `rbind` and `ro` or `rw` in their options.
+ * `bind` mounts carry `rbind` and `ro` or `rw` in their options. An overlay over many
+ * snapshots can carry more options than mount(2) takes: perform it as `compactMount` says.
  */
 export interface Mount {
   type: string;

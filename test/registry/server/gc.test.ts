@@ -118,6 +118,37 @@ test("gc spares an unreferenced blob younger than the grace period, and takes it
   });
 });
 
+test("gc sees the mtime a push stamps from the registry's clock: kept while the grace period covers it, deleted after", async () => {
+  const t = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
+  const clock = new FakeClock(t);
+  const reg = await startRegistry({ clock });
+  try {
+    const { url, server } = reg;
+    const data = randomBytes(1000);
+    const orphan = await pushBlob(url, "team/clocked", data);
+    assert.equal((await server.registry.blobs.stat(orphan))?.mtimeMs, t, "the upload's commit touches the blob at the fake time");
+
+    clock.step(10 * 60_000);
+    assert.deepEqual((await collectGarbage(server.registry, { clock, graceMs: 10 * 60_000 })).blobsDeleted, [], "exactly as old as the grace period: kept");
+
+    await pushBlob(url, "team/clocked", data); // pushed again: touched at t + 10 min
+    assert.equal((await server.registry.blobs.stat(orphan))?.mtimeMs, t + 10 * 60_000);
+    assert.deepEqual((await collectGarbage(server.registry, { clock, graceMs: 0 })).blobsDeleted, [], "touched at the run's start: kept");
+
+    clock.step(1);
+    assert.deepEqual((await collectGarbage(server.registry, { clock, graceMs: 0 })).blobsDeleted, [orphan], "1 ms older than a zero grace: deleted");
+    assert.equal(await blobStatus(url, "team/clocked", orphan), 404);
+
+    const manifest = await putManifest(url, "team/clocked", "v1", {
+      config: { mediaType: MediaType.ociConfig, digest: await pushBlob(url, "team/clocked", "{}"), size: 2 },
+      layers: [],
+    }, MediaType.ociManifest);
+    assert.equal((await server.registry.blobs.stat(manifest))?.mtimeMs, t + 10 * 60_000 + 1, "a manifest put is stamped by the clock too");
+  } finally {
+    await reg.close();
+  }
+});
+
 test("an upload in progress during gc is untouched and completes afterwards; a stale one is purged", async () => {
   await withRegistry(async ({ url, server, root }) => {
     const data = randomBytes(64 * 1024);

@@ -8,22 +8,13 @@ import { fileURLToPath } from "node:url";
 import { FakeClock } from "../../../src/clock/index.js";
 import { isInvalidArgument } from "../../../src/errdefs/index.js";
 import { OverlaySnapshotter } from "../../../src/store/snapshots/overlay-snapshotter.js";
-import { removeAll, tempDir } from "../helpers.js";
+import { removeAll, tempDir, withRoot } from "../helpers.js";
 import { snapshotterSuite } from "./snapshotter-suite.js";
 
-snapshotterSuite("OverlaySnapshotter", async () => {
+snapshotterSuite("OverlaySnapshotter", async ({ clock }) => {
   const root = await tempDir();
-  return { snapshotter: new OverlaySnapshotter(root, { clock: new FakeClock(1000) }), cleanup: () => removeAll(root) };
+  return { snapshotter: new OverlaySnapshotter(root, { clock }), cleanup: () => removeAll(root) };
 });
-
-async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await tempDir();
-  try {
-    await fn(root);
-  } finally {
-    await removeAll(root);
-  }
-}
 
 test("OverlaySnapshotter: mounts are binds for bases and single-layer views, overlays otherwise (leftmost lowerdir topmost)", () => withRoot(async (root) => {
   const s = new OverlaySnapshotter(root, { clock: new FakeClock() });

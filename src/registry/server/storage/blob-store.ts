@@ -7,6 +7,7 @@
 import { createReadStream, type ReadStream } from "node:fs";
 import { mkdir, rename, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Clock } from "../../../clock/index.js";
 import { errnoCode } from "../../../errdefs/index.js";
 import { readFileIfExists } from "../../../fsutil/index.js";
 import { digestAlgorithm, digestEncoded, isDigest, type Digest } from "../../../oci/index.js";
@@ -18,11 +19,18 @@ export interface BlobInfo {
   mtimeMs: number;
 }
 
+export interface BlobStoreOptions {
+  /** The time `touch` stamps on blobs, which garbage collection compares with its own clock. */
+  clock: Clock;
+}
+
 export class BlobStore {
   readonly #root: string;
+  readonly #clock: Clock;
 
-  constructor(root: string) {
+  constructor(root: string, opts: BlobStoreOptions) {
     this.#root = join(root, "blobs");
+    this.#clock = opts.clock;
   }
 
   /** The file that holds a blob (`digest` must already be validated). */
@@ -34,7 +42,8 @@ export class BlobStore {
   async stat(digest: Digest): Promise<BlobInfo | undefined> {
     try {
       const st = await stat(this.path(digest));
-      return { digest, size: st.size, mtimeMs: st.mtimeMs };
+      // whole milliseconds, as the clock that `touch` stamps: utimes goes through a float of seconds
+      return { digest, size: st.size, mtimeMs: Math.round(st.mtimeMs) };
     } catch (err) {
       if (errnoCode(err) === "ENOENT") return undefined;
       throw err;
@@ -64,17 +73,18 @@ export class BlobStore {
     await this.touch(digest);
   }
 
-  /** Stores small content (a manifest) under its digest. */
+  /** Stores small content (a manifest) under its digest, its mtime refreshed as `commitFile` does. */
   async put(digest: Digest, data: Uint8Array): Promise<void> {
-    if (await this.stat(digest)) {
-      await this.touch(digest);
-      return;
-    }
-    await writeFileAtomic(this.path(digest), data, DURABLE);
+    if (!(await this.stat(digest))) await writeFileAtomic(this.path(digest), data, DURABLE);
+    await this.touch(digest);
   }
 
+  /**
+   * Sets the blob's mtime to the clock's now: what garbage collection reads as the blob's
+   * age against its grace period. A blob that is not there is left alone.
+   */
   async touch(digest: Digest): Promise<void> {
-    const now = new Date();
+    const now = this.#clock.now() / 1000;
     try {
       await utimes(this.path(digest), now, now);
     } catch (err) {
