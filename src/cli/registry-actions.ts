@@ -1,7 +1,7 @@
 /** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
 import { readFile } from "node:fs/promises";
 import { realClock } from "../clock/index.js";
-import { collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
+import { checkRoot, collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback } from "./parse-flags.js";
 import { registryAuth } from "./registry-auth.js";
 
@@ -70,6 +70,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
 }
 
 export async function gc(flags: GcFlags): Promise<void> {
+  await checkRoot(flags.root, { create: false });
   const registry = new Registry(flags.root, { clock: realClock });
   const report = await collectGarbage(registry, {
     clock: realClock,

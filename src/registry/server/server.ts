@@ -15,6 +15,7 @@ import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
 import { RegistryMetrics } from "./metrics.js";
 import type { UpstreamSource } from "./proxy.js";
 import { parseName, Registry } from "./registry.js";
+import { checkRoot } from "./storage-root.js";
 
 export const DEFAULT_UPLOAD_TTL_MS = 168 * 3600 * 1000;
 
@@ -48,9 +49,11 @@ export class RegistryServer {
   readonly #stop = new AbortController();
   readonly #scheme: "http" | "https";
   readonly #marks = new WeakMap<Socket, { read: number; written: number }>();
+  readonly #root: string;
 
   constructor(opts: RegistryServerOptions) {
     this.#clock = opts.clock ?? realClock;
+    this.#root = opts.root;
     this.registry = new Registry(opts.root, { clock: this.#clock, ...(opts.maxManifestBytes ? { maxManifestBytes: opts.maxManifestBytes } : {}) });
     this.registry.uploads.onChange = (n) => this.metrics.uploads.set({}, n);
     this.#settings = { deleteEnabled: true, anonymousMount: opts.authorizer === undefined, readOnly: false, ...opts.settings };
@@ -66,7 +69,9 @@ export class RegistryServer {
     this.server.requestTimeout = 0; // big uploads take as long as they take
   }
 
+  /** Listens once the storage root is a usable directory (created when missing). */
   async listen(port: number, host = "127.0.0.1"): Promise<string> {
+    await checkRoot(this.#root, { create: true });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(port, host, () => {
