@@ -10,10 +10,11 @@ import { realClock, type Clock } from "../../clock/index.js";
 import { matchRoute } from "../api/routes.js";
 import { allowAll, type Access, type Authorizer } from "./auth/index.js";
 import type { RequestContext, ServerSettings } from "./context.js";
-import { errorBody, RegistryError, toRegistryError } from "./errcode.js";
+import { errorBody, RegistryError } from "./errcode.js";
 import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
 import { RegistryMetrics } from "./metrics.js";
 import type { UpstreamSource } from "./proxy.js";
+import { publicError } from "./public-error.js";
 import { parseName, Registry } from "./registry.js";
 import { checkRoot } from "./storage-root.js";
 
@@ -190,7 +191,7 @@ export class RegistryServer {
       res.destroy();
       return;
     }
-    const e = toRegistryError(err);
+    const e = publicError(err);
     this.metrics.errors.inc({ code: e.code });
     if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     const body = errorBody(e);
