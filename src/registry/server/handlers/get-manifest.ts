@@ -7,9 +7,18 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
   const ref = parseManifestReference(ctx.match.param);
   let m: StoredManifest | undefined;
-  if (ctx.upstream && "tag" in ref) m = await ctx.upstream.manifest(name, ref).catch(() => undefined);
+  // a tag is asked upstream first (tags move); when upstream fails the cached tag serves
+  let upstreamFailure: unknown;
+  if (ctx.upstream && "tag" in ref) {
+    try {
+      m = await ctx.upstream.manifest(name, ref);
+    } catch (err) {
+      upstreamFailure = err;
+    }
+  }
   m ??= await ctx.registry.getManifest(name, ref);
   if (!m && ctx.upstream && "digest" in ref) m = await ctx.upstream.manifest(name, ref);
+  if (!m && upstreamFailure !== undefined) throw upstreamFailure;
   if (!m) {
     const what = "tag" in ref ? `tag ${ref.tag}` : `digest ${ref.digest}`;
     const known = await ctx.registry.repos.exists(name);
