@@ -21,6 +21,10 @@ export interface ServeFlags {
   proxyPassword?: string;
   delete: boolean;
   maxManifestBytes?: number;
+  /** ms */
+  readTimeout: number;
+  /** ms */
+  idleTimeout: number;
 }
 
 export interface GcFlags {
@@ -37,7 +41,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw new Error(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
   }
   const scheme = flags.tlsCert ? "https" : "http";
-  const opts: RegistryServerOptions = { root: flags.root, settings: { deleteEnabled: flags.delete } };
+  const opts: RegistryServerOptions = {
+    root: flags.root,
+    settings: { deleteEnabled: flags.delete },
+    readTimeoutMs: flags.readTimeout,
+    idleTimeoutMs: flags.idleTimeout,
+  };
   if (flags.maxManifestBytes) opts.maxManifestBytes = flags.maxManifestBytes;
   if (flags.tlsCert && flags.tlsKey) opts.tls = { cert: await readFile(flags.tlsCert), key: await readFile(flags.tlsKey) };
   const auth = await registryAuth({

@@ -1,5 +1,5 @@
 /** `podyard registry serve` and `podyard registry gc`; what they do is in registry-actions.ts, imported when they run. */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { parseAddr, parseDuration, parsePositiveInt } from "./parse-flags.js";
 import type { GcFlags, ServeFlags } from "./registry-actions.js";
 
@@ -23,6 +23,8 @@ export function registryCommand(): Command {
     .option("--proxy-password <password>", "upstream password")
     .option("--no-delete", "refuse DELETE of manifests, tags and blobs (405 UNSUPPORTED)")
     .option("--max-manifest-bytes <n>", "largest manifest accepted (default 4 MiB)", parsePositiveInt)
+    .addOption(durationOption("--read-timeout <duration>", "close a connection whose client sends (or reads) nothing this long mid-request; 0: never", "60s"))
+    .addOption(durationOption("--idle-timeout <duration>", "close a kept-alive connection idle this long between requests; 0: never", "30s"))
     .action(async (flags: ServeFlags) => (await import("./registry-actions.js")).serve(flags));
   cmd
     .command("gc")
@@ -33,4 +35,9 @@ export function registryCommand(): Command {
     .option("--grace <duration>", "spare unreferenced blobs younger than this", parseDuration, parseDuration("1h"))
     .action(async (flags: GcFlags) => (await import("./registry-actions.js")).gc(flags));
   return cmd;
+}
+
+/** A duration flag whose help shows the default as typed (`60s`), not in milliseconds. */
+function durationOption(flags: string, description: string, defaultValue: string): Option {
+  return new Option(flags, description).argParser(parseDuration).default(parseDuration(defaultValue), defaultValue);
 }

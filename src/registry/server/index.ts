@@ -1,4 +1,5 @@
 export { RegistryServer, DEFAULT_UPLOAD_TTL_MS } from "./server.js";
+export type { ConnectionOptions } from "./connections.js";
 export { checkRoot } from "./storage-root.js";
 export type { CheckRootOptions } from "./storage-root.js";
 export type { RegistryServerOptions } from "./server.js";

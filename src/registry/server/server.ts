@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { realClock, type Clock } from "../../clock/index.js";
 import { matchRoute } from "../api/routes.js";
 import { allowAll, type Access, type Authorizer } from "./auth/index.js";
+import { configureConnections, type ConnectionOptions } from "./connections.js";
 import type { RequestContext, ServerSettings } from "./context.js";
 import { errorBody, RegistryError } from "./errcode.js";
 import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
@@ -20,7 +21,7 @@ import { checkRoot } from "./storage-root.js";
 
 export const DEFAULT_UPLOAD_TTL_MS = 168 * 3600 * 1000;
 
-export interface RegistryServerOptions {
+export interface RegistryServerOptions extends ConnectionOptions {
   /** storage directory */
   root: string;
   clock?: Clock;
@@ -66,8 +67,7 @@ export class RegistryServer {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
     this.#scheme = opts.tls ? "https" : "http";
     this.server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(handler);
-    this.server.keepAliveTimeout = 30_000;
-    this.server.requestTimeout = 0; // big uploads take as long as they take
+    configureConnections(this.server, opts);
   }
 
   /** Listens once the storage root is a usable directory (created when missing). */

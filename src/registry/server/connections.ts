@@ -1,0 +1,44 @@
+/**
+ * How the registry treats its connections, below the requests:
+ * - read timeout: a client that sends nothing for this long while a request is open
+ *   (its headers or body) or that stops reading a response is cut off. The socket is
+ *   destroyed, so a stalled upload fails, and the upload store cuts the partial chunk
+ *   back. A slow upload that keeps sending is never cut off: any byte restarts the
+ *   clock, and so does any byte written while the server works on the answer (a
+ *   pull-through download, say); silence on our side while the request is complete
+ *   and the client is reading is not the client's fault.
+ * - idle timeout: a kept-alive connection with no request open is closed after this long.
+ */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+export interface ConnectionOptions {
+  /** silence from the client allowed during a request, in ms (0: wait forever) */
+  readTimeoutMs?: number;
+  /** how long a kept-alive connection waits for its next request, in ms (0: as long as the client likes) */
+  idleTimeoutMs?: number;
+}
+
+export function configureConnections(server: Server, opts: ConnectionOptions): void {
+  server.timeout = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  server.keepAliveTimeout = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  server.requestTimeout = 0; // big uploads take as long as they take, as long as bytes flow
+
+  const open = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    open.set(socket, { req, res });
+    res.once("close", () => {
+      if (open.get(socket)?.res === res) open.delete(socket);
+    });
+  });
+  // With a listener here Node no longer destroys timed-out sockets itself: this decides.
+  server.on("timeout", (socket: Socket) => {
+    const current = open.get(socket);
+    if (current && current.req.complete && !current.res.writableNeedDrain) return;
+    socket.destroy();
+  });
+}
