@@ -8,6 +8,8 @@
  *   pull-through download, say); silence on our side while the request is complete
  *   and the client is reading is not the client's fault.
  * - idle timeout: a kept-alive connection with no request open is closed after this long.
+ * - half-close: a client that ends its side right after its request (`printf ... | nc`,
+ *   `socket.end()`) still gets the answer, and then the connection closes.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -26,6 +28,9 @@ export function configureConnections(server: Server, opts: ConnectionOptions): v
   server.timeout = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   server.keepAliveTimeout = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   server.requestTimeout = 0; // big uploads take as long as they take, as long as bytes flow
+  // Node's http server drops the requests of a client that half-closes and never answers
+  // them; distribution (Go's net/http) answers and then closes.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   const open = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {

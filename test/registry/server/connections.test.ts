@@ -2,7 +2,8 @@
  * The registry's connections, as `podyard registry serve` sets them up: a client
  * that stalls mid-request is cut off after --read-timeout and its partial upload is
  * not kept, a slow upload that keeps sending is not, a kept-alive connection is closed
- * after --idle-timeout.
+ * after --idle-timeout, and a client that half-closes after its request still gets
+ * the answer.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -130,6 +131,29 @@ test("a kept-alive connection is closed after --idle-timeout; one that never sen
 
     const silent = await open(proc.url);
     assert.equal(await silent.closed, "");
+  });
+});
+
+test("a client that half-closes right after its request gets the answer", async () => {
+  await withServer([], async (proc) => {
+    const data = Buffer.from("half-closed layer");
+    const digest = digestOf(data);
+    const push = await fetch(`${proc.url}/v2/half/app/blobs/uploads/?digest=${digest}`, { method: "POST", body: new Uint8Array(data) });
+    assert.equal(push.status, 201);
+
+    const base = await open(proc.url);
+    base.socket.end(head("GET", `${proc.url}/v2/`));
+    assert.match(await base.closed, /^HTTP\/1\.1 200 OK\r\n/);
+
+    const blob = await open(proc.url);
+    blob.socket.end(head("GET", `${proc.url}/v2/half/app/blobs/${digest}`));
+    const answer = await blob.closed;
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(answer.endsWith("\r\n\r\nhalf-closed layer"), answer);
+
+    const missing = await open(proc.url);
+    missing.socket.end(head("GET", `${proc.url}/v2/half/app/manifests/nope`));
+    assert.match(await missing.closed, /^HTTP\/1\.1 404 Not Found\r\n[^]*MANIFEST_UNKNOWN/);
   });
 });
 
