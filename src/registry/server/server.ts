@@ -131,6 +131,7 @@ export class RegistryServer {
       const rawPath = req.url?.startsWith("/") ? req.url.split("?")[0] ?? "/" : url.pathname;
       if (rawPath === "/metrics" && req.method === "GET") {
         routeName = "metrics";
+        await this.#authorizer.authorize(req, []);
         const text = this.metrics.render();
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4", "Content-Length": Buffer.byteLength(text) });
         res.end(text);
