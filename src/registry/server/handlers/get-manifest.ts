@@ -1,5 +1,6 @@
 import type { RequestContext } from "../context.js";
 import { RegistryError } from "../errcode.js";
+import { notModified, sendNotModified } from "../http-util.js";
 import { parseManifestReference, parseName, type StoredManifest } from "../registry.js";
 
 /** GET and HEAD /v2/<name>/manifests/<reference>: the exact bytes pushed, with their type and digest. */
@@ -26,6 +27,10 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
       status: 404,
       detail: "tag" in ref ? { tag: ref.tag } : { digest: ref.digest },
     });
+  }
+  if (notModified(ctx.req, m.digest)) {
+    sendNotModified(ctx.res, m.digest);
+    return;
   }
   ctx.res.writeHead(200, {
     "Content-Type": m.mediaType,
