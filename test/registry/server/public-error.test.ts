@@ -7,6 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { TokenServer, TokenSigner } from "../../../src/registry/server/index.js";
+import { startRegistry } from "../../helpers/registry.js";
 import { eventually, makeTempDir, removeDir, startRegistryProcess } from "../../helpers/registry-process.js";
 
 test("a storage failure answers 500 UNKNOWN without paths or stacks, and logs the details", async () => {
@@ -32,5 +34,26 @@ test("a storage failure answers 500 UNKNOWN without paths or stacks, and logs th
   } finally {
     await proc.kill();
     await removeDir(root);
+  }
+});
+
+test("the token endpoint's own failure answers 500 UNKNOWN without the path", async () => {
+  const secret = "/etc/podyard/secret/token-key.pem";
+  const key = TokenSigner.generate();
+  const broken = Object.assign(Object.create(key) as TokenSigner, {
+    sign: (): string => {
+      throw new Error(`EACCES: permission denied, open '${secret}'`);
+    },
+  });
+  const tokens = new TokenServer({ signer: broken, service: "podyard-registry", issuer: "podyard", anonymousPull: true });
+  const reg = await startRegistry({ extraRoutes: { "/auth/token": tokens.handle } });
+  try {
+    const res = await fetch(`${reg.url}/auth/token?service=podyard-registry&scope=repository:app:pull`);
+    const body = await res.text();
+    assert.equal(res.status, 500);
+    assert.deepEqual(JSON.parse(body), { errors: [{ code: "UNKNOWN", message: "unknown error" }] });
+    assert.ok(!body.includes(secret), body);
+  } finally {
+    await reg.close();
   }
 });
