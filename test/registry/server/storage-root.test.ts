@@ -38,7 +38,9 @@ async function runWithoutAccess(dir: string, args: string[]): Promise<CliResult>
   if (asRoot) await chmod(dir, 0o700);
   else await chmod(dir, 0o000);
   return new Promise<CliResult>((resolve) => {
-    execFile(process.execPath, [PODYARD_BIN, ...args], { timeout: 15_000, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) }, (err, stdout, stderr) => {
+    // TSX_DISABLE_CACHE: the other user would leave a cache directory of its own in /tmp
+    const opts = { timeout: 15_000, env: { ...process.env, TSX_DISABLE_CACHE: "1" }, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) };
+    execFile(process.execPath, [PODYARD_BIN, ...args], opts, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
       resolve({ code, signal: err?.signal ?? null, stdout, stderr });
     });
