@@ -3,10 +3,9 @@
  * - read timeout: a client that sends nothing for this long while a request is open
  *   (its headers or body) or that stops reading a response is cut off. The socket is
  *   destroyed, so a stalled upload fails, and the upload store cuts the partial chunk
- *   back. A slow upload that keeps sending is never cut off: any byte restarts the
- *   clock, and so does any byte written while the server works on the answer (a
- *   pull-through download, say); silence on our side while the request is complete
- *   and the client is reading is not the client's fault.
+ *   back. A slow upload that keeps sending is never cut off: each byte restarts the
+ *   clock. Nor is a complete request the server is still answering (a pull-through
+ *   download before the first byte goes out): that silence is ours, not the client's.
  * - idle timeout: a kept-alive connection with no request open is closed after this long.
  * - half-close: a client that ends its side right after its request (`printf ... | nc`,
  *   `socket.end()`) still gets the answer, and then the connection closes.
