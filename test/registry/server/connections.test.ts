@@ -1,7 +1,8 @@
 /**
  * The registry's connections, as `podyard registry serve` sets them up: a client
  * that stalls mid-request is cut off after --read-timeout and its partial upload is
- * not kept, a slow upload that keeps sending is not, a kept-alive connection is closed
+ * not kept, a slow upload that keeps sending is not, nor a pull-through download from
+ * a slow upstream, a kept-alive connection is closed
  * after --idle-timeout, and a client that half-closes after its request still gets
  * the answer.
  */
@@ -12,7 +13,9 @@ import { stat } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { digestOf } from "../../../src/oci/index.js";
+import { createPullThroughServer } from "../../../src/registry/server/index.js";
 import { makeTempDir, removeDir, runPodyard, startRegistryProcess, walkTree, type RegistryProcess } from "../../helpers/registry-process.js";
+import { rawServer, startRegistry } from "../client/fixtures.js";
 
 /** A bound for waits on the server: far above the timeouts under test, only so a broken server fails instead of hanging. */
 const GUARD_MS = 20_000;
@@ -121,6 +124,27 @@ test("a slow upload that keeps sending outlasts --read-timeout and is committed"
     assert.equal(blob.status, 200);
     assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data));
   });
+});
+
+test("a pull through a slow upstream is not cut off by the read timeout while the cache downloads", async () => {
+  const layer = Buffer.from("a layer from a slow upstream");
+  const digest = digestOf(layer);
+  const upstream = await rawServer((req, res) => {
+    // the upstream takes several read timeouts before it answers
+    setTimeout(() => {
+      res.writeHead(200, { "Content-Length": layer.length, "Docker-Content-Digest": digest });
+      res.end(req.method === "HEAD" ? undefined : layer);
+    }, 1200);
+  });
+  const proxy = await startRegistry({ readTimeoutMs: 200 }, (o) => createPullThroughServer({ ...o, remoteUrl: upstream.url, maxAttempts: 1 }));
+  try {
+    const res = await fetch(`${proxy.url}/v2/slow/upstream/blobs/${digest}`);
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(layer));
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
 });
 
 test("a kept-alive connection is closed after --idle-timeout; one that never sends a request after --read-timeout", async () => {
