@@ -1,10 +1,9 @@
 /**
  * The registry's connections, as `podyard registry serve` sets them up: a client
  * that stalls mid-request is cut off after --read-timeout and its partial upload is
- * not kept, a slow upload that keeps sending is not, nor a pull-through download from
- * a slow upstream, a kept-alive connection is closed
- * after --idle-timeout, and a client that half-closes after its request still gets
- * the answer.
+ * not kept; a slow upload that keeps sending is not cut off, nor a pull-through
+ * download from a slow upstream; a kept-alive connection is closed after
+ * --idle-timeout; a client that half-closes after its request still gets the answer.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
