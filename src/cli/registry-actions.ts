@@ -1,7 +1,7 @@
 /** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
 import { readFile } from "node:fs/promises";
 import { realClock } from "../clock/index.js";
-import { collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
+import { checkRoot, collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback } from "./parse-flags.js";
 import { registryAuth } from "./registry-auth.js";
 
@@ -21,6 +21,10 @@ export interface ServeFlags {
   proxyPassword?: string;
   delete: boolean;
   maxManifestBytes?: number;
+  /** ms */
+  readTimeout: number;
+  /** ms */
+  idleTimeout: number;
 }
 
 export interface GcFlags {
@@ -37,7 +41,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw new Error(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
   }
   const scheme = flags.tlsCert ? "https" : "http";
-  const opts: RegistryServerOptions = { root: flags.root, settings: { deleteEnabled: flags.delete } };
+  const opts: RegistryServerOptions = {
+    root: flags.root,
+    settings: { deleteEnabled: flags.delete },
+    readTimeoutMs: flags.readTimeout,
+    idleTimeoutMs: flags.idleTimeout,
+  };
   if (flags.maxManifestBytes) opts.maxManifestBytes = flags.maxManifestBytes;
   if (flags.tlsCert && flags.tlsKey) opts.tls = { cert: await readFile(flags.tlsCert), key: await readFile(flags.tlsKey) };
   const auth = await registryAuth({
@@ -70,6 +79,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
 }
 
 export async function gc(flags: GcFlags): Promise<void> {
+  await checkRoot(flags.root, { create: false });
   const registry = new Registry(flags.root, { clock: realClock });
   const report = await collectGarbage(registry, {
     clock: realClock,

@@ -23,6 +23,8 @@ export function registryCommand(): Command {
     .option("--proxy-password <password>", "upstream password")
     .option("--no-delete", "refuse DELETE of manifests, tags and blobs (405 UNSUPPORTED)")
     .option("--max-manifest-bytes <n>", "largest manifest accepted (default: 4 MiB)", parsePositiveInt)
+    .addOption(optionWithDefault("--read-timeout <duration>", "close a connection whose client sends (or reads) nothing this long mid-request; 0: never", "60s", parseDuration))
+    .addOption(optionWithDefault("--idle-timeout <duration>", "close a kept-alive connection idle this long between requests; 0: never", "30s", parseDuration))
     .action(async (flags: ServeFlags) => (await import("./registry-actions.js")).serve(flags));
   cmd
     .command("gc")
@@ -34,3 +36,4 @@ export function registryCommand(): Command {
     .action(async (flags: GcFlags) => (await import("./registry-actions.js")).gc(flags));
   return cmd;
 }
+

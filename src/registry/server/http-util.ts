@@ -17,6 +17,27 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
+/**
+ * True when the request's If-None-Match names `digest`, the ETag of what it asks for
+ * (quoted as we send it, or bare; weak tags compare equal, RFC 9110 13.1.2), or is `*`:
+ * the client holds the content already.
+ */
+export function notModified(req: IncomingMessage, digest: string): boolean {
+  const header = req.headers["if-none-match"];
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((t) => {
+    const tag = t.trim().replace(/^W\//, "");
+    return tag === `"${digest}"` || tag === digest;
+  });
+}
+
+/** 304 Not Modified for content under `digest`: its ETag and digest, no body. */
+export function sendNotModified(res: ServerResponse, digest: string, headers: Record<string, string> = {}): void {
+  res.writeHead(304, { "Docker-Content-Digest": digest, ETag: `"${digest}"`, ...headers });
+  res.end();
+}
+
 /** True when the request carries a body (a Content-Length above 0, or chunked transfer). */
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers["content-length"];

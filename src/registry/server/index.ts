@@ -1,4 +1,7 @@
 export { RegistryServer, DEFAULT_UPLOAD_TTL_MS } from "./server.js";
+export type { ConnectionOptions } from "./connections.js";
+export { checkRoot } from "./storage-root.js";
+export type { CheckRootOptions } from "./storage-root.js";
 export type { RegistryServerOptions } from "./server.js";
 export { Registry, DEFAULT_MAX_MANIFEST_BYTES } from "./registry.js";
 export type { StoredManifest, ManifestReference } from "./registry.js";

@@ -15,12 +15,14 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { realClock, type Clock } from "../../clock/index.js";
-import { errorClass, FailedPreconditionError } from "../../errdefs/index.js";
+import { errorClass } from "../../errdefs/index.js";
 import { Digester, digestAlgorithm, type Digest } from "../../oci/index.js";
 import { dockerHubRepository, isDockerHub, RegistryClient, type FetchLike } from "../client/index.js";
+import { RegistryError } from "./errcode.js";
 import type { UpstreamSource } from "./proxy.js";
 import { Registry, type ManifestReference, type StoredManifest } from "./registry.js";
 import { RegistryServer, type RegistryServerOptions } from "./server.js";
+import { upstreamError } from "./upstream-error.js";
 
 export interface ProxyCacheOptions {
   /** the registry's storage root; downloads in progress live under `<root>/uploads` */
@@ -51,6 +53,7 @@ interface Download {
 
 export class ProxyCache implements UpstreamSource {
   readonly #root: string;
+  readonly #remote: string;
   readonly #registry: Registry;
   readonly #client: RegistryClient;
   readonly #dockerHub: boolean;
@@ -59,6 +62,7 @@ export class ProxyCache implements UpstreamSource {
   constructor(opts: ProxyCacheOptions) {
     const clock = opts.clock ?? realClock;
     this.#root = opts.root;
+    this.#remote = opts.remoteUrl.replace(/\/+$/, "");
     this.#registry = opts.registry ?? new Registry(opts.root, { clock });
     this.#client = new RegistryClient({
       baseUrl: opts.remoteUrl,
@@ -100,7 +104,7 @@ export class ProxyCache implements UpstreamSource {
       m = await this.#client.getManifest(upstream, digest);
     } catch (err) {
       if (isAbsent(err)) return undefined;
-      throw err;
+      throw upstreamError(this.#remote, err);
     }
     await blobs.put(m.digest, m.bytes);
     await repos.putRevision(name, { digest: m.digest, mediaType: m.mediaType });
@@ -128,7 +132,7 @@ export class ProxyCache implements UpstreamSource {
       present = await this.#client.blobExists(this.#upstreamName(name), digest);
     } catch (err) {
       if (isAbsent(err)) return false;
-      throw err;
+      throw upstreamError(this.#remote, err);
     }
     if (present) await this.#registry.repos.linkBlob(name, digest);
     return present;
@@ -144,7 +148,7 @@ export class ProxyCache implements UpstreamSource {
         source = await this.#client.fetchBlob(this.#upstreamName(name), digest);
       } catch (err) {
         if (isAbsent(err)) return false;
-        throw err;
+        throw upstreamError(this.#remote, err);
       }
       const digester = new Digester(digestAlgorithm(digest));
       const hashing = new Transform({
@@ -153,7 +157,10 @@ export class ProxyCache implements UpstreamSource {
           cb(null, chunk);
         },
       });
-      await pipeline(source, hashing, createWriteStream(tmp, { flags: "wx" }));
+      // an upstream that breaks off mid-blob fails with the client's error; a local write error stays as it is
+      await pipeline(source, hashing, createWriteStream(tmp, { flags: "wx" })).catch((err: unknown) => {
+        throw upstreamError(this.#remote, err);
+      });
       const fh = await open(tmp, "r+");
       let size: number;
       try {
@@ -164,7 +171,7 @@ export class ProxyCache implements UpstreamSource {
       }
       const got = digester.digest();
       if (got !== digest || size !== digester.size) {
-        throw new FailedPreconditionError(`upstream ${this.#client.host} sent ${got} (${size} bytes written) for blob ${digest} in ${name}`);
+        throw new RegistryError("UNKNOWN", `upstream registry ${this.#remote} sent ${got} (${size} bytes) for blob ${digest} in ${name}`, { status: 502 });
       }
       await this.#registry.blobs.commitFile(tmp, digest);
       await this.#registry.repos.linkBlob(name, digest);

@@ -9,16 +9,19 @@ import type { AddressInfo, Socket } from "node:net";
 import { realClock, type Clock } from "../../clock/index.js";
 import { matchRoute, routeResource, type RouteName } from "../api/index.js";
 import { allowAll, type Access, type Authorizer } from "./auth/index.js";
+import { configureConnections, type ConnectionOptions } from "./connections.js";
 import type { RequestContext, ServerSettings } from "./context.js";
-import { errorBody, RegistryError, toRegistryError } from "./errcode.js";
+import { errorBody, RegistryError } from "./errcode.js";
 import { HANDLERS, requiredActions, type Method } from "./handlers/index.js";
 import { RegistryMetrics } from "./metrics.js";
 import type { UpstreamSource } from "./proxy.js";
+import { publicError } from "./public-error.js";
 import { parseName, Registry } from "./registry.js";
+import { checkRoot } from "./storage-root.js";
 
 export const DEFAULT_UPLOAD_TTL_MS = 168 * 3600 * 1000;
 
-export interface RegistryServerOptions {
+export interface RegistryServerOptions extends ConnectionOptions {
   /** storage directory */
   root: string;
   clock?: Clock;
@@ -48,9 +51,11 @@ export class RegistryServer {
   readonly #stop = new AbortController();
   readonly #scheme: "http" | "https";
   readonly #marks = new WeakMap<Socket, { read: number; written: number }>();
+  readonly #root: string;
 
   constructor(opts: RegistryServerOptions) {
     this.#clock = opts.clock ?? realClock;
+    this.#root = opts.root;
     this.registry = new Registry(opts.root, { clock: this.#clock, ...(opts.maxManifestBytes ? { maxManifestBytes: opts.maxManifestBytes } : {}) });
     this.registry.uploads.onChange = (n) => this.metrics.uploads.set({}, n);
     this.#settings = { deleteEnabled: true, anonymousMount: opts.authorizer === undefined, readOnly: false, ...opts.settings };
@@ -62,11 +67,12 @@ export class RegistryServer {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
     this.#scheme = opts.tls ? "https" : "http";
     this.server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(handler);
-    this.server.keepAliveTimeout = 30_000;
-    this.server.requestTimeout = 0; // big uploads take as long as they take
+    configureConnections(this.server, opts);
   }
 
+  /** Listens once the storage root is a usable directory (created when missing). */
   async listen(port: number, host = "127.0.0.1"): Promise<string> {
+    await checkRoot(this.#root, { create: true });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(port, host, () => {
@@ -126,6 +132,7 @@ export class RegistryServer {
       const rawPath = req.url?.startsWith("/") ? req.url.split("?")[0] ?? "/" : url.pathname;
       if (rawPath === "/metrics" && req.method === "GET") {
         routeName = "metrics";
+        await this.#authorizer.authorize(req, []);
         const text = this.metrics.render();
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4", "Content-Length": Buffer.byteLength(text) });
         res.end(text);
@@ -187,7 +194,7 @@ export class RegistryServer {
       res.destroy();
       return;
     }
-    const e = toRegistryError(err, route && routeResource(route));
+    const e = publicError(err, route && routeResource(route));
     this.metrics.errors.inc({ code: e.ociCode });
     if (e.status >= 500) this.#log(`registry: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     const body = errorBody(e);

@@ -5,8 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { digestOf } from "../../../src/oci/index.js";
 import { pushImage, startRegistry } from "../../helpers/registry.js";
+import { makeTempDir, removeDir, startRegistryProcess } from "../../helpers/registry-process.js";
+import { basic, getToken, htpasswdLine, type TokenBody } from "./auth/helpers.js";
 
 interface Sample {
   name: string;
@@ -65,8 +69,8 @@ function value(scrape: Scrape, name: string, labels: Record<string, string> = {}
   return hits[0]?.value ?? 0;
 }
 
-async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(`${url}/metrics`);
+async function scrape(url: string, authorization?: string): Promise<Scrape> {
+  const res = await fetch(`${url}/metrics`, authorization !== undefined ? { headers: { Authorization: authorization } } : {});
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
   return parseMetrics(await res.text());
@@ -136,5 +140,48 @@ test("GET /metrics counts requests by route and code, errors by OCI code, and op
     assert.ok(received >= pushed, `request bytes ${received} include the ${pushed} body bytes pushed`);
   } finally {
     await reg.close();
+  }
+});
+
+test("/metrics asks for the registry's credentials, with the challenge /v2/ sends", async () => {
+  const root = await makeTempDir("metrics-auth");
+  const htpasswd = join(root, "htpasswd");
+  await writeFile(htpasswd, `${(await htpasswdLine("alice", "wonderland")).line}\n`);
+  try {
+    for (const extra of [["--htpasswd", htpasswd], ["--token-auth", "--htpasswd", htpasswd]]) {
+      const proc = await startRegistryProcess(join(root, "store"), extra);
+      try {
+        const base = await fetch(`${proc.url}/v2/`);
+        await base.arrayBuffer();
+        assert.equal(base.status, 401, `${extra.join(" ")}: /v2/`);
+        const challenge = base.headers.get("www-authenticate");
+        assert.ok(challenge, "/v2/ sends a challenge");
+
+        const anonymous = await fetch(`${proc.url}/metrics`);
+        const body = await anonymous.text();
+        assert.equal(anonymous.status, 401, `${extra.join(" ")}: anonymous /metrics`);
+        assert.equal(JSON.parse(body).errors[0].code, "UNAUTHORIZED");
+        assert.equal(anonymous.headers.get("www-authenticate"), challenge);
+        assert.doesNotMatch(body, /podyard_registry/);
+
+        const wrong = await fetch(`${proc.url}/metrics`, { headers: { Authorization: basic("alice", "looking-glass") } });
+        await wrong.arrayBuffer();
+        assert.equal(wrong.status, 401, `${extra.join(" ")}: wrong password`);
+
+        let authorization = basic("alice", "wonderland");
+        if (extra.includes("--token-auth")) {
+          const realm = /realm="([^"]+)"/.exec(challenge)?.[1] ?? "";
+          const service = /service="([^"]+)"/.exec(challenge)?.[1] ?? "";
+          const token = (await (await getToken(realm, { service, auth: authorization })).json()) as TokenBody;
+          authorization = `Bearer ${token.token}`;
+        }
+        const s = await scrape(proc.url, authorization);
+        assert.equal(value(s, REQUESTS, { method: "GET", route: "metrics", code: "401" }), 2);
+      } finally {
+        await proc.kill();
+      }
+    }
+  } finally {
+    await removeDir(root);
   }
 });

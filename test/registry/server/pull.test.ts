@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { digestOf, MediaType } from "../../../src/oci/index.js";
 import { errorCode, pushBlob, pushImage, startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { rawRequest } from "../../helpers/registry-process.js";
 
 let reg: TestRegistry;
 before(async () => {
@@ -34,6 +35,33 @@ test("manifests by tag and by digest come back byte for byte with type, digest a
     assert.equal(head.headers.get("docker-content-digest"), img.digest);
     assert.equal(head.headers.get("content-length"), String(img.manifest.length));
     assert.equal((await head.arrayBuffer()).byteLength, 0);
+  }
+});
+
+test("If-None-Match with the ETag (the digest) gets 304 Not Modified without a body, for manifests and blobs", async () => {
+  const img = await pushImage(reg.url, "pull/etag", "v1", ["etag layer"]);
+  const layer = img.layers[0] ?? digestOf("");
+  const cases = [
+    { path: "/v2/pull/etag/manifests/v1", digest: img.digest },
+    { path: `/v2/pull/etag/manifests/${img.digest}`, digest: img.digest },
+    { path: `/v2/pull/etag/blobs/${layer}`, digest: layer },
+  ];
+  for (const { path, digest } of cases) {
+    const full = await rawRequest(reg.url, { method: "GET", path });
+    assert.equal(full.status, 200, path);
+    assert.equal(full.headers.etag, `"${digest}"`, `${path}: the ETag is the digest`);
+    for (const method of ["GET", "HEAD"]) {
+      for (const tag of [`"${digest}"`, `W/"${digest}"`, `"sha256:${"0".repeat(64)}", "${digest}"`, "*"]) {
+        const res = await rawRequest(reg.url, { method, path, headers: { "If-None-Match": tag } });
+        assert.equal(res.status, 304, `${method} ${path} If-None-Match: ${tag}`);
+        assert.equal(res.body.length, 0);
+        assert.equal(res.headers.etag, `"${digest}"`);
+        assert.equal(res.headers["docker-content-digest"], digest);
+      }
+    }
+    const other = await rawRequest(reg.url, { method: "GET", path, headers: { "If-None-Match": `"${digestOf("something else")}"` } });
+    assert.equal(other.status, 200, `${path}: another ETag gets the content`);
+    assert.ok(other.body.equals(full.body));
   }
 });
 

@@ -17,7 +17,8 @@ import type { KeyObject } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { realClock, type Clock } from "../../../clock/index.js";
 import { InvalidArgumentError } from "../../../errdefs/index.js";
-import { errorBody, RegistryError, toRegistryError } from "../errcode.js";
+import { errorBody, RegistryError } from "../errcode.js";
+import { publicError } from "../public-error.js";
 import { formatScope, parseScope, type Access } from "./access.js";
 import { parseBasicAuth, quote } from "./basic-authorizer.js";
 import type { Htpasswd } from "./htpasswd.js";
@@ -133,7 +134,7 @@ export class TokenServer {
       });
       res.end(req.method === "HEAD" ? undefined : text);
     } catch (err) {
-      const e = toRegistryError(err);
+      const e = publicError(err);
       if (res.headersSent) {
         res.destroy();
         return;

@@ -1,7 +1,7 @@
 import { pipeline } from "node:stream/promises";
 import type { RequestContext } from "../context.js";
 import { RegistryError } from "../errcode.js";
-import { parseRange } from "../http-util.js";
+import { notModified, parseRange, sendNotModified } from "../http-util.js";
 import { parseDigestParam, parseName } from "../registry.js";
 
 /** GET and HEAD /v2/<name>/blobs/<digest>, with single byte ranges (206) and 416 past the end. */
@@ -20,6 +20,10 @@ export async function getBlob(ctx: RequestContext): Promise<void> {
     ETag: `"${digest}"`,
     "Cache-Control": "max-age=31536000",
   };
+  if (notModified(ctx.req, digest)) {
+    sendNotModified(ctx.res, digest, { "Cache-Control": headers["Cache-Control"] as string });
+    return;
+  }
   const range = parseRange(ctx.req.headers.range, info.size);
   if (range === "unsatisfiable") {
     throw new RegistryError("RANGE_INVALID", `range ${ctx.req.headers.range ?? ""} is outside blob ${digest} of ${info.size} bytes`, {

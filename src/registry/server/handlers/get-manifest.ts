@@ -1,5 +1,6 @@
 import type { RequestContext } from "../context.js";
 import { RegistryError } from "../errcode.js";
+import { notModified, sendNotModified } from "../http-util.js";
 import { parseManifestReference, parseName, type StoredManifest } from "../registry.js";
 
 /** GET and HEAD /v2/<name>/manifests/<reference>: the exact bytes pushed, with their type and digest. */
@@ -7,9 +8,18 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   const name = parseName(ctx.match.name);
   const ref = parseManifestReference(ctx.match.param);
   let m: StoredManifest | undefined;
-  if (ctx.upstream && "tag" in ref) m = await ctx.upstream.manifest(name, ref).catch(() => undefined);
+  // a tag is asked upstream first (tags move); when upstream fails the cached tag serves
+  let upstreamFailure: unknown;
+  if (ctx.upstream && "tag" in ref) {
+    try {
+      m = await ctx.upstream.manifest(name, ref);
+    } catch (err) {
+      upstreamFailure = err;
+    }
+  }
   m ??= await ctx.registry.getManifest(name, ref);
   if (!m && ctx.upstream && "digest" in ref) m = await ctx.upstream.manifest(name, ref);
+  if (!m && upstreamFailure !== undefined) throw upstreamFailure;
   if (!m) {
     const what = "tag" in ref ? `tag ${ref.tag}` : `digest ${ref.digest}`;
     const known = await ctx.registry.repositoryExists(name);
@@ -17,6 +27,10 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
       status: 404,
       detail: "tag" in ref ? { tag: ref.tag } : { digest: ref.digest },
     });
+  }
+  if (notModified(ctx.req, m.digest)) {
+    sendNotModified(ctx.res, m.digest);
+    return;
   }
   ctx.res.writeHead(200, {
     "Content-Type": m.mediaType,

@@ -1,0 +1,68 @@
+/**
+ * The pull-through cache when its upstream fails: content it has not cached gets a
+ * 5xx naming the upstream and why (503 when unreachable, 502 when upstream answers
+ * with a failure), never 404 NAME_UNKNOWN; an upstream 404 stays a 404.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { digestOf } from "../../../src/oci/index.js";
+import { createPullThroughServer } from "../../../src/registry/server/index.js";
+import { makeTempDir, removeDir, startRegistryProcess } from "../../helpers/registry-process.js";
+import { deadHost, ociError, rawServer, startRegistry } from "../client/fixtures.js";
+
+interface ErrorAnswer {
+  status: number;
+  code: string | undefined;
+  message: string | undefined;
+}
+
+async function answer(url: string): Promise<ErrorAnswer> {
+  const res = await fetch(url);
+  const body = (await res.json()) as { errors?: { code?: string; message?: string }[] };
+  return { status: res.status, code: body.errors?.[0]?.code, message: body.errors?.[0]?.message };
+}
+
+test("an unreachable upstream gets 503 UNAVAILABLE naming it, for manifests by tag and digest and for blobs", async () => {
+  const upstream = `http://${await deadHost()}`;
+  const root = await makeTempDir("proxy-down");
+  const proc = await startRegistryProcess(root, ["--proxy-remote-url", upstream]);
+  try {
+    const want = { status: 503, code: "UNAVAILABLE", message: `upstream registry ${upstream} unreachable: connection refused` };
+    assert.deepEqual(await answer(`${proc.url}/v2/team/app/manifests/latest`), want);
+    assert.deepEqual(await answer(`${proc.url}/v2/team/app/manifests/${digestOf("a manifest")}`), want);
+    assert.deepEqual(await answer(`${proc.url}/v2/team/app/blobs/${digestOf("a layer")}`), want);
+  } finally {
+    await proc.kill();
+    await removeDir(root);
+  }
+});
+
+test("an upstream answering 500 gets 502 with its answer; an upstream 404 stays 404", async () => {
+  const failing = await rawServer((req, res) => {
+    if (req.url?.includes("/missing/")) {
+      res.writeHead(404, { "Content-Type": "application/json" });
+      res.end(req.method === "HEAD" ? undefined : ociError("NAME_UNKNOWN", "repository name not known to registry"));
+      return;
+    }
+    res.writeHead(500, { "Content-Type": "application/json" });
+    res.end(req.method === "HEAD" ? undefined : ociError("UNKNOWN", "disk on fire"));
+  });
+  const proxy = await startRegistry({}, (o) => createPullThroughServer({ ...o, remoteUrl: failing.url, maxAttempts: 1 }));
+  try {
+    for (const path of ["team/app/manifests/latest", `team/app/manifests/${digestOf("m")}`, `team/app/blobs/${digestOf("b")}`]) {
+      const got = await answer(`${proxy.url}/v2/${path}`);
+      assert.equal(got.status, 502, path);
+      assert.equal(got.code, "UNAVAILABLE", path);
+      assert.match(got.message ?? "", new RegExp(`^upstream registry ${failing.url}: .*answered 500`), path);
+    }
+    const tag = await answer(`${proxy.url}/v2/missing/app/manifests/latest`);
+    assert.equal(tag.status, 404);
+    assert.equal(tag.code, "NAME_UNKNOWN");
+    const blob = await answer(`${proxy.url}/v2/missing/app/blobs/${digestOf("b")}`);
+    assert.equal(blob.status, 404);
+    assert.equal(blob.code, "BLOB_UNKNOWN");
+  } finally {
+    await proxy.close();
+    await failing.close();
+  }
+});
