@@ -33,6 +33,12 @@ export interface NodeEnvOptions {
    * at once (the content store's and snapshotter's bookkeeping is per process). Default true.
    */
   lock?: boolean;
+  /**
+   * Only read the stores (images, inspect, history, fsck without --repair): the lock is
+   * taken shared, so readers run side by side and wait only for a process that changes
+   * the stores. Default false.
+   */
+  readOnly?: boolean;
   /** layer downloads at once (default 3) */
   concurrency?: number;
 }
@@ -40,9 +46,11 @@ export interface NodeEnvOptions {
 export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
   const home = opts.home ?? podyardHome();
   await mkdir(home, { recursive: true });
-  const release = opts.lock === false ? async () => {} : await acquireLock(join(home, "lock"), {
+  const release = opts.lock === false ? () => {} : await acquireLock(join(home, "lock"), {
     clock: realClock,
-    onWait: (pid) => process.stderr.write(`waiting for podyard process ${pid}, which is using ${home}\n`),
+    shared: opts.readOnly === true,
+    noticeAfterMs: 1_000,
+    onWait: (pid) => process.stderr.write(`waiting for the lock on ${home} held by ${pid === undefined ? "another process" : `pid ${pid}`}\n`),
   });
   try {
     const content = new LocalContentStore(join(home, "content"));
@@ -67,11 +75,11 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     const close = (): void => {
       void imageService.close();
       db.close();
-      void release();
+      release();
     };
     return { home, content, db, images, snapshotter, resolver, logins, imageService, close };
   } catch (err) {
-    await release();
+    release();
     throw err;
   }
 }

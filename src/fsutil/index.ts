@@ -86,7 +86,8 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 export { acquireLock } from "./home-lock.js";
-export type { LockOptions } from "./home-lock.js";
+export type { LockOptions, ReleaseLock } from "./home-lock.js";
+export { lockHolders } from "./lock-holders.js";
 export { BufferPool } from "./buffer-pool.js";
 export { podyardHome } from "./podyard-home.js";
 export type { PodyardHomeSource } from "./podyard-home.js";

@@ -8,5 +8,5 @@ export async function fsck(flags: { repair?: boolean }): Promise<void> {
     for (const p of report.problems) print(`${p.kind} ${p.subject}: ${p.problem}${p.repaired ? " (removed)" : ""}`);
     print(`checked ${report.blobs} blobs, ${report.images} images, ${report.snapshots} snapshots: ${report.problems.length} problem(s)`);
     if (report.problems.some((p) => !p.repaired && p.kind !== "ingest")) process.exitCode = 1;
-  });
+  }, { readOnly: flags.repair !== true });
 }

@@ -34,5 +34,5 @@ export async function images(filter: string | undefined, flags: ImagesFlags): Pr
         return [repo, tag, ...(flags.digests ? [r.target.digest] : []), id(r.configDigest), created, formatBytes(r.size)];
       });
     for (const line of table([header, ...rows])) print(line);
-  });
+  }, { readOnly: true });
 }

@@ -11,6 +11,6 @@ export function inspectCommand(): Command {
         const out: Record<string, unknown>[] = [];
         for (const image of images) out.push(await env.imageService.inspect(image));
         print(JSON.stringify(out, null, 4));
-      });
+      }, { readOnly: true });
     });
 }
