@@ -25,7 +25,7 @@ import {
 import {
   Digester, digestAlgorithm, digestEncoded, isDigest, isDigestAlgorithm, parseDigest, type Digest, type DigestAlgorithm,
 } from "../../oci/index.js";
-import { writeFileAtomic } from "../../fsutil/index.js";
+import { noSpaceError, writeFileAtomic } from "../../fsutil/index.js";
 import type { BlobWriter, ContentStore, Info, IngestStatus, ReadRange, WriterOptions } from "./content.js";
 import { hashFile, ingestDirName, isIngestDirName, readIngestStatus, removeIngestDir } from "./ingest-dir.js";
 import { LocalWriter, type WriterHost } from "./local-writer.js";
@@ -326,15 +326,21 @@ export class LocalContentStore implements ContentStore {
     mkdirSync(dirname(dir), { recursive: true });
     const tmp = `${dir}.new`;
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
     const now = this.#clock.now();
     const iso = new Date(now).toISOString();
-    writeFileSync(join(tmp, "ref"), ref);
-    writeFileSync(join(tmp, "startedat"), iso);
-    writeFileSync(join(tmp, "updatedat"), iso);
-    if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
-    writeFileSync(join(tmp, "data"), "");
-    renameSync(tmp, dir);
+    try {
+      mkdirSync(tmp);
+      writeFileSync(join(tmp, "ref"), ref);
+      writeFileSync(join(tmp, "startedat"), iso);
+      writeFileSync(join(tmp, "updatedat"), iso);
+      if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
+      writeFileSync(join(tmp, "data"), "");
+      renameSync(tmp, dir);
+    } catch (err) {
+      // a half-built ingest is of no use (and on a full disk, its files hold space)
+      rmSync(tmp, { recursive: true, force: true });
+      throw noSpaceError(err, tmp);
+    }
     return { digester: new Digester(opts.alg), total: opts.total, updatedAt: now };
   }
 
