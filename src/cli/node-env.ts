@@ -1,13 +1,15 @@
 /**
  * Opens the node's image state under $PODYARD_HOME: the content store
  * (`content/`), the database (`podyard.db`), the snapshots (`snapshots/`), the
- * login store (`auth.json`) and the registry hosts (`hosts.json`).
+ * login store (`auth.json`) and the registry hosts (`hosts.json`), under the home's
+ * lock (`lock.db`, see fsutil's acquireLock) and with its space reserve (`reserve`,
+ * given back on a full disk so that reading and removing still work).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { realClock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
-import { acquireLock, podyardHome } from "../fsutil/index.js";
+import { acquireLock, keepSpaceReserve, podyardHome } from "../fsutil/index.js";
 import { ImageService } from "../images/index.js";
 import {
   CredentialStore, defaultCredentialProvider, RegistryHosts, Resolver,
@@ -53,6 +55,8 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     onWait: (pid) => process.stderr.write(`waiting for the lock on ${home} held by ${pid === undefined ? "another process" : `pid ${pid}`}\n`),
   });
   try {
+    // on a full disk, give back the reserve so the database opens and removals can run
+    if (opts.lock !== false) await keepSpaceReserve(join(home, "reserve"), { refill: opts.readOnly !== true });
     const content = new LocalContentStore(join(home, "content"));
     const db = openDatabase(join(home, "podyard.db"));
     const images = new ImageStore(db);
