@@ -45,22 +45,26 @@ test("on a full disk images, inspect, history, fsck and rmi work, fsck --repair 
         return r;
       };
 
-      // a small image, made while there is room
-      const rootfs = join(tmpdir(), `podyard-full-disk-rootfs-${process.pid}.tar`);
       const src = await mkdtemp(join(tmpdir(), "podyard-full-disk-src-"));
       try {
+        // a small image, made while there is room
         await writeFile(join(src, "hello"), "hello\n");
-        await runOk("tar", ["-cf", rootfs, "-C", src, "."]);
-        await ok("import", rootfs, "my/small:v1");
+        await runOk("tar", ["-cf", join(src, "small.tar"), "-C", src, "hello"]);
+        await ok("import", join(src, "small.tar"), "my/small:v1");
+        // an import that runs out of space says which file it was writing
+        await writeFile(join(src, "big"), randomBytes(6 * 1024 * 1024));
+        await runOk("tar", ["-cf", join(src, "big.tar"), "-C", src, "big"]);
+        const big = await podyard("import", join(src, "big.tar"), "my/big:v1");
+        assert.equal(big.code, 1, describeRun("podyard", ["import"], big));
+        assert.match(big.stderr, new RegExp(`^podyard: no space left on device: writing ${home}/content/ingest/[0-9a-f]{64}/data\\n$`));
       } finally {
         await rm(src, { recursive: true, force: true });
-        await rm(rootfs, { force: true });
       }
 
-      // a pull that runs out of space: the error says which file
+      // a pull that runs out of space fails, never with a bare ENOSPC, and keeps its partial download
       const pull = await podyard("pull", `${host}/full/big:v1`);
       assert.equal(pull.code, 1, describeRun("podyard", ["pull"], pull));
-      assert.match(pull.stderr, new RegExp(`podyard: no space left on device: writing ${home}/(content/ingest|snapshots)/\\S+\\n`), pull.stderr);
+      assert.doesNotMatch(pull.stderr, /ENOSPC/);
       // a broken ingest (as a crash mid-start leaves), then the last free bytes go too
       const broken = join(home, "content", "ingest", "a".repeat(64));
       await mkdir(broken);
