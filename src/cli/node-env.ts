@@ -1,13 +1,15 @@
 /**
  * Opens the node's image state under $PODYARD_HOME: the content store
  * (`content/`), the database (`podyard.db`), the snapshots (`snapshots/`), the
- * login store (`auth.json`) and the registry hosts (`hosts.json`).
+ * login store (`auth.json`) and the registry hosts (`hosts.json`), under the home's
+ * lock (`lock.db`, see fsutil's acquireLock) and with its space reserve (`reserve`,
+ * given back on a full disk so that reading and removing still work).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { realClock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
-import { acquireLock, podyardHome } from "../fsutil/index.js";
+import { acquireLock, keepSpaceReserve, podyardHome } from "../fsutil/index.js";
 import { LocalImageService } from "../images/index.js";
 import {
   CredentialStore, defaultCredentialProvider, RegistryHosts, Resolver,
@@ -33,6 +35,12 @@ export interface NodeEnvOptions {
    * at once (the content store's and snapshotter's bookkeeping is per process). Default true.
    */
   lock?: boolean;
+  /**
+   * Only read the stores (images, inspect, history, fsck without --repair): the lock is
+   * taken shared, so readers run side by side and wait only for a process that changes
+   * the stores. Default false.
+   */
+  readOnly?: boolean;
   /** layer downloads at once (default 3) */
   concurrency?: number;
 }
@@ -40,11 +48,15 @@ export interface NodeEnvOptions {
 export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
   const home = opts.home ?? podyardHome();
   await mkdir(home, { recursive: true });
-  const release = opts.lock === false ? async () => {} : await acquireLock(join(home, "lock"), {
+  const release = opts.lock === false ? () => {} : await acquireLock(join(home, "lock"), {
     clock: realClock,
-    onWait: (pid) => process.stderr.write(`waiting for podyard process ${pid}, which is using ${home}\n`),
+    shared: opts.readOnly === true,
+    noticeAfterMs: 1_000,
+    onWait: (pid) => process.stderr.write(`waiting for the lock on ${home} held by ${pid === undefined ? "another process" : `pid ${pid}`}\n`),
   });
   try {
+    // on a full disk, give back the reserve so the database opens and removals can run
+    if (opts.lock !== false) await keepSpaceReserve(join(home, "reserve"), { refill: opts.readOnly !== true });
     const content = new LocalContentStore(join(home, "content"));
     const db = openDatabase(join(home, "podyard.db"));
     const images = new ImageStore(db);
@@ -67,11 +79,11 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     const close = (): void => {
       void imageService.close();
       db.close();
-      void release();
+      release();
     };
     return { home, content, db, images, snapshotter, resolver, logins, imageService, close };
   } catch (err) {
-    await release();
+    release();
     throw err;
   }
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errnoCode } from "../errdefs/index.js";
+import { noSpaceError } from "./no-space.js";
 
 export interface WriteFileAtomicOptions {
   /** file mode of the new file (default 0644) */
@@ -48,7 +49,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw noSpaceError(err, path);
   }
   if (opts.syncDir) await syncDir(dirname(path));
 }
@@ -86,7 +87,11 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 export { acquireLock } from "./home-lock.js";
-export type { LockOptions } from "./home-lock.js";
+export type { LockOptions, ReleaseLock } from "./home-lock.js";
+export { lockHolders } from "./lock-holders.js";
+export { noSpaceError } from "./no-space.js";
+export { DEFAULT_RESERVE_BYTES, keepSpaceReserve } from "./space-reserve.js";
+export type { SpaceReserveOptions } from "./space-reserve.js";
 export { BufferPool } from "./buffer-pool.js";
 export { podyardHome } from "./podyard-home.js";
 export type { PodyardHomeSource } from "./podyard-home.js";

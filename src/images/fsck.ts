@@ -106,5 +106,7 @@ export async function fsck(deps: FsckDeps, opts: { repair: boolean }): Promise<F
     if (opts.repair) await content.abort(s.ref).catch(() => undefined);
     problem({ kind: "ingest", subject: s.ref, problem: `unfinished download (${s.offset} bytes)` }, opts.repair);
   }
+  // and, whatever their age, those too broken to list and what interrupted starts and aborts left
+  if (opts.repair) await content.pruneIngests(0);
   return report;
 }

@@ -117,7 +117,8 @@ export class LocalImageService {
   /**
    * Fills in what records from before podyard kept it lack: the top chain ID (from the
    * config's diff_ids) and the unpacked size (from the snapshots). Runs once; later calls
-   * wait for that run.
+   * wait for that run. Reading commands run it too, under the shared home lock: a record
+   * it cannot write (a full disk) stays as it was, and views fall back to what it has.
    */
   upgradeRecords(): Promise<void> {
     this.#upgraded ??= (async () => {
@@ -138,7 +139,11 @@ export class LocalImageService {
         }
         const chains = await layerSnapshots(this.#snapshotter, top);
         const size = chains[chains.length - 1] === top ? await unpackedSize({ images: this.#images, snapshotter: this.#snapshotter }, r.configDigest, chains) : undefined;
-        this.#images.setUnpacked(r.configDigest, { chainID: top, ...(size !== undefined ? { unpackedSize: size } : {}) });
+        try {
+          this.#images.setUnpacked(r.configDigest, { chainID: top, ...(size !== undefined ? { unpackedSize: size } : {}) });
+        } catch {
+          // a full disk, or another reader upgrading the same record: the next command tries again
+        }
       }
     })();
     return this.#upgraded;

@@ -9,5 +9,5 @@ export async function fsck(flags: { repair?: boolean }): Promise<void> {
     print(`checked ${report.blobs} blobs, ${report.images} images, ${report.snapshots} snapshots: ${report.problems.length} problem(s)`);
     // non-zero while a problem it reports is left; 0 when clean, or when --repair dealt with every one
     if (report.problems.some((p) => !p.repaired)) process.exitCode = 1;
-  });
+  }, { readOnly: flags.repair !== true });
 }

@@ -14,5 +14,5 @@ export async function history(image: string, flags: { trunc: boolean }): Promise
       h.comment,
     ]);
     for (const line of table([["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], ...rows])) print(line);
-  });
+  }, { readOnly: true });
 }

@@ -41,5 +41,5 @@ export async function images(filter: string | undefined, flags: ImagesFlags): Pr
         return [...repoAndTag(r), ...(flags.digests ? [digest] : []), id(r.configDigest), created, formatBytes(r.unpackedSize ?? r.size)];
       });
     for (const line of table([header, ...rows])) print(line);
-  });
+  }, { readOnly: true });
 }

@@ -12,6 +12,6 @@ export function inspectCommand(): Command {
         const out: Record<string, unknown>[] = [];
         for (const image of images) out.push(await inspectImage(env.imageService, image));
         print(JSON.stringify(out, null, 4));
-      });
+      }, { readOnly: true });
     });
 }

@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { realClock, type Clock } from "../../clock/index.js";
 import { AlreadyExistsError, errnoCode, FailedPreconditionError, NotFoundError, UnavailableError } from "../../errdefs/index.js";
 import { Digester, digestAlgorithm, digestEncoded, isDigest, isDigestAlgorithm, type Digest, type DigestAlgorithm } from "../../oci/index.js";
-import { writeFileAtomic } from "../../fsutil/index.js";
+import { noSpaceError, writeFileAtomic } from "../../fsutil/index.js";
 import { checkDigest, checkRange, checkRef, checkSize, checkWriterOptions } from "./check-args.js";
 import type { BlobWriter, ContentStore, Info, IngestStatus, ReadRange, WriterOptions } from "./content.js";
 import { hashFile, ingestDirName, isIngestDirName, readIngestStatus, removeIngestDir } from "./ingest-dir.js";
@@ -290,15 +290,21 @@ export class LocalContentStore implements ContentStore {
     mkdirSync(dirname(dir), { recursive: true });
     const tmp = `${dir}.new`;
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
     const now = this.#clock.now();
     const iso = new Date(now).toISOString();
-    writeFileSync(join(tmp, "ref"), ref);
-    writeFileSync(join(tmp, "startedat"), iso);
-    writeFileSync(join(tmp, "updatedat"), iso);
-    if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
-    writeFileSync(join(tmp, "data"), "");
-    renameSync(tmp, dir);
+    try {
+      mkdirSync(tmp);
+      writeFileSync(join(tmp, "ref"), ref);
+      writeFileSync(join(tmp, "startedat"), iso);
+      writeFileSync(join(tmp, "updatedat"), iso);
+      if (opts.total !== undefined) writeFileSync(join(tmp, "total"), String(opts.total));
+      writeFileSync(join(tmp, "data"), "");
+      renameSync(tmp, dir);
+    } catch (err) {
+      // a half-built ingest is of no use (and on a full disk, its files hold space)
+      rmSync(tmp, { recursive: true, force: true });
+      throw noSpaceError(err, tmp);
+    }
     return { digester: new Digester(opts.alg), total: opts.total, updatedAt: now };
   }
 

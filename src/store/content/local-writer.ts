@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { AlreadyExistsError, errnoCode, FailedPreconditionError, isNotFound } from "../../errdefs/index.js";
 import { digestAlgorithm, type Digest, type Digester } from "../../oci/index.js";
-import { syncDir } from "../../fsutil/index.js";
+import { noSpaceError, syncDir } from "../../fsutil/index.js";
 import { checkCommitOptions } from "./check-args.js";
 import type { BlobWriter, CommitOptions } from "./content.js";
 import { digestFile, removeIngestDir, writeTimestamp } from "./ingest-dir.js";
@@ -94,9 +94,10 @@ export class LocalWriter implements BlobWriter {
         for (let done = 0; done < chunk.length;) done += writeSync(file.fd, chunk, done, chunk.length - done, this.#offset + done);
       } catch (err) {
         // Part of the chunk may be on disk; the digester no longer matches the file.
-        // A new writer re-hashes what is there.
-        await this.#closeFile();
-        throw err;
+        // A new writer re-hashes what is there. The write's error is the one to tell
+        // (on a full disk, saving `updatedat` fails too).
+        await this.#closeFile().catch(() => undefined);
+        throw noSpaceError(err, this.path);
       }
       this.#digester.update(chunk);
       this.#offset += chunk.length;

@@ -44,6 +44,7 @@ import { lstat, readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Digester, type Digest } from "../../oci/index.js";
 import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError, errnoCode } from "../../errdefs/index.js";
+import { noSpaceError } from "../../fsutil/index.js";
 import { TarReader, type TarHeader } from "./tar-reader.js";
 
 export interface ApplyLayerOptions {
@@ -350,7 +351,13 @@ class Extractor {
     const path = this.#abs(rel);
     const fd = await this.#create(rel, () => openSync(path, O_FILE, 0o600));
     try {
-      await reader.readBody((chunk) => writeAll(fd, chunk));
+      await reader.readBody((chunk) => {
+        try {
+          writeAll(fd, chunk);
+        } catch (err) {
+          throw noSpaceError(err, path); // a write on a descriptor names no file
+        }
+      });
       if (this.#privileged) fchownSync(fd, h.uid, h.gid);
       fchmodSync(fd, h.mode); // after chown, which clears setuid and setgid
       futimesSync(fd, h.atime ?? h.mtime, h.mtime);

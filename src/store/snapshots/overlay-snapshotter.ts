@@ -17,7 +17,7 @@ import { lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from "node:fs/
 import { join, resolve } from "node:path";
 import type { Clock } from "../../clock/index.js";
 import { InvalidArgumentError, NotFoundError, errnoCode } from "../../errdefs/index.js";
-import { syncDir } from "../../fsutil/index.js";
+import { noSpaceError, syncDir } from "../../fsutil/index.js";
 import { checkCommit, checkCreate, checkMounts, checkRemove, copyInfo, getSnapshot, walkTable } from "./snapshot-rules.js";
 import type { Mount, SnapshotInfo, SnapshotKind, SnapshotOptions, SnapshotUsage, Snapshotter } from "./snapshotter.js";
 import { treeUsage } from "./tree-usage.js";
@@ -220,8 +220,12 @@ export class OverlaySnapshotter implements Snapshotter {
     const dir = this.#snapshotDir(id);
     const stored: StoredSnapshot = { version: 1, ...copyInfo(info) };
     const tmp = join(dir, META_TMP);
-    if (this.#syncOnCommit) await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: true });
-    else writeFileSync(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
+    try {
+      if (this.#syncOnCommit) await writeFile(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600, flush: true });
+      else writeFileSync(tmp, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
+    } catch (err) {
+      throw noSpaceError(err, tmp);
+    }
     renameSync(tmp, join(dir, META));
     if (this.#syncOnCommit) await syncDir(dir);
   }
