@@ -66,3 +66,9 @@ export function isNetworkError(err: unknown): boolean {
   return code.startsWith("ECONN") || code.startsWith("UND_ERR") || code === "EPIPE" || code === "ETIMEDOUT" ||
     code === "EAI_AGAIN" || code === "ENETUNREACH" || code === "EHOSTUNREACH";
 }
+
+/** What a network error says: fetch's `TypeError("fetch failed" | "terminated")` tells it in its cause. */
+export function networkErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}

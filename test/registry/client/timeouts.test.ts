@@ -6,7 +6,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { isInvalidArgument, isUnavailable } from "../../../src/errdefs/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
@@ -14,7 +13,7 @@ import {
   DEFAULT_TIMEOUTS, RegistryClient, RegistryHosts, Resolver, SchemeProbe, nodeHttpFetch, timeoutsFromEnv,
 } from "../../../src/registry/client/index.js";
 import { certOrSkip, type Cert } from "../../helpers/tls-cert.js";
-import { silentServer, SteppingClock, type SilentServer } from "./fixtures.js";
+import { listenLoopback, silentServer, SteppingClock, type ListeningServer, type SilentServer } from "./fixtures.js";
 
 /** Waits (a bounded number of turns) until the server has no connection open. */
 async function allClosed(srv: SilentServer): Promise<void> {
@@ -138,25 +137,10 @@ test("timeouts from the environment: durations in s, ms or m, and a bad value na
 });
 
 /** An HTTPS server: `/never` gets no answer; `/stall` and blob GETs get a head and 8 of 1000 bytes, then silence. */
-async function stallingTlsServer(cert: Cert): Promise<{ host: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createHttpsServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+function stallingTlsServer(cert: Cert): Promise<ListeningServer> {
+  return listenLoopback(createHttpsServer({ cert: cert.cert, key: cert.key }, (req, res) => {
     if (req.url === "/never") return;
     res.writeHead(200, { "Content-Length": "1000", "Content-Type": "application/octet-stream" });
     res.write("a little");
-  });
-  server.on("secureConnection", (s: Socket) => {
-    sockets.add(s);
-    s.once("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    host: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
+  }));
 }
