@@ -89,7 +89,7 @@ function handshake(host: string, connectMs: number): Promise<Scheme> {
 }
 
 export interface HttpsFirstOptions {
-  /** the registry's host[:port]: requests to it over `http:` are sent as the probe finds */
+  /** the registry's host[:port]: requests to it are sent as the probe finds */
   host: string;
   /** for plain HTTP, and for every other origin */
   http: FetchLike;
@@ -99,7 +99,10 @@ export interface HttpsFirstOptions {
   connectMs: number;
 }
 
-/** A fetch that sends the registry's `http:` requests over HTTPS when its host speaks it; see above. */
+/**
+ * A fetch that sends the registry's `http:` requests over HTTPS when its host speaks it
+ * (see above), and its `https:` ones (upload Locations, redirects) without certificate checks.
+ */
 export function httpsFirstFetch(opts: HttpsFirstOptions): FetchLike {
   const { host, http, https, probe } = opts;
   const secure = (url: URL): URL => {
@@ -109,7 +112,8 @@ export function httpsFirstFetch(opts: HttpsFirstOptions): FetchLike {
   };
   return (input, init) => {
     const url = new URL(input instanceof URL ? input.href : input);
-    if (url.protocol !== "http:" || url.host !== host) return http(url, init);
+    if (url.host !== host) return http(url, init);
+    if (url.protocol === "https:") return https(url, init); // an absolute Location the registry gave
     const known = probe.known(host);
     if (known === "http") return http(url, init);
     if (known === "https") return https(secure(url), init);

@@ -5,9 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { digestOf } from "../../../src/oci/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
 import { RegistryClient, RegistryHosts, Resolver, SchemeProbe, httpsFirst } from "../../../src/registry/client/index.js";
+import { distributionMissing, startDistribution } from "../../helpers/distribution.js";
 import { certOrSkip } from "../../helpers/tls-cert.js";
 import { collect, makeImage, startRegistry, type RunningRegistry } from "./fixtures.js";
 
@@ -47,6 +51,19 @@ test("a loopback registry with a self-signed certificate is pushed to, pulled fr
   } finally {
     await reg.close();
   }
+});
+
+test("docker-registry serving TLS on loopback (absolute upload Locations over https) is pushed to and pulled from with no settings", async (t) => {
+  const missing = await distributionMissing();
+  if (missing !== undefined) return t.skip(missing);
+  const cert = await certOrSkip(t, "https-first.test.ts");
+  if (!cert) return;
+  const dir = await mkdtemp(join(tmpdir(), "podyard-dist-tls-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dist = await startDistribution(dir, { tls: { certFile: cert.certFile, keyFile: cert.keyFile }, logLevel: "error" });
+  t.after(() => dist.stop());
+  assert.match(dist.url, /^https:/);
+  await pushAndPull(new Resolver({ schemeProbe: new SchemeProbe() }), dist.host);
 });
 
 test("hosts.json skipVerify alone (no insecure) on a loopback TLS registry works", async (t) => {
