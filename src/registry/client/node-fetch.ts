@@ -169,11 +169,28 @@ class Watchdog {
     this.#awaitResponse();
   }
 
-  /** Once connected and the request is all sent (an upload takes as long as it takes). */
+  /** Once connected: the upload must keep moving; once it is all sent, the response head must come. */
   #awaitResponse(): void {
-    if (!this.#connected || !this.#sent) return;
+    if (!this.#connected) return;
+    if (!this.#sent) return this.#watchUpload();
     const { responseMs } = this.timeouts;
     this.#arm(responseMs, this.#fail("response", responseMs));
+  }
+
+  /**
+   * An upload takes as long as it takes, but fails when the server has taken none of it
+   * for `bodyIdleMs` while there was data waiting to go (a slow source is not the server's doing).
+   */
+  #watchUpload(): void {
+    const socket = this.req.socket;
+    if (!socket) return;
+    const { bodyIdleMs } = this.timeouts;
+    let written = socket.bytesWritten;
+    this.#arm(bodyIdleMs, () => {
+      if (socket.bytesWritten === written && this.req.writableLength > 0) return this.#fail("upload", bodyIdleMs)();
+      written = socket.bytesWritten;
+      this.#timer?.refresh();
+    });
   }
 
   /** The response head came: from now on the body must keep coming. */

@@ -2,7 +2,8 @@
  * How long the client waits on a registry before giving up on a request:
  * - `connectMs`: for the TCP connection and, over HTTPS, the TLS handshake (default 30 s);
  * - `responseMs`: from the request sent to the response head (default 60 s);
- * - `bodyIdleMs`: for the next bytes of a response body, while the reader keeps up (default 60 s).
+ * - `bodyIdleMs`: for the next bytes of a response body, while the reader keeps up, and for
+ *   the server to take the next bytes of an upload (default 60 s).
  * A request that times out fails as a network error with code `ETIMEDOUT` and a message
  * naming the host and what did not come: `127.0.0.1:5000: no response within 60s`.
  * The environment changes the defaults for a process: PODYARD_REGISTRY_CONNECT_TIMEOUT,
@@ -60,18 +61,19 @@ export function formatDuration(ms: number): string {
 }
 
 /** What did not arrive in time. */
-export type TimeoutPhase = "connect" | "tls" | "response" | "body";
+export type TimeoutPhase = "connect" | "tls" | "upload" | "response" | "body";
 
 const WHAT: Record<TimeoutPhase, string> = {
   connect: "no connection",
   tls: "no TLS handshake",
+  upload: "upload stalled: the server took no data",
   response: "no response",
   body: "response body stalled: no data",
 };
 
 /** The error for a request to `host` that timed out in `phase` after `ms`. */
 export function timeoutError(host: string, phase: TimeoutPhase, ms: number): Error {
-  const err = new Error(`${host}: ${WHAT[phase]} ${phase === "body" ? "for" : "within"} ${formatDuration(ms)}`);
+  const err = new Error(`${host}: ${WHAT[phase]} ${phase === "body" || phase === "upload" ? "for" : "within"} ${formatDuration(ms)}`);
   return Object.assign(err, { code: "ETIMEDOUT", phase });
 }
 

@@ -5,7 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { isInvalidArgument, isUnavailable } from "../../../src/errdefs/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
@@ -119,6 +121,32 @@ test("a pull over HTTPS whose blob stalls mid-body fails as unavailable", async 
     );
   } finally {
     await tls.close();
+  }
+});
+
+test("an upload the server stops taking fails after the body timeout, naming the host, and the upload is cancelled", async () => {
+  const seen: string[] = [];
+  const srv = await listenLoopback(createHttpServer((req, res) => {
+    seen.push(`${req.method ?? ""} ${req.url ?? ""}`);
+    if (req.method === "POST") return res.writeHead(202, { Location: "/v2/app/blobs/uploads/u1", "Content-Length": "0" }).end();
+    if (req.method === "PATCH") return req.pause(); // takes nothing more, never answers
+    req.resume();
+    res.writeHead(204).end();
+  }));
+  try {
+    const client = new RegistryClient({ baseUrl: `http://${srv.host}`, clock: new SteppingClock(), timeouts: { bodyIdleMs: 150 } });
+    const chunk = Buffer.alloc(1 << 20, 7);
+    const body = Readable.from((function* () {
+      for (let i = 0; i < 256; i++) yield chunk; // far more than the socket buffers hold
+    })());
+    await assert.rejects(client.pushBlob("app", body), (err: Error) => {
+      assert.ok(isUnavailable(err), String(err));
+      assert.match(err.message, new RegExp(`PATCH /v2/app/blobs/uploads/u1: ${srv.host}: upload stalled: the server took no data for 150ms$`));
+      return true;
+    });
+    assert.deepEqual(seen, ["POST /v2/app/blobs/uploads/", "PATCH /v2/app/blobs/uploads/u1", "DELETE /v2/app/blobs/uploads/u1"]);
+  } finally {
+    await srv.close();
   }
 });
 
