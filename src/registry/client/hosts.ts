@@ -37,7 +37,7 @@ export type RegistryCapability = "resolve" | "pull" | "push";
 export type RegistryOperation = RegistryCapability;
 
 export interface MirrorConfig {
-  /** `https://host[:port]`, `http://host[:port]` or `host[:port]` (HTTPS; HTTP when insecure or loopback) */
+  /** `https://host[:port]`, `http://host[:port]` or `host[:port]` (HTTPS; HTTP when insecure; loopback: HTTPS first, then HTTP) */
   url: string;
   /** default ["pull", "resolve"] */
   capabilities?: ("pull" | "resolve")[];
