@@ -1,12 +1,13 @@
 /**
  * Debian's docker-registry (CNCF distribution 2.8) as a test peer: a fresh filesystem
  * root and config under the caller's directory, loopback on a free port, optional
- * htpasswd or token auth. Its log is kept for failure reports; the process is only ever
+ * htpasswd or token auth, optional TLS. Its log is kept for failure reports; the process is only ever
  * signalled through its own handle, and `stop()` waits for it to exit.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -25,10 +26,12 @@ export interface DistributionOptions {
   auth?: DistributionAuth;
   /** distribution's log level (default "info": token verification failures are logged at info) */
   logLevel?: "error" | "warn" | "info" | "debug";
+  /** serve HTTPS with this certificate and key (PEM files) */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Distribution {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`) */
   readonly url: string;
   /** `127.0.0.1:<port>`, as image references name it */
   readonly host: string;
@@ -81,6 +84,7 @@ function configYaml(root: string, port: number, opts: DistributionOptions): stri
     "    enabled: true",
     "http:",
     `  addr: 127.0.0.1:${port}`,
+    ...(opts.tls ? ["  tls:", `    certificate: ${JSON.stringify(opts.tls.certFile)}`, `    key: ${JSON.stringify(opts.tls.keyFile)}`] : []),
     "health:",
     "  storagedriver:",
     "    enabled: false",
@@ -105,7 +109,8 @@ function configYaml(root: string, port: number, opts: DistributionOptions): stri
 /** One GET; resolves with the status, or 0 when the connection failed. */
 function probe(url: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+    const get = url.startsWith("https:") ? https.get : http.get;
+    const req = get(url, { agent: false, timeout: 1000, rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -147,7 +152,7 @@ export async function startDistribution(dir: string, opts: DistributionOptions =
     await exited;
     clearTimeout(timer);
   };
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
   try {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last = 0;

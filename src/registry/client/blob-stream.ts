@@ -5,13 +5,15 @@
  * never sees the end of a blob that does not match. A connection cut mid-blob is
  * resumed with `Range: bytes=<received>-`; a server that answers 200 instead of 206 is
  * read from the start and the bytes already held are skipped (containerd does both).
+ * Attempts after failures in a row without progress: as for requests (attemptsFor), so a
+ * body that stalls past its timeout is tried once more.
  */
 import { Readable } from "node:stream";
 import type { Clock } from "../../clock/index.js";
 import { FailedPreconditionError, UnavailableError } from "../../errdefs/index.js";
 import { Digester, digestAlgorithm, type Digest } from "../../oci/index.js";
 import { discard } from "./body.js";
-import { backoffMs, isNetworkError, type RetryPolicy } from "./retry.js";
+import { attemptsFor, backoffMs, isNetworkError, networkErrorText, type RetryPolicy } from "./retry.js";
 
 export interface BlobStreamOptions {
   digest: Digest;
@@ -98,8 +100,8 @@ async function* verifiedChunks(first: Response, o: BlobStreamOptions): AsyncGene
       if (!isNetworkError(err)) throw err;
       discard(res);
       res = undefined;
-      if (++failures >= o.retry.maxAttempts) {
-        throw new UnavailableError(`${o.describe}: download failed after ${received} bytes: ${(err as Error).message}`, { cause: err });
+      if (++failures >= attemptsFor(err, o.retry)) {
+        throw new UnavailableError(`${o.describe}: download failed after ${received} bytes: ${networkErrorText(err)}`, { cause: err });
       }
       await o.clock.sleep(backoffMs(failures, o.retry));
     }

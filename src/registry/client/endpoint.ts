@@ -1,7 +1,7 @@
 /**
  * Where a registry host's API lives: Docker Hub's `docker.io` is served from
- * `https://registry-1.docker.io`, loopback registries speak plain HTTP by default
- * (as Docker treats 127.0.0.0/8), everything else HTTPS.
+ * `https://registry-1.docker.io`, loopback registries at plain HTTP, tried over HTTPS
+ * first (as Docker treats 127.0.0.0/8, see https-first.ts), everything else HTTPS.
  */
 import { InvalidArgumentError } from "../../errdefs/index.js";
 
@@ -37,6 +37,14 @@ export function registryBaseUrl(host: string, opts: { insecure?: boolean } = {})
   if (isDockerHub(host)) return new URL(DOCKER_HUB_API);
   const scheme = (opts.insecure ?? isLoopbackHost(host)) ? "http" : "https";
   return new URL(`${scheme}://${host}`);
+}
+
+/**
+ * True when `host`'s requests try HTTPS (certificate not checked) before the plain HTTP
+ * of its base URL: a loopback host, unless `insecure` says which scheme it speaks.
+ */
+export function httpsFirst(host: string, opts: { insecure?: boolean } = {}): boolean {
+  return opts.insecure === undefined && isLoopbackHost(host) && !isDockerHub(host);
 }
 
 /** Docker Hub keeps official images under `library/`: `alpine` → `library/alpine`. */

@@ -19,13 +19,14 @@
  * the upstream only. A mirror with `resolve` may turn tags into digests, one with `pull`
  * serves content by digest. `insecure` means plain HTTP (for a mirror URL given without a
  * scheme); `skipVerify` turns off TLS certificate checks. Without settings, `localhost`,
- * 127.0.0.0/8 and ::1 speak plain HTTP, everything else HTTPS, and `docker.io` is
- * reached at https://registry-1.docker.io.
+ * 127.0.0.0/8 and ::1 are tried over HTTPS first, certificates not checked, then plain
+ * HTTP (`insecure: true` means HTTP only, `insecure: false` HTTPS only), everything else
+ * speaks HTTPS, and `docker.io` is reached at https://registry-1.docker.io.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
-import { DOCKER_HUB_HOST, isDockerHub, isLoopbackHost, registryBaseUrl } from "./endpoint.js";
+import { DOCKER_HUB_HOST, httpsFirst, isDockerHub, isLoopbackHost, registryBaseUrl } from "./endpoint.js";
 import { podyardHome } from "../../fsutil/index.js";
 import { IDENTITY_TOKEN_USERNAME } from "./token.js";
 import type { Credentials } from "./types.js";
@@ -36,7 +37,7 @@ export type RegistryCapability = "resolve" | "pull" | "push";
 export type RegistryOperation = RegistryCapability;
 
 export interface MirrorConfig {
-  /** `https://host[:port]`, `http://host[:port]` or `host[:port]` (HTTPS; HTTP when insecure or loopback) */
+  /** `https://host[:port]`, `http://host[:port]` or `host[:port]` (HTTPS; HTTP when insecure; loopback: HTTPS first, then HTTP) */
   url: string;
   /** default ["pull", "resolve"] */
   capabilities?: ("pull" | "resolve")[];
@@ -70,6 +71,8 @@ export interface RegistryEndpoint {
   credentialsHost: string;
   capabilities: RegistryCapability[];
   skipVerify: boolean;
+  /** try HTTPS (certificate not checked) before `baseUrl`'s plain HTTP: loopback hosts without `insecure` */
+  httpsFirst: boolean;
   /** credentials given in the hosts configuration */
   credentials?: Credentials;
 }
@@ -91,8 +94,16 @@ function hostKey(host: string): string {
   return isDockerHub(lower) ? DOCKER_HUB_HOST : lower;
 }
 
+interface CheckedMirror {
+  baseUrl: URL;
+  capabilities: ("pull" | "resolve")[];
+  skipVerify: boolean;
+  httpsFirst: boolean;
+  credentials?: Credentials;
+}
+
 interface Checked {
-  mirrors: { baseUrl: URL; capabilities: ("pull" | "resolve")[]; skipVerify: boolean; credentials?: Credentials }[];
+  mirrors: CheckedMirror[];
   insecure?: boolean;
   skipVerify: boolean;
 }
@@ -120,14 +131,17 @@ class Checker {
     if (!HOST.test(key)) throw this.fail(JSON.stringify(key), "want a registry host such as \"docker.io\" or \"127.0.0.1:5000\", without scheme or path");
   }
 
-  mirrorUrl(raw: unknown, insecure: boolean | undefined, field: string): URL {
+  /** The mirror's base URL, and whether HTTPS is tried before it (a loopback host given without scheme). */
+  mirrorUrl(raw: unknown, insecure: boolean | undefined, field: string): { url: URL; httpsFirst: boolean } {
     if (typeof raw !== "string" || raw === "") throw this.fail(field, "want a URL such as \"https://mirror.example.com\" or \"127.0.0.1:5001\"");
     const hasScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw);
     let url: URL;
+    let first = false;
     try {
       if (hasScheme) url = new URL(raw);
       else {
         const host = raw.replace(/\/+$/, "");
+        first = httpsFirst(host, insecure === undefined ? {} : { insecure });
         url = new URL(`${(insecure ?? isLoopbackHost(host)) ? "http" : "https"}://${host}`);
       }
     } catch {
@@ -139,7 +153,7 @@ class Checker {
     if (url.pathname !== "/" && url.pathname !== "/v2" && url.pathname !== "/v2/") {
       throw this.fail(field, `${JSON.stringify(raw)} has a path; mirrors serve the API at /v2/ of their host`);
     }
-    return new URL(`${url.protocol}//${url.host}`);
+    return { url: new URL(`${url.protocol}//${url.host}`), httpsFirst: first };
   }
 
   credentials(v: unknown, field: string): Credentials | undefined {
@@ -171,7 +185,7 @@ class Checker {
       if (!isRecord(m)) throw this.fail(field, "want an object with url");
       this.fields(m, ["url", "capabilities", "insecure", "skipVerify", "credentials"], field);
       const mirrorInsecure = this.bool(m.insecure, `${field}.insecure`);
-      const baseUrl = this.mirrorUrl(m.url, mirrorInsecure, `${field}.url`);
+      const { url: baseUrl, httpsFirst: first } = this.mirrorUrl(m.url, mirrorInsecure, `${field}.url`);
       let capabilities: ("pull" | "resolve")[] = ["pull", "resolve"];
       if (m.capabilities !== undefined) {
         if (!Array.isArray(m.capabilities) || m.capabilities.length === 0) throw this.fail(`${field}.capabilities`, "want a non-empty list of \"pull\", \"resolve\"");
@@ -182,7 +196,13 @@ class Checker {
         });
       }
       const credentials = this.credentials(m.credentials, `${field}.credentials`);
-      out.mirrors.push({ baseUrl, capabilities, skipVerify: this.bool(m.skipVerify, `${field}.skipVerify`) ?? false, ...(credentials ? { credentials } : {}) });
+      out.mirrors.push({
+        baseUrl,
+        capabilities,
+        skipVerify: this.bool(m.skipVerify, `${field}.skipVerify`) ?? false,
+        httpsFirst: first,
+        ...(credentials ? { credentials } : {}),
+      });
     }
     return out;
   }
@@ -250,17 +270,20 @@ export class RegistryHosts {
           credentialsHost: m.baseUrl.host,
           capabilities: [...m.capabilities],
           skipVerify: m.skipVerify,
+          httpsFirst: m.httpsFirst,
           ...(m.credentials ? { credentials: { ...m.credentials } } : {}),
         });
       }
     }
+    const scheme = settings?.insecure !== undefined ? { insecure: settings.insecure } : {};
     out.push({
-      baseUrl: registryBaseUrl(host, settings?.insecure !== undefined ? { insecure: settings.insecure } : {}),
+      baseUrl: registryBaseUrl(host, scheme),
       host,
       mirror: false,
       credentialsHost: host,
       capabilities: ["resolve", "pull", "push"],
       skipVerify: settings?.skipVerify ?? false,
+      httpsFirst: httpsFirst(host, scheme),
     });
     return out;
   }

@@ -13,16 +13,22 @@
  * loading undici. Its failures look like fetch's, so retries treat them alike: a connection
  * that fails or a malformed response is `TypeError("fetch failed")`, a body cut short
  * `TypeError("terminated")`, both with the cause; an abort rejects with the signal's reason.
- * A socket idle for `idleTimeoutMs` (default 5 minutes, undici's) fails the request.
+ * Timeouts (see timeouts.ts) fail the request with code `ETIMEDOUT`: a connection not made
+ * within `connectMs`, no response head within `responseMs` of the request sent, a body
+ * that brings nothing for `bodyIdleMs` while its reader keeps up.
  */
 import net from "node:net";
 import { LEND_MIN_BYTES, readBuffers } from "./read-buffers.js";
 import { fetchFailed, hasNoBody, PlainHeaders, PlainResponse } from "./plain-response.js";
+import { timeoutError, timeoutsWith, type ClientTimeouts } from "./timeouts.js";
 import type { FetchLike } from "./types.js";
 
 export interface PlainHttpOptions {
   /** for requests this client does not handle; default the global fetch */
   fallback?: FetchLike;
+  /** default DEFAULT_TIMEOUTS */
+  timeouts?: Partial<ClientTimeouts>;
+  /** sets both `responseMs` and `bodyIdleMs` (below `timeouts`) */
   idleTimeoutMs?: number;
 }
 
@@ -33,7 +39,8 @@ const QUEUED_CHUNKS = 1;
 /** A fetch that sends plain-HTTP GETs and HEADs over sockets of its own; see above. */
 export function plainHttpFetch(opts: PlainHttpOptions = {}): FetchLike {
   const fallback = opts.fallback ?? ((input, init) => fetch(input, init));
-  const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
+  const idle = opts.idleTimeoutMs;
+  const timeouts = timeoutsWith(idle !== undefined ? { responseMs: idle, bodyIdleMs: idle } : undefined, opts.timeouts);
   return (input, init) => {
     const url = new URL(input instanceof URL ? input.href : input);
     const method = (init?.method ?? "GET").toUpperCase();
@@ -46,7 +53,7 @@ export function plainHttpFetch(opts: PlainHttpOptions = {}): FetchLike {
     } catch (err) {
       return Promise.reject(err);
     }
-    return request(url, method, headers, init?.signal ?? undefined, idleTimeoutMs);
+    return request(url, method, headers, init?.signal ?? undefined, timeouts);
   };
 }
 
@@ -164,7 +171,7 @@ class ChunkedDecoder {
   }
 }
 
-function request(url: URL, method: string, headers: readonly [string, string][], signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<Response> {
+function request(url: URL, method: string, headers: readonly [string, string][], signal: AbortSignal | undefined, timeouts: ClientTimeouts): Promise<Response> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<Response>((resolve, reject) => {
     let head: Buffer | undefined = Buffer.alloc(0);
@@ -253,7 +260,7 @@ function request(url: URL, method: string, headers: readonly [string, string][],
             pull: () => {
               if (!paused) return;
               paused = false;
-              socket.setTimeout(idleTimeoutMs);
+              socket.setTimeout(timeouts.bodyIdleMs);
               socket.resume();
             },
             cancel: () => {
@@ -266,6 +273,7 @@ function request(url: URL, method: string, headers: readonly [string, string][],
         );
         const res = new PlainResponse({ ...parsed, url: url.href, body: stream }) as unknown as Response;
         head = undefined;
+        socket.setTimeout(timeouts.bodyIdleMs);
         resolve(res);
         if (frame.kind === "none") end();
         else onBody(buf);
@@ -292,9 +300,16 @@ function request(url: URL, method: string, headers: readonly [string, string][],
       },
     });
     socket.setNoDelay(true);
-    socket.setTimeout(idleTimeoutMs, () => {
-      const err = Object.assign(new Error(`no data from ${url.host} for ${idleTimeoutMs} ms`), { code: "ETIMEDOUT" });
-      failOn(err);
+    // one idle timer, re-armed per phase: connecting, waiting for the head, reading the body
+    let connected = false;
+    socket.setTimeout(timeouts.connectMs, () => {
+      if (!connected) return failOn(timeoutError(url.host, "connect", timeouts.connectMs));
+      if (head !== undefined) return failOn(timeoutError(url.host, "response", timeouts.responseMs));
+      failOn(timeoutError(url.host, "body", timeouts.bodyIdleMs));
+    });
+    socket.once("connect", () => {
+      connected = true;
+      if (head !== undefined) socket.setTimeout(timeouts.responseMs);
     });
     socket.on("error", failOn);
     socket.on("close", () => {

@@ -12,14 +12,16 @@ import type { Descriptor, Digest } from "../../oci/index.js";
 import { urls } from "../api/index.js";
 import { Authorizer } from "./authorizer.js";
 import { discard } from "./body.js";
-import { plainHttpFetch } from "./plain-http.js";
 import { blobExists, fetchBlob, type FetchBlobOptions } from "./blobs.js";
 import { apiUrl, type ClientContext } from "./client-context.js";
-import { isDockerHub, registryBaseUrl } from "./endpoint.js";
+import { httpsFirst, isDockerHub, registryBaseUrl } from "./endpoint.js";
+import { defaultSchemeProbe, httpsFirstFetch, type SchemeProbe } from "./https-first.js";
+import { insecureHttpsFetch, registryFetch } from "./node-fetch.js";
 import { responseError } from "./errors.js";
 import { fetchManifest, pushManifest, resolveManifest, type FetchedManifest } from "./manifests.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 import { listTags } from "./tags.js";
+import { timeoutsWith, type ClientTimeouts } from "./timeouts.js";
 import { Transport } from "./transport.js";
 import type { Credentials, FetchLike } from "./types.js";
 import { mountBlob, pushBlob, type PushBlobOptions, type PushedBlob } from "./uploads.js";
@@ -29,11 +31,23 @@ export interface RegistryClientOptions {
   baseUrl?: string;
   /** the registry host as image references name it: `docker.io`, `quay.io`, `127.0.0.1:5000` */
   host?: string;
-  /** plain HTTP for `host`; by default only loopback hosts use it */
+  /** plain HTTP for `host` (true) or HTTPS only (false); by default loopback hosts try HTTPS, then plain HTTP */
   insecure?: boolean;
+  /**
+   * try HTTPS, certificate not checked, before the base URL's plain HTTP (see https-first.ts);
+   * default: for a loopback `host` given without `baseUrl` or `insecure`. Only with the client's own fetch.
+   */
+  httpsFirst?: boolean;
+  /** where the scheme found for a host is kept (default: one per process) */
+  schemeProbe?: SchemeProbe;
   credentials?: Credentials;
   clock?: Clock;
+  /** replaces the client's own (whose `timeouts` and `skipVerify` it then does not apply) */
   fetch?: FetchLike;
+  /** do not check the registry's TLS certificate (hosts.json `skipVerify`) */
+  skipVerify?: boolean;
+  /** connect, response and body timeouts (default DEFAULT_TIMEOUTS) */
+  timeouts?: Partial<ClientTimeouts>;
   /** attempts per request, the first included (default 5) */
   maxAttempts?: number;
   /** back-off between attempts: doubling from `initialMs` (500) up to `maxMs` (10 s) */
@@ -43,8 +57,22 @@ export interface RegistryClientOptions {
 
 export const DEFAULT_USER_AGENT = "podyard/0.1";
 
-/** Plain-HTTP GETs over podyard's own sockets (faster for blobs), the rest through the global fetch. */
-const defaultFetch = plainHttpFetch();
+/**
+ * The client's own fetch: plain-HTTP GETs over podyard's sockets (faster for blobs), the
+ * rest over node:http(s), with the timeouts; HTTPS before HTTP when `first`.
+ */
+function ownFetch(baseUrl: URL, opts: RegistryClientOptions, first: boolean): FetchLike {
+  const timeouts = opts.timeouts ? { timeouts: opts.timeouts } : {};
+  const http = opts.skipVerify ? insecureHttpsFetch(timeouts) : registryFetch(timeouts);
+  if (!first) return http;
+  return httpsFirstFetch({
+    host: baseUrl.host,
+    http,
+    https: opts.skipVerify ? http : insecureHttpsFetch(timeouts),
+    probe: opts.schemeProbe ?? defaultSchemeProbe,
+    connectMs: timeoutsWith(opts.timeouts).connectMs,
+  });
+}
 
 export class RegistryClient {
   readonly #ctx: ClientContext;
@@ -52,6 +80,7 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions) {
     let baseUrl: URL;
     let host: string;
+    let first = opts.httpsFirst ?? false;
     if (opts.baseUrl !== undefined) {
       try {
         baseUrl = new URL(opts.baseUrl);
@@ -62,12 +91,14 @@ export class RegistryClient {
       host = opts.host ?? baseUrl.host;
     } else if (opts.host !== undefined) {
       host = opts.host;
-      baseUrl = registryBaseUrl(host, opts.insecure === undefined ? {} : { insecure: opts.insecure });
+      const scheme = opts.insecure === undefined ? {} : { insecure: opts.insecure };
+      baseUrl = registryBaseUrl(host, scheme);
+      first = opts.httpsFirst ?? httpsFirst(host, scheme);
     } else {
       throw new InvalidArgumentError("a registry client needs a baseUrl or a host");
     }
     const clock = opts.clock ?? realClock;
-    const fetchFn = opts.fetch ?? defaultFetch;
+    const fetchFn = opts.fetch ?? ownFetch(baseUrl, opts, first && baseUrl.protocol === "http:");
     const retry: RetryPolicy = {
       ...DEFAULT_RETRY_POLICY,
       ...(opts.maxAttempts !== undefined ? { maxAttempts: Math.max(1, opts.maxAttempts) } : {}),

@@ -27,7 +27,8 @@ import type { FetchedManifest } from "./manifests.js";
 import { RegistryClient } from "./registry-client.js";
 import { isNetworkError } from "./retry.js";
 import type { Credentials, FetchLike } from "./types.js";
-import { insecureHttpsFetch } from "./insecure-https.js";
+import type { SchemeProbe } from "./https-first.js";
+import type { ClientTimeouts } from "./timeouts.js";
 import { wrapError } from "./wrap-error.js";
 
 export interface ResolverOptions {
@@ -36,12 +37,17 @@ export interface ResolverOptions {
   /** default: anonymous everywhere */
   credentials?: CredentialProvider;
   clock?: Clock;
+  /** replaces the clients' own fetch (and with it their timeouts and loopback HTTPS-first) */
   fetch?: FetchLike;
   /**
    * the fetch for endpoints with `skipVerify`: one that does not check TLS certificates
-   * (default, when `fetch` is not given either: insecureHttpsFetch)
+   * (default, when `fetch` is not given either: the clients' own, without the checks)
    */
   insecureFetch?: FetchLike;
+  /** for every endpoint (default: DEFAULT_TIMEOUTS, or what the environment says, see timeouts.ts) */
+  timeouts?: Partial<ClientTimeouts>;
+  /** where the scheme each loopback host speaks is kept (default: one per process) */
+  schemeProbe?: SchemeProbe;
   /** attempts per request to a registry itself (default 5) */
   maxAttempts?: number;
   /** attempts per request to a mirror (default 1: a failing mirror is passed over at once) */
@@ -54,7 +60,6 @@ const NO_CREDENTIALS: CredentialProvider = { lookup: () => Promise.resolve(undef
 
 export class Resolver {
   readonly #opts: ResolverOptions;
-  #insecureFetch: FetchLike | undefined;
   readonly #hosts: RegistryHosts;
   readonly #credentials: CredentialProvider;
   readonly #clients = new Map<string, RegistryClient>();
@@ -98,22 +103,23 @@ export class Resolver {
     if (client) return client;
     let fetchFn = this.#opts.fetch;
     if (ep.skipVerify) {
-      // podyard's own when no fetch was injected; a caller that injects `fetch` must give this too
-      this.#insecureFetch ??= this.#opts.insecureFetch ?? (this.#opts.fetch === undefined ? insecureHttpsFetch() : undefined);
-      if (!this.#insecureFetch) {
+      // without either fetch injected, the client's own skips the checks; a caller that injects `fetch` must give this too
+      fetchFn = this.#opts.insecureFetch;
+      if (!fetchFn && this.#opts.fetch !== undefined) {
         throw new FailedPreconditionError(
           `${ep.mirror ? "mirror" : "registry"} ${ep.host} is configured with skipVerify, but the resolver was given no insecureFetch that skips TLS verification`,
         );
       }
-      fetchFn = this.#insecureFetch;
     }
+    const timeouts = this.#opts.timeouts ? { timeouts: this.#opts.timeouts } : {};
     const attempts = ep.mirror ? (this.#opts.mirrorMaxAttempts ?? 1) : this.#opts.maxAttempts;
     client = new RegistryClient({
       baseUrl: ep.baseUrl.href,
       host: ep.host,
       clock: this.#opts.clock ?? realClock,
       ...(creds ? { credentials: creds } : {}),
-      ...(fetchFn ? { fetch: fetchFn } : {}),
+      ...(fetchFn ? { fetch: fetchFn } : { skipVerify: ep.skipVerify, httpsFirst: ep.httpsFirst, ...timeouts }),
+      ...(this.#opts.schemeProbe ? { schemeProbe: this.#opts.schemeProbe } : {}),
       ...(attempts !== undefined ? { maxAttempts: attempts } : {}),
       ...(this.#opts.backoff ? { backoff: this.#opts.backoff } : {}),
       ...(this.#opts.userAgent !== undefined ? { userAgent: this.#opts.userAgent } : {}),

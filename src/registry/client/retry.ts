@@ -3,6 +3,7 @@
  * network errors, 408, 429 and 5xx (but not 501/505) are transient; the wait doubles
  * from `initialMs` up to `maxMs`, or is what `Retry-After` says.
  */
+import { isTimeout } from "./timeouts.js";
 
 export interface RetryPolicy {
   /** attempts in all, the first included (Docker: 5) */
@@ -18,11 +19,13 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 50
 /**
  * Attempts in all for a request that failed with `err`: a refused connection (nothing
  * listens there) gets one more try, after `initialMs`, as a registry restarting would
- * need; other network failures get the policy's `maxAttempts`. A pull from a registry
- * that is down then fails in half a second, as docker's does, not after the full back-off.
+ * need, and so does a timeout (a registry that does not answer, see timeouts.ts); other
+ * network failures get the policy's `maxAttempts`. A pull from a registry that is down
+ * then fails in half a second, as docker's does, not after the full back-off, and one
+ * from a registry that hangs after two timeouts, not five.
  */
 export function attemptsFor(err: unknown, policy: Pick<RetryPolicy, "maxAttempts">): number {
-  return isConnectionRefused(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
+  return isConnectionRefused(err) || isTimeout(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
 }
 
 function isConnectionRefused(err: unknown): boolean {
@@ -62,4 +65,10 @@ export function isNetworkError(err: unknown): boolean {
   const code = "code" in err && typeof err.code === "string" ? err.code : "";
   return code.startsWith("ECONN") || code.startsWith("UND_ERR") || code === "EPIPE" || code === "ETIMEDOUT" ||
     code === "EAI_AGAIN" || code === "ENETUNREACH" || code === "EHOSTUNREACH";
+}
+
+/** What a network error says: fetch's `TypeError("fetch failed" | "terminated")` tells it in its cause. */
+export function networkErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
 }

@@ -15,7 +15,7 @@ import type { Clock } from "../../clock/index.js";
 import { UnavailableError } from "../../errdefs/index.js";
 import type { Authorizer } from "./authorizer.js";
 import { discard } from "./body.js";
-import { attemptsFor, backoffMs, isNetworkError, isTransientStatus, retryAfterMs, type RetryPolicy } from "./retry.js";
+import { attemptsFor, backoffMs, isNetworkError, isTransientStatus, networkErrorText, retryAfterMs, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./types.js";
 
 export interface TransportOptions {
@@ -127,7 +127,7 @@ export class Transport {
 
   #networkError(req: TransportRequest, err: unknown, attempts: number): Error {
     if (req.signal?.aborted || !isNetworkError(err)) return err instanceof Error ? err : new Error(String(err));
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+    const cause = networkErrorText(err);
     const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
     return new UnavailableError(`cannot reach registry ${this.#opts.host}: ${req.method} ${req.url.pathname}: ${cause}${tries}`, { cause: err });
   }

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -67,6 +67,53 @@ export async function deadHost(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `127.0.0.1:${port}`;
+}
+
+export interface ListeningServer {
+  host: string;
+  /** connections still open */
+  sockets: ReadonlySet<Socket>;
+  /** stops listening and destroys the connections still open */
+  close(): Promise<void>;
+}
+
+/** Starts `server` (net, http or https) on a free loopback port, tracking its connections. */
+export async function listenLoopback(server: NetServer): Promise<ListeningServer> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+export interface SilentServer extends RawServer {
+  /** connections accepted */
+  accepted(): number;
+  /** connections still open */
+  open(): number;
+}
+
+/** A loopback TCP server that accepts connections and never says a word. */
+export async function silentServer(): Promise<SilentServer> {
+  let accepted = 0;
+  const server = createNetServer((socket) => {
+    accepted++;
+    socket.on("error", () => undefined);
+    socket.resume(); // read and drop whatever comes
+  });
+  const l = await listenLoopback(server);
+  return { url: `http://${l.host}`, host: l.host, accepted: () => accepted, open: () => l.sockets.size, close: l.close };
 }
 
 export async function collect(stream: Readable): Promise<Buffer> {
