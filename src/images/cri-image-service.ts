@@ -7,7 +7,7 @@ import { realClock, type Clock } from "../clock/index.js";
 import { isNotFound } from "../errdefs/index.js";
 import type { Digest, ImageConfig } from "../oci/index.js";
 import { parseDockerRef } from "../reference/index.js";
-import { isDangling, type ImageRecord } from "../store/index.js";
+import type { ImageRecord } from "../store/index.js";
 import { parseAuth } from "./cri-auth.js";
 import type {
   AuthConfig, FilesystemUsage, Image, ImageFilter, ImageFsInfoResponse, ImageService, ImageSpec, ImageStatusResponse, PodSandboxConfig, PullImageResponse,
@@ -115,8 +115,12 @@ export class CriImageService implements ImageService {
     };
   }
 
-  /** The CRI view of image `id`, with the verbose info when asked; undefined when its blobs are gone. */
+  /**
+   * The CRI view of image `id`, with the verbose info when asked; undefined when its blobs
+   * are gone, or when `fsck --repair` removed some (the kubelet then pulls it again).
+   */
   async #status(id: Digest, verbose = false): Promise<(Image & { info: Record<string, string> }) | undefined> {
+    if (this.#images.needsPull(id)) return undefined;
     let details;
     try {
       details = await this.#images.details(id);
@@ -129,7 +133,7 @@ export class CriImageService implements ImageService {
     return {
       id,
       repoTags: names.filter((n) => !n.includes("@")),
-      repoDigests: isDangling(record) ? [] : this.#images.repoDigests(id),
+      repoDigests: this.#images.repoDigests(id),
       size: record.size,
       ...userOf(config),
       spec: { image: id },

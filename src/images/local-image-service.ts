@@ -11,6 +11,7 @@ import { parseDockerRef } from "../reference/index.js";
 import { chainID, isDangling, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
+import { NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
 import { SingleFlight } from "../concurrency/index.js";
 import { nameImage } from "./image-names.js";
 import { layerSnapshots, unpackedSize } from "./image-layers.js";
@@ -177,9 +178,21 @@ export class LocalImageService {
     return this.#images.list();
   }
 
-  /** The image's repo digests (`repository@digest`, one per repository it was pulled or tagged in). */
+  /**
+   * The image's repo digests (`repository@digest`, one per repository it was pulled or
+   * tagged in), leaving out names whose manifest was made on this node (a docker-archive
+   * load): no registry knows that digest.
+   */
   repoDigests(configDigest: Digest): string[] {
-    return this.#images.repoDigests(configDigest);
+    const digests = this.#images.byConfigDigest(configDigest)
+      .filter((r) => !isDangling(r) && hasRepoDigest(r.labels))
+      .map((r) => `${parseDockerRef(r.name).name}@${r.target.digest}`);
+    return [...new Set(digests)].sort();
+  }
+
+  /** True when `fsck --repair` removed content the image needs: it is there again only after a pull. */
+  needsPull(configDigest: Digest): boolean {
+    return this.#images.byConfigDigest(configDigest).some((r) => r.labels[NEEDS_PULL_LABEL] !== undefined);
   }
 
   /** Whether a container uses the image. */

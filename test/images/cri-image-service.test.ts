@@ -1,11 +1,12 @@
 /** The CRI ImageService against a real registry (with Basic auth), content store, database and snapshotter. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { FakeClock } from "../../src/clock/index.js";
-import { CriImageService, type ImageService } from "../../src/images/index.js";
+import { CriImageService, fsck, loadArchive, saveImages, type ImageService } from "../../src/images/index.js";
 import { BasicAuthorizer, Htpasswd } from "../../src/registry/server/index.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { buildTestImage, openTestNode, pushLayout, type TestNode } from "../helpers/images.js";
@@ -119,6 +120,39 @@ test("imageFsInfo reports the content store's and the snapshots' bytes and inode
     assert.ok(bytes > 0 && inodes > 0);
     assert.deepEqual([snapshots?.usedBytes.value, snapshots?.inodesUsed.value], [bytes, inodes]);
   } finally {
+    await node.close();
+  }
+});
+
+test("an image fsck --repair took content from is absent to the CRI until pulled again; a docker-archive load gives no repo digest", async () => {
+  const node = await openTestNode();
+  const dir = await mkdtemp(join(tmpdir(), "podyard-cri-"));
+  try {
+    const svc = cri(node);
+    await svc.pullImage({ image: ref }, { username: "alice", password: "wonderland" });
+    const top = image.manifest.layers[image.manifest.layers.length - 1];
+    assert.ok(top);
+    await node.env.content.delete(top.digest);
+    const report = await fsck({ content: node.env.content, images: node.env.images, snapshotter: node.env.snapshotter }, { repair: true });
+    assert.deepEqual(report.problems.map((p) => [p.kind, p.subject, p.repair]), [["image", ref, "marked for re-pull"]]);
+    assert.deepEqual(await svc.imageStatus({ image: ref }), { info: {} }, "the kubelet's IfNotPresent pulls it again");
+    assert.deepEqual(await svc.listImages(), []);
+    await svc.pullImage({ image: ref }, { username: "alice", password: "wonderland" });
+    assert.equal((await svc.imageStatus({ image: ref })).image?.id, image.manifest.config.digest, "present again after the pull");
+
+    const archive = join(dir, "docker.tar");
+    await saveImages(node.env.imageService, [ref], archive, { format: "docker-archive" });
+    const fresh = await openTestNode();
+    try {
+      await loadArchive(fresh.env.imageService, archive);
+      const loaded = (await cri(fresh).imageStatus({ image: ref })).image;
+      assert.deepEqual(loaded?.repoTags, [ref]);
+      assert.deepEqual(loaded?.repoDigests, [], "a docker-archive holds no digest a registry gave");
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
     await node.close();
   }
 });

@@ -1,6 +1,7 @@
 /** What `podyard images` does; loaded only when it runs (see images-command.ts). */
 import { digestEncoded } from "../../oci/index.js";
 import { familiarName, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
+import { hasRepoDigest } from "../../images/index.js";
 import { isDangling, type ImageRecord } from "../../store/index.js";
 import { formatBytes } from "./pull-progress.js";
 import { humanAge, print, table, withNode } from "./with-node.js";
@@ -37,7 +38,8 @@ export async function images(filter: string | undefined, flags: ImagesFlags): Pr
       .sort((a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.name.localeCompare(b.name))
       .map((r) => {
         const created = r.created ? humanAge(Date.parse(r.created)) : "N/A";
-        const digest = isDangling(r) ? "<none>" : r.target.digest;
+        // docker shows no digest for an image no registry gave (a docker-archive load)
+        const digest = isDangling(r) || !hasRepoDigest(r.labels) ? "<none>" : r.target.digest;
         return [...repoAndTag(r), ...(flags.digests ? [digest] : []), id(r.configDigest), created, formatBytes(r.unpackedSize ?? r.size)];
       });
     for (const line of table([header, ...rows])) print(line);

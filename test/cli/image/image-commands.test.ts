@@ -182,3 +182,18 @@ test("SIZE in images, inspect and history is the unpacked size of the layers", a
   const history = (await ok(home, ["history", ref])).trimEnd().split("\n").slice(1).map((r) => r.split(/ {3,}/));
   assert.deepEqual(history.map((r) => r[3]), [...layerBytes].reverse().map(formatBytes), "newest first, one per layer");
 });
+
+test("images --digests shows a pulled image's registry digest, and <none> for a docker-archive load, which holds none", async () => {
+  const home = await freshHome();
+  await pushLayout(reg.url, "digests/a", "v1", imageA);
+  const ref = `${host}/digests/a:v1`;
+  await ok(home, ["pull", ref]);
+  const digestColumn = async (h: string): Promise<string[]> =>
+    (await ok(h, ["images", "--digests"])).trimEnd().split("\n").slice(1).map((l) => l.split(/\s{3,}/)[2] ?? "");
+  assert.deepEqual(await digestColumn(home), [imageA.manifestDescriptor.digest]);
+  const archive = join(home, "a.tar");
+  await ok(home, ["save", "-o", archive, ref]);
+  const fresh = await freshHome();
+  await ok(fresh, ["load", "-i", archive]);
+  assert.deepEqual(await digestColumn(fresh), ["<none>"]);
+});
