@@ -63,6 +63,8 @@ function describe(status: number, statusText: string, code: string | undefined, 
       return `unsupported: ${where} does not support the request to ${s.verb} ${s.what}${detail}`;
     case 429:
       return `too many requests: ${where} is rate limiting requests to ${s.verb} ${s.what}; retry later`;
+    case 507:
+      return `insufficient storage: ${where} has no room to ${s.verb} ${s.what}${detail}`;
     default:
       if (status >= 500 || status === 408) return `unavailable: ${where} answered ${status} ${statusText} to ${s.verb} ${s.what}${detail}`;
       return `${code ? summary(code, code.toLowerCase()) : `HTTP ${status}`}: ${where} rejected the request to ${s.verb} ${s.what}${detail}`;

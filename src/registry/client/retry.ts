@@ -1,6 +1,7 @@
 /**
  * When to retry a registry request and how long to wait, as pure functions:
- * network errors, 408, 429 and 5xx (but not 501/505) are transient; the wait doubles
+ * network errors, 408, 429 and 5xx (but not 501, 505 or 507: not implemented, version
+ * unsupported and a registry's full storage stay so for a while) are transient; the wait doubles
  * from `initialMs` up to `maxMs`, or is what `Retry-After` says.
  */
 import { isTimeout } from "./timeouts.js";
@@ -36,7 +37,7 @@ function isConnectionRefused(err: unknown): boolean {
 }
 
 export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505 && status !== 507);
 }
 
 /** The wait before attempt `attempt + 1`, after `attempt` failures (1-based). */
