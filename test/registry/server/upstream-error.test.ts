@@ -66,3 +66,33 @@ test("an upstream answering 500 gets 502 with its answer; an upstream 404 stays 
     await failing.close();
   }
 });
+
+test("an upstream manifest over the size cap is a 502 naming the upstream, not a rate limit; an upstream 429 stays 429", async () => {
+  const huge = Buffer.alloc(5 * 1024 * 1024, " ");
+  const hugeDigest = digestOf(huge);
+  const upstream = await rawServer((req, res) => {
+    if (req.url?.includes("/limited/")) {
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "3600" });
+      res.end(req.method === "HEAD" ? undefined : ociError("TOOMANYREQUESTS", "pull rate limit reached"));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/vnd.oci.image.manifest.v1+json", "Docker-Content-Digest": hugeDigest, "Content-Length": huge.length });
+    res.end(req.method === "HEAD" ? undefined : huge);
+  });
+  const proxy = await startRegistry({}, (o) => createPullThroughServer({ ...o, remoteUrl: upstream.url, maxAttempts: 1 }));
+  try {
+    for (const path of ["team/app/manifests/latest", `team/app/manifests/${hugeDigest}`]) {
+      const got = await answer(`${proxy.url}/v2/${path}`);
+      assert.equal(got.status, 502, `${path}: ${JSON.stringify(got)}`);
+      assert.equal(got.code, "UNKNOWN", path);
+      assert.match(got.message ?? "", new RegExp(`^upstream registry ${upstream.url}: manifest too large: `), path);
+    }
+    const limited = await answer(`${proxy.url}/v2/limited/app/manifests/latest`);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.code, "TOOMANYREQUESTS");
+    assert.match(limited.message ?? "", new RegExp(`^upstream registry ${upstream.url}: too many requests: `));
+  } finally {
+    await proxy.close();
+    await upstream.close();
+  }
+});
