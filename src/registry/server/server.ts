@@ -160,7 +160,10 @@ export class RegistryServer {
       }
       const writes = method !== "GET" && method !== "HEAD";
       if (writes && this.#settings.readOnly) throw new RegistryError("UNSUPPORTED", "this registry is a read-only pull-through cache");
-      if (method === "DELETE" && !this.#settings.deleteEnabled) throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
+      // as distribution's storage.delete.enabled: content stays, but an upload can still be cancelled
+      if (method === "DELETE" && !this.#settings.deleteEnabled && match.route !== "blobUpload") {
+        throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
+      }
       const access: Access[] = [];
       if (match.route === "catalog") access.push({ type: "registry", name: "catalog", actions: ["*"] });
       else if (match.route !== "base") access.push({ type: "repository", name: parseName(match.name), actions: requiredActions(method) });
