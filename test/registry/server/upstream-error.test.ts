@@ -5,10 +5,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { digestOf } from "../../../src/oci/index.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { digestOf, MediaType } from "../../../src/oci/index.js";
+import { RegistryClient } from "../../../src/registry/client/index.js";
 import { createPullThroughServer } from "../../../src/registry/server/index.js";
+import { distributionMissing, startDistribution } from "../../helpers/distribution.js";
 import { makeTempDir, removeDir, startRegistryProcess } from "../../helpers/registry-process.js";
-import { deadHost, ociError, rawServer, startRegistry } from "../client/fixtures.js";
+import { htpasswdLine } from "./auth/helpers.js";
+import { deadHost, makeImage, ociError, rawServer, startRegistry } from "../client/fixtures.js";
 
 interface ErrorAnswer {
   status: number;
@@ -94,5 +99,45 @@ test("an upstream manifest over the size cap is a 502 naming the upstream, not a
   } finally {
     await proxy.close();
     await upstream.close();
+  }
+});
+
+test("a proxy whose upstream credentials are refused says so (502), instead of 404 for every image; right ones still get 404 for a missing one", async (t) => {
+  const missing = await distributionMissing();
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = await makeTempDir("proxy-creds");
+  t.after(() => removeDir(dir));
+  await writeFile(join(dir, "htpasswd"), `${(await htpasswdLine("alice", "wonderland")).line}\n`);
+  const dist = await startDistribution(dir, { auth: { htpasswd: { realm: "podyard-test", path: join(dir, "htpasswd") } }, logLevel: "error" });
+  t.after(() => dist.stop());
+  const img = makeImage([100]);
+  const pusher = new RegistryClient({ baseUrl: dist.url, credentials: { username: "alice", password: "wonderland" } });
+  for (const b of [img.config, ...img.layers]) await pusher.pushBlob("team/app", b);
+  await pusher.putManifest("team/app", "v1", img.manifest, MediaType.ociManifest);
+
+  const proxy = (password: string): ReturnType<typeof startRegistry> =>
+    startRegistry({}, (o) => createPullThroughServer({ ...o, remoteUrl: dist.url, username: "alice", password, maxAttempts: 1 }));
+  const wrong = await proxy("looking-glass");
+  try {
+    for (const path of ["team/app/manifests/v1", `team/app/manifests/${img.manifestDigest}`, `team/app/blobs/${digestOf(img.layers[0] ?? "")}`]) {
+      assert.deepEqual(await answer(`${wrong.url}/v2/${path}`), {
+        status: 502, code: "UNKNOWN", message: `upstream registry ${dist.url} refused the proxy's credentials for user "alice"`,
+      }, path);
+    }
+  } finally {
+    await wrong.close();
+  }
+  const right = await proxy("wonderland");
+  try {
+    const res = await fetch(`${right.url}/v2/team/app/manifests/v1`);
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(img.manifest));
+    const absent = await answer(`${right.url}/v2/team/nothere/manifests/v1`);
+    assert.equal(absent.status, 404, JSON.stringify(absent));
+  } finally {
+    await right.close();
   }
 });
