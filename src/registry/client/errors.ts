@@ -27,10 +27,13 @@ export interface ErrorSubject {
 export class RegistryResponseError extends PodyardError {
   readonly status: number;
   readonly errors: OciErrorEntry[];
-  constructor(status: number, errors: OciErrorEntry[], message: string) {
+  /** the response's Retry-After header, as sent (a 429 or 503 may carry one) */
+  readonly retryAfter: string | undefined;
+  constructor(status: number, errors: OciErrorEntry[], message: string, retryAfter?: string) {
     super(classForStatus(status), message);
     this.status = status;
     this.errors = errors;
+    this.retryAfter = retryAfter;
   }
   /** the first OCI error code, if the body had one */
   get ociCode(): string | undefined {
@@ -85,6 +88,7 @@ export async function responseError(res: Response, subject: ErrorSubject): Promi
   const errors = parseErrorBody(text);
   const code = errors[0]?.code;
   const message = describe(res.status, res.statusText, code, errors[0]?.message, subject) + (code ? ` (${code})` : "");
-  const cause = new RegistryResponseError(res.status, errors, `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 512)}` : ""}`);
+  const cause = new RegistryResponseError(res.status, errors, `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 512)}` : ""}`,
+    res.headers.get("retry-after") ?? undefined);
   return errorForStatus(res.status, message, { cause });
 }

@@ -7,8 +7,8 @@
  * `upstream registry http://127.0.0.1:5000 unreachable: connection refused`.
  * Errors that are not the client's (a local storage error) pass through unchanged.
  */
-import { errorClass } from "../../errdefs/index.js";
-import { responseStatus } from "../client/index.js";
+import { errorClass, findCause } from "../../errdefs/index.js";
+import { RegistryResponseError, responseStatus } from "../client/index.js";
 import { RegistryError } from "./errcode.js";
 
 /** Network failures that mean the upstream could not be reached at all. */
@@ -31,7 +31,13 @@ export function upstreamError(remote: string, err: unknown): unknown {
   }
   // only the upstream's own 429 is a rate limit; the client's other ResourceExhausted errors
   // (a manifest over the size cap) are bad answers, as any other
-  if (responseStatus(err) === 429) return new RegistryError("TOOMANYREQUESTS", `upstream registry ${remote}: ${message}`, { cause: err });
+  if (responseStatus(err) === 429) {
+    // the wait upstream asks for is the wait our client needs too
+    const retryAfter = findCause(err, RegistryResponseError)?.retryAfter;
+    return new RegistryError("TOOMANYREQUESTS", `upstream registry ${remote}: ${message}`, {
+      cause: err, ...(retryAfter !== undefined ? { headers: { "Retry-After": retryAfter } } : {}),
+    });
+  }
   const code = errorClass(err) === "Unavailable" ? "UNAVAILABLE" : "UNKNOWN";
   return new RegistryError(code, `upstream registry ${remote}: ${message}`, { status: 502, cause: err });
 }

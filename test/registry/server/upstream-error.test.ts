@@ -19,12 +19,14 @@ interface ErrorAnswer {
   status: number;
   code: string | undefined;
   message: string | undefined;
+  retryAfter?: string;
 }
 
 async function answer(url: string): Promise<ErrorAnswer> {
   const res = await fetch(url);
   const body = (await res.json()) as { errors?: { code?: string; message?: string }[] };
-  return { status: res.status, code: body.errors?.[0]?.code, message: body.errors?.[0]?.message };
+  const retryAfter = res.headers.get("retry-after");
+  return { status: res.status, code: body.errors?.[0]?.code, message: body.errors?.[0]?.message, ...(retryAfter !== null ? { retryAfter } : {}) };
 }
 
 test("an unreachable upstream gets 503 UNAVAILABLE naming it, for manifests by tag and digest and for blobs", async () => {
@@ -72,7 +74,7 @@ test("an upstream answering 500 gets 502 with its answer; an upstream 404 stays 
   }
 });
 
-test("an upstream manifest over the size cap is a 502 naming the upstream, not a rate limit; an upstream 429 stays 429", async () => {
+test("an upstream manifest over the size cap is a 502 naming the upstream, not a rate limit; an upstream 429 stays 429 with its Retry-After", async () => {
   const huge = Buffer.alloc(5 * 1024 * 1024, " ");
   const hugeDigest = digestOf(huge);
   const upstream = await rawServer((req, res) => {
@@ -94,6 +96,7 @@ test("an upstream manifest over the size cap is a 502 naming the upstream, not a
     }
     const limited = await answer(`${proxy.url}/v2/limited/app/manifests/latest`);
     assert.equal(limited.status, 429);
+    assert.equal(limited.retryAfter, "3600", "upstream's Retry-After is passed on");
     assert.equal(limited.code, "TOOMANYREQUESTS");
     assert.match(limited.message ?? "", new RegExp(`^upstream registry ${upstream.url}: too many requests: `));
   } finally {
