@@ -1,8 +1,9 @@
 /** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
-import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
 import { realClock } from "../clock/index.js";
 import { checkRoot, collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback } from "./parse-flags.js";
+import { readFlagFile } from "./flag-file.js";
 import { registryAuth } from "./registry-auth.js";
 
 export interface ServeFlags {
@@ -34,6 +35,26 @@ export interface GcFlags {
   grace: number;
 }
 
+/**
+ * The certificate and key of --tls-cert/--tls-key, checked as TLS will use them, so that a
+ * wrong file is named instead of OpenSSL's "error:0480006C:PEM routines::no start line".
+ */
+async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const cert = await readFlagFile("--tls-cert", certFile);
+  const key = await readFlagFile("--tls-key", keyFile);
+  const check = (what: string, ctx: Parameters<typeof createSecureContext>[0]): void => {
+    try {
+      createSecureContext(ctx);
+    } catch (err) {
+      throw new Error(what, { cause: err });
+    }
+  };
+  check(`--tls-cert ${certFile}: no PEM certificate in it`, { cert });
+  check(`--tls-key ${keyFile}: no PEM private key in it`, { key });
+  check(`--tls-key ${keyFile} is not the private key of the certificate in --tls-cert ${certFile}`, { cert, key });
+  return { cert, key };
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   const { host, port } = flags.addr;
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
@@ -48,7 +69,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     idleTimeoutMs: flags.idleTimeout,
   };
   if (flags.maxManifestBytes) opts.maxManifestBytes = flags.maxManifestBytes;
-  if (flags.tlsCert && flags.tlsKey) opts.tls = { cert: await readFile(flags.tlsCert), key: await readFile(flags.tlsKey) };
+  if (flags.tlsCert && flags.tlsKey) opts.tls = await readTls(flags.tlsCert, flags.tlsKey);
   const auth = await registryAuth({
     ...(flags.htpasswd !== undefined ? { htpasswd: flags.htpasswd } : {}),
     tokenAuth: flags.tokenAuth === true,

@@ -27,10 +27,13 @@ export interface ErrorSubject {
 export class RegistryResponseError extends PodyardError {
   readonly status: number;
   readonly errors: OciErrorEntry[];
-  constructor(status: number, errors: OciErrorEntry[], message: string) {
+  /** the response's Retry-After header, as sent (a 429 or 503 may carry one) */
+  readonly retryAfter: string | undefined;
+  constructor(status: number, errors: OciErrorEntry[], message: string, retryAfter?: string) {
     super(classForStatus(status), message);
     this.status = status;
     this.errors = errors;
+    this.retryAfter = retryAfter;
   }
   /** the first OCI error code, if the body had one */
   get ociCode(): string | undefined {
@@ -63,6 +66,8 @@ function describe(status: number, statusText: string, code: string | undefined, 
       return `unsupported: ${where} does not support the request to ${s.verb} ${s.what}${detail}`;
     case 429:
       return `too many requests: ${where} is rate limiting requests to ${s.verb} ${s.what}; retry later`;
+    case 507:
+      return `insufficient storage: ${where} has no room to ${s.verb} ${s.what}${detail}`;
     default:
       if (status >= 500 || status === 408) return `unavailable: ${where} answered ${status} ${statusText} to ${s.verb} ${s.what}${detail}`;
       return `${code ? summary(code, code.toLowerCase()) : `HTTP ${status}`}: ${where} rejected the request to ${s.verb} ${s.what}${detail}`;
@@ -83,6 +88,7 @@ export async function responseError(res: Response, subject: ErrorSubject): Promi
   const errors = parseErrorBody(text);
   const code = errors[0]?.code;
   const message = describe(res.status, res.statusText, code, errors[0]?.message, subject) + (code ? ` (${code})` : "");
-  const cause = new RegistryResponseError(res.status, errors, `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 512)}` : ""}`);
+  const cause = new RegistryResponseError(res.status, errors, `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 512)}` : ""}`,
+    res.headers.get("retry-after") ?? undefined);
   return errorForStatus(res.status, message, { cause });
 }

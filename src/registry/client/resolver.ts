@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { realClock, type Clock } from "../../clock/index.js";
-import { errorClass, FailedPreconditionError, InvalidArgumentError, type PodyardError } from "../../errdefs/index.js";
+import { errorClass, FailedPreconditionError, findCause, InvalidArgumentError, type PodyardError } from "../../errdefs/index.js";
 import type { Descriptor, Digest } from "../../oci/index.js";
 import type { Reference } from "../../reference/index.js";
 import type { FetchBlobOptions } from "./blobs.js";
@@ -26,6 +26,7 @@ import { RegistryHosts, type RegistryEndpoint, type RegistryOperation } from "./
 import type { FetchedManifest } from "./manifests.js";
 import { RegistryClient } from "./registry-client.js";
 import { isNetworkError } from "./retry.js";
+import { TokenServerUnreachableError } from "./token.js";
 import type { Credentials, FetchLike } from "./types.js";
 import type { SchemeProbe } from "./https-first.js";
 import type { ClientTimeouts } from "./timeouts.js";
@@ -150,7 +151,8 @@ export interface EndpointSource {
 /** The message for an endpoint's failure, with "unreachable" for network errors. */
 function describeFailure(ep: RegistryEndpoint, err: unknown): string {
   const who = `${ep.mirror ? "mirror" : "registry"} ${ep.host}`;
-  if (errorClass(err) === "Unavailable" && err instanceof Error && isNetworkError(err.cause)) {
+  // a token server out of reach is named by its own message: the registry did answer
+  if (errorClass(err) === "Unavailable" && err instanceof Error && isNetworkError(err.cause) && !findCause(err, TokenServerUnreachableError)) {
     return `${who} is unreachable: ${systemErrorText(err.cause)}`;
   }
   const message = err instanceof Error ? err.message : String(err);

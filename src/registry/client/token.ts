@@ -9,6 +9,7 @@ import type { Clock } from "../../clock/index.js";
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from "../../errdefs/index.js";
 import { readLimited } from "./body.js";
 import { errorForStatus } from "./errors.js";
+import { networkErrorText } from "./retry.js";
 import type { Credentials, FetchLike } from "./types.js";
 
 export interface BearerToken {
@@ -80,6 +81,12 @@ function refreshTokenForm(req: TokenRequest, refreshToken: string): string {
   return form.toString();
 }
 
+/**
+ * The token server (the registry's realm, often another host) could not be reached: the
+ * registry itself answered, so this is not "registry … is unreachable".
+ */
+export class TokenServerUnreachableError extends UnavailableError {}
+
 export async function fetchToken(req: TokenRequest, deps: { fetch: FetchLike; clock: Clock }): Promise<BearerToken> {
   let url = tokenUrl(req);
   let who = req.credentials ? `the credentials of ${req.credentials.username}` : "anonymous access";
@@ -93,7 +100,7 @@ export async function fetchToken(req: TokenRequest, deps: { fetch: FetchLike; cl
   try {
     res = await deps.fetch(url, init);
   } catch (err) {
-    throw new UnavailableError(`cannot reach token server ${url.host} for registry ${req.host}: ${(err as Error).message}`, { cause: err });
+    throw new TokenServerUnreachableError(`cannot reach token server ${url.host} for registry ${req.host}: ${networkErrorText(err)}`, { cause: err });
   }
   const text = (await readLimited(res, MAX_TOKEN_RESPONSE_BYTES)).toString("utf8");
   if (res.status === 401) {

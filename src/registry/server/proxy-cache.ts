@@ -57,6 +57,8 @@ export class ProxyCache implements UpstreamSource {
   readonly #registry: Registry;
   readonly #client: RegistryClient;
   readonly #dockerHub: boolean;
+  /** the user name of the proxy's upstream credentials, if it has any */
+  readonly #username: string | undefined;
   readonly #downloads = new Map<Digest, Download>();
 
   constructor(opts: ProxyCacheOptions) {
@@ -73,6 +75,28 @@ export class ProxyCache implements UpstreamSource {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
     });
     this.#dockerHub = isDockerHub(this.#client.baseUrl.host);
+    this.#username = opts.username;
+  }
+
+  /**
+   * Whether upstream's refusal `err` means the content is not there for us: a 404, or a
+   * 401/403 (Docker Hub answers 401 for repositories that do not exist). But when the
+   * proxy's own credentials are refused (a ping of /v2/ with them fails with 401), every
+   * pull would look like a missing image: that is an upstream failure, thrown as one.
+   */
+  async #absent(err: unknown): Promise<boolean> {
+    if (!isAbsent(err)) return false;
+    if (errorClass(err) !== "Unauthenticated" || this.#username === undefined) return true;
+    try {
+      await this.#client.ping();
+    } catch (pingErr) {
+      if (errorClass(pingErr) === "Unauthenticated") {
+        throw new RegistryError("UNKNOWN", `upstream registry ${this.#remote} refused the proxy's credentials for user ${JSON.stringify(this.#username)}`, {
+          status: 502, cause: pingErr,
+        });
+      }
+    }
+    return true;
   }
 
   /** The name upstream knows: on Docker Hub `alpine` is `library/alpine`. */
@@ -103,7 +127,7 @@ export class ProxyCache implements UpstreamSource {
       }
       m = await this.#client.getManifest(upstream, digest);
     } catch (err) {
-      if (isAbsent(err)) return undefined;
+      if (await this.#absent(err)) return undefined;
       throw upstreamError(this.#remote, err);
     }
     await blobs.put(m.digest, m.bytes);
@@ -131,7 +155,7 @@ export class ProxyCache implements UpstreamSource {
     try {
       present = await this.#client.blobExists(this.#upstreamName(name), digest);
     } catch (err) {
-      if (isAbsent(err)) return false;
+      if (await this.#absent(err)) return false;
       throw upstreamError(this.#remote, err);
     }
     if (present) await this.#registry.repos.linkBlob(name, digest);
@@ -147,7 +171,7 @@ export class ProxyCache implements UpstreamSource {
       try {
         source = await this.#client.fetchBlob(this.#upstreamName(name), digest);
       } catch (err) {
-        if (isAbsent(err)) return false;
+        if (await this.#absent(err)) return false;
         throw upstreamError(this.#remote, err);
       }
       const digester = new Digester(digestAlgorithm(digest));

@@ -132,7 +132,7 @@ export class RegistryServer {
       const rawPath = req.url?.startsWith("/") ? req.url.split("?")[0] ?? "/" : url.pathname;
       if (rawPath === "/metrics" && req.method === "GET") {
         routeName = "metrics";
-        await this.#authorizer.authorize(req, []);
+        await this.#authorizeMetrics(req);
         const text = this.metrics.render();
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4", "Content-Length": Buffer.byteLength(text) });
         res.end(text);
@@ -160,7 +160,10 @@ export class RegistryServer {
       }
       const writes = method !== "GET" && method !== "HEAD";
       if (writes && this.#settings.readOnly) throw new RegistryError("UNSUPPORTED", "this registry is a read-only pull-through cache");
-      if (method === "DELETE" && !this.#settings.deleteEnabled) throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
+      // as distribution's storage.delete.enabled: content stays, but an upload can still be cancelled
+      if (method === "DELETE" && !this.#settings.deleteEnabled && match.route !== "blobUpload") {
+        throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
+      }
       const access: Access[] = [];
       if (match.route === "catalog") access.push({ type: "registry", name: "catalog", actions: ["*"] });
       else if (match.route !== "base") access.push({ type: "repository", name: parseName(match.name), actions: requiredActions(method) });
@@ -184,6 +187,22 @@ export class RegistryServer {
     } catch (err) {
       this.#writeError(req, res, err, route);
     }
+  }
+
+  /**
+   * /metrics is behind the registry's auth, for users only: with token auth anyone can get an
+   * anonymous token (no access, but valid), which /v2/ accepts as distribution does; /metrics
+   * answers it as it answers no credentials, 401 with the challenge /v2/ sends.
+   */
+  async #authorizeMetrics(req: IncomingMessage): Promise<void> {
+    const who = await this.#authorizer.authorize(req, []);
+    if (who.user !== undefined || this.#authorizer === allowAll) return;
+    const { authorization: _token, ...headers } = req.headers;
+    const bare = Object.assign(Object.create(req) as IncomingMessage, { headers });
+    const challenge = await this.#authorizer.authorize(bare, []).then(() => undefined, (err: unknown) => err);
+    throw new RegistryError("UNAUTHORIZED", "metrics need a user's credentials; an anonymous token is not enough", {
+      headers: challenge instanceof RegistryError ? challenge.headers : {},
+    });
   }
 
   #writeError(req: IncomingMessage, res: ServerResponse, err: unknown, route: RouteName | undefined): void {

@@ -7,6 +7,7 @@ import { errorClass, isInvalidArgument, isNotFound } from "../../../src/errdefs/
 import { digestOf } from "../../../src/oci/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
 import { RegistryHosts, Resolver, type HostsConfig, type RegistryEndpoint } from "../../../src/registry/client/index.js";
+import { createTokenAuth } from "../../../src/registry/server/index.js";
 import { pushImage, startRegistry } from "../../helpers/registry.js";
 import { collect, deadHost } from "./fixtures.js";
 
@@ -158,6 +159,23 @@ test("pull: a mirror without the image passes over to the upstream", async () =>
   } finally {
     await mirror.close();
     await upstream.close();
+  }
+});
+
+test("pull: a registry whose token server is out of reach is not called unreachable; the token server is named", async () => {
+  const dead = await deadHost();
+  const auth = createTokenAuth({ realm: `http://${dead}/auth/token`, service: "podyard-test", anonymousPull: true });
+  const reg = await startRegistry({ authorizer: auth.authorizer });
+  try {
+    const host = new URL(reg.url).host;
+    const puller = new Resolver({ maxAttempts: 1 }).puller(parseNormalizedNamed(`${host}/app:v1`));
+    await assert.rejects(puller.resolve(), (err: Error) => {
+      assert.equal(errorClass(err), "Unavailable");
+      assert.equal(err.message, `pull ${host}/app:v1: cannot reach token server ${dead} for registry ${host}: connect ECONNREFUSED ${dead}`);
+      return true;
+    });
+  } finally {
+    await reg.close();
   }
 });
 

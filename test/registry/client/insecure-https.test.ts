@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { digestOf, MediaType } from "../../../src/oci/index.js";
 import { parseNormalizedNamed } from "../../../src/reference/index.js";
-import { RegistryHosts, Resolver } from "../../../src/registry/client/index.js";
+import { RegistryClient, RegistryHosts, Resolver } from "../../../src/registry/client/index.js";
 import { startRegistry } from "../../helpers/registry.js";
 import { certOrSkip } from "../../helpers/tls-cert.js";
 
@@ -48,6 +48,25 @@ test("a registry with a self-signed certificate is refused, and with skipVerify 
     assert.ok((await puller.getManifest(digestOf(manifest))).bytes.equals(manifest));
     assert.ok((await collect(await puller.fetchBlob(digestOf(layer), { size: layer.length }))).equals(layer));
     await assert.rejects(puller.fetchBlob(digestOf("not there")), /not found|unknown/i);
+  } finally {
+    await reg.close();
+  }
+});
+
+test("a certificate the client refuses is not retried: one connection, and the error says why", async (t) => {
+  const cert = await certOrSkip(t, "insecure-https.test.ts");
+  if (!cert) return;
+  const reg = await startRegistry({ tls: { cert: cert.cert, key: cert.key } });
+  try {
+    let connections = 0;
+    reg.server.server.on("connection", () => connections++);
+    const host = new URL(reg.url).host;
+    const client = new RegistryClient({ baseUrl: reg.url, maxAttempts: 5 });
+    await assert.rejects(client.ping(), (err: Error) => {
+      assert.equal(err.message, `cannot reach registry ${host}: GET /v2/: self-signed certificate`);
+      return true;
+    });
+    assert.equal(connections, 1, "one connection, not five");
   } finally {
     await reg.close();
   }

@@ -79,3 +79,21 @@ test("with deletes disabled, every DELETE is 405 UNSUPPORTED and nothing changes
     await reg.close();
   }
 });
+
+test("with deletes disabled, an upload can still be cancelled: DELETE on its location is 204 and the upload is gone", async () => {
+  const reg = await startRegistry({ settings: { deleteEnabled: false } });
+  try {
+    const start = await fetch(`${reg.url}/v2/del/off/blobs/uploads/`, { method: "POST" });
+    assert.equal(start.status, 202);
+    const location = new URL(start.headers.get("location") ?? "", reg.url).href;
+    const patch = await fetch(location, { method: "PATCH", headers: { "Content-Type": "application/octet-stream" }, body: "half a layer" });
+    assert.equal(patch.status, 202);
+    const cancel = await fetch(location, { method: "DELETE" });
+    assert.equal(cancel.status, 204, await cancel.text());
+    const status = await fetch(location);
+    assert.equal(status.status, 404);
+    assert.equal(await errorCode(status), "BLOB_UPLOAD_UNKNOWN");
+  } finally {
+    await reg.close();
+  }
+});

@@ -185,3 +185,41 @@ test("/metrics asks for the registry's credentials, with the challenge /v2/ send
     await removeDir(root);
   }
 });
+
+test("with token auth, an anonymous token opens /v2/ but not /metrics: 401 with the /v2/ challenge", async () => {
+  const root = await makeTempDir("metrics-anon");
+  const htpasswd = join(root, "htpasswd");
+  await writeFile(htpasswd, `${(await htpasswdLine("alice", "wonderland")).line}\n`);
+  try {
+    for (const extra of [["--token-auth", "--htpasswd", htpasswd], ["--token-auth", "--anonymous-pull", "--htpasswd", htpasswd]]) {
+      const proc = await startRegistryProcess(join(root, "store"), extra);
+      try {
+        const base = await fetch(`${proc.url}/v2/`);
+        await base.arrayBuffer();
+        const challenge = base.headers.get("www-authenticate") ?? "";
+        const realm = /realm="([^"]+)"/.exec(challenge)?.[1] ?? "";
+        const service = /service="([^"]+)"/.exec(challenge)?.[1] ?? "";
+        const anonymous = (await (await getToken(realm, { service, scopes: ["repository:team/app:pull"] })).json()) as TokenBody;
+        const bearer = { Authorization: `Bearer ${anonymous.token}` };
+
+        const ping = await fetch(`${proc.url}/v2/`, { headers: bearer });
+        await ping.arrayBuffer();
+        assert.equal(ping.status, 200, `${extra.join(" ")}: /v2/ with an anonymous token`);
+        const metrics = await fetch(`${proc.url}/metrics`, { headers: bearer });
+        const body = await metrics.text();
+        assert.equal(metrics.status, 401, `${extra.join(" ")}: /metrics with an anonymous token: ${body}`);
+        assert.equal(JSON.parse(body).errors[0].code, "UNAUTHORIZED");
+        assert.equal(metrics.headers.get("www-authenticate"), challenge);
+        assert.doesNotMatch(body, /podyard_registry/);
+
+        const user = (await (await getToken(realm, { service, auth: basic("alice", "wonderland") })).json()) as TokenBody;
+        const s = await scrape(proc.url, `Bearer ${user.token}`);
+        assert.equal(value(s, REQUESTS, { method: "GET", route: "metrics", code: "401" }), 1, "the anonymous scrape was refused");
+      } finally {
+        await proc.kill();
+      }
+    }
+  } finally {
+    await removeDir(root);
+  }
+});

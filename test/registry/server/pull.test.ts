@@ -94,6 +94,18 @@ test("unknown manifests are 404 MANIFEST_UNKNOWN, unknown repositories 404 NAME_
   assert.equal(await errorCode(res), "NAME_UNKNOWN");
 });
 
+test("the message of a 404 says what is unknown: the repository for NAME_UNKNOWN, the tag or digest for MANIFEST_UNKNOWN", async () => {
+  await pushImage(reg.url, "pull/said", "v1");
+  const said = async (path: string): Promise<unknown> => {
+    const res = await fetch(`${reg.url}/v2/${path}`);
+    assert.equal(res.status, 404, path);
+    return ((await res.json()) as { errors: { code: string; message: string }[] }).errors.map(({ code, message }) => ({ code, message }));
+  };
+  assert.deepEqual(await said("pull/said/manifests/v9"), [{ code: "MANIFEST_UNKNOWN", message: "manifest tag v9 unknown in repository pull/said" }]);
+  assert.deepEqual(await said("pull/unsaid/manifests/v1"), [{ code: "NAME_UNKNOWN", message: "repository pull/unsaid not known to registry" }]);
+  assert.deepEqual(await said(`pull/unsaid/manifests/${digestOf("x")}`), [{ code: "NAME_UNKNOWN", message: "repository pull/unsaid not known to registry" }]);
+});
+
 test("blob GET and HEAD, and byte ranges as the conformance suite asks", async () => {
   const data = randomBytes(4000);
   const digest = await pushBlob(reg.url, "pull/blobs", data);

@@ -6,10 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpsRequest } from "node:https";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startRegistry } from "../../helpers/registry.js";
 import { makeTempDir, removeDir, runPodyard, startRegistryProcess, type RegistryProcess } from "../../helpers/registry-process.js";
-import { certOrSkip as certFor } from "../../helpers/tls-cert.js";
+import { certOrSkip as certFor, makeCert } from "../../helpers/tls-cert.js";
 
 const certOrSkip = (t: Parameters<typeof certFor>[0]): ReturnType<typeof certFor> => certFor(t, "tls.test.ts");
 
@@ -86,6 +87,39 @@ test("podyard registry serve refuses plain HTTP beyond loopback without --insecu
       assert.equal(res.status, 200);
     } finally {
       await insecure.kill("SIGKILL");
+    }
+  } finally {
+    await removeDir(root);
+  }
+});
+
+test("podyard registry serve names the flag and the file when a certificate, key or htpasswd file is missing or wrong", async (t) => {
+  const cert = await certOrSkip(t);
+  if (!cert) return;
+  const root = await makeTempDir("tls-files");
+  try {
+    const junk = join(root, "junk.pem");
+    await writeFile(junk, "not PEM at all\n");
+    const missing = join(root, "missing.pem");
+    const cases: [string[], string][] = [
+      [["--tls-cert", missing, "--tls-key", cert.keyFile], `--tls-cert ${missing}: no such file`],
+      [["--tls-cert", cert.certFile, "--tls-key", missing], `--tls-key ${missing}: no such file`],
+      [["--tls-cert", junk, "--tls-key", cert.keyFile], `--tls-cert ${junk}: no PEM certificate in it`],
+      [["--tls-cert", cert.certFile, "--tls-key", junk], `--tls-key ${junk}: no PEM private key in it`],
+      [["--tls-cert", cert.certFile, "--tls-key", cert.certFile], `--tls-key ${cert.certFile}: no PEM private key in it`],
+      [["--htpasswd", missing], `--htpasswd ${missing}: no such file`],
+    ];
+    const other = await makeCert();
+    if (typeof other !== "string") {
+      t.after(() => removeDir(other.dir));
+      cases.push([["--tls-cert", cert.certFile, "--tls-key", other.keyFile],
+        `--tls-key ${other.keyFile} is not the private key of the certificate in --tls-cert ${cert.certFile}`]);
+    }
+    for (const [flags, message] of cases) {
+      const r = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", join(root, "store"), ...flags]);
+      assert.equal(r.code, 1, `${flags.join(" ")}: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /listening/);
+      assert.equal(r.stderr, `podyard: error: ${message}\n`, flags.join(" "));
     }
   } finally {
     await removeDir(root);

@@ -23,7 +23,8 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
   if (!m) {
     const what = "tag" in ref ? `tag ${ref.tag}` : `digest ${ref.digest}`;
     const known = await ctx.registry.repositoryExists(name);
-    throw new RegistryError(known ? "MANIFEST_UNKNOWN" : "NAME_UNKNOWN", `manifest ${what} unknown in repository ${name}`, {
+    // skopeo shows "name unknown: <message>": an unknown repository is said to be one
+    throw new RegistryError(known ? "MANIFEST_UNKNOWN" : "NAME_UNKNOWN", known ? `manifest ${what} unknown in repository ${name}` : `repository ${name} not known to registry`, {
       status: 404,
       detail: "tag" in ref ? { tag: ref.tag } : { digest: ref.digest },
     });
