@@ -3,6 +3,7 @@
  * network errors, 408, 429 and 5xx (but not 501/505) are transient; the wait doubles
  * from `initialMs` up to `maxMs`, or is what `Retry-After` says.
  */
+import { hasErrorCode } from "../../errdefs/index.js";
 import { isTimeout } from "./timeouts.js";
 
 export interface RetryPolicy {
@@ -25,14 +26,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 50
  * from a registry that hangs after two timeouts, not five.
  */
 export function attemptsFor(err: unknown, policy: Pick<RetryPolicy, "maxAttempts">): number {
-  return isConnectionRefused(err) || isTimeout(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
-}
-
-function isConnectionRefused(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if ("code" in e && e.code === "ECONNREFUSED") return true;
-  }
-  return false;
+  return hasErrorCode(err, "ECONNREFUSED") || isTimeout(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
 }
 
 export function isTransientStatus(status: number): boolean {

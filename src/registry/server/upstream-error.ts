@@ -6,7 +6,7 @@
  * `upstream registry http://127.0.0.1:5000 unreachable: connection refused`.
  * Errors that are not the client's (a local storage error) pass through unchanged.
  */
-import { errorClass } from "../../errdefs/index.js";
+import { causeChain, errorClass } from "../../errdefs/index.js";
 import { RegistryError } from "./errcode.js";
 
 /** Network failures that mean the upstream could not be reached at all. */
@@ -33,7 +33,7 @@ export function upstreamError(remote: string, err: unknown): unknown {
 }
 
 function unreachableReason(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = "code" in e && typeof e.code === "string" ? e.code : undefined;
     if (code !== undefined && Object.hasOwn(UNREACHABLE, code)) return UNREACHABLE[code];
     if (e instanceof AggregateError) {
