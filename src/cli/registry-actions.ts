@@ -1,6 +1,7 @@
 /** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
 import { readFile } from "node:fs/promises";
 import { realClock } from "../clock/index.js";
+import { InvalidArgumentError } from "../errdefs/index.js";
 import { checkRoot, collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback } from "./parse-flags.js";
 import { registryAuth } from "./registry-auth.js";
@@ -36,9 +37,9 @@ export interface GcFlags {
 
 export async function serve(flags: ServeFlags): Promise<void> {
   const { host, port } = flags.addr;
-  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new InvalidArgumentError("--tls-cert and --tls-key go together");
   if (!flags.tlsCert && !isLoopback(host) && !flags.insecure) {
-    throw new Error(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
+    throw new InvalidArgumentError(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
   }
   const scheme = flags.tlsCert ? "https" : "http";
   const opts: RegistryServerOptions = {

@@ -64,6 +64,17 @@ void test("commander's usage errors get the same prefix on one line, a pointer t
   for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
 });
 
+void test("flags that do not go together are usage errors (exit 2), on one line", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "podyard-cli-main-root-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const cases: [string[], string][] = [
+    [["pull", "-a", "busybox:1.36"], "podyard: error: tag can't be used with --all-tags/-a"],
+    [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--anonymous-pull"], "podyard: error: --anonymous-pull needs --token-auth"],
+    [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--tls-key", join(root, "key.pem")], "podyard: error: --tls-cert and --tls-key go together"],
+  ];
+  for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
+});
+
 void test("exit codes by kind: 3 not found (inspect, rmi), 5 unreachable", async (t) => {
   const nope = ["inspect", "nope"];
   assertFailure(await podyard(t, nope), nope, 3, "podyard: error: No such image: nope");
