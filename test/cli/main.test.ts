@@ -75,6 +75,15 @@ void test("flags that do not go together are usage errors (exit 2), on one line"
   for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
 });
 
+void test("load names a missing archive (exit 3, as import does) and one that is a directory (exit 2)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "podyard-cli-main-dir-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const missing = ["load", "-i", join(dir, "nope.tar")];
+  assertFailure(await podyard(t, missing), missing, 3, `podyard: error: archive ${join(dir, "nope.tar")} not found`);
+  const directory = ["load", "-i", dir];
+  assertFailure(await podyard(t, directory), directory, 2, `podyard: error: archive ${dir} is a directory; want a tar file`);
+});
+
 void test("exit codes by kind: 3 not found (inspect, rmi), 5 unreachable", async (t) => {
   const nope = ["inspect", "nope"];
   assertFailure(await podyard(t, nope), nope, 3, "podyard: error: No such image: nope");
