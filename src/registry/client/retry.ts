@@ -20,13 +20,15 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 50
 /**
  * Attempts in all for a request that failed with `err`: a refused connection (nothing
  * listens there) gets one more try, after `initialMs`, as a registry restarting would
- * need, and so does a timeout (a registry that does not answer, see timeouts.ts); other
+ * need, and so do a host name that does not exist (ENOTFOUND: a typo, or a registry
+ * that is gone) and a timeout (a registry that does not answer, see timeouts.ts); other
  * network failures get the policy's `maxAttempts`. A pull from a registry that is down
- * then fails in half a second, as docker's does, not after the full back-off, and one
- * from a registry that hangs after two timeouts, not five.
+ * or misspelt then fails in half a second, as docker's does, not after the full
+ * back-off, and one from a registry that hangs after two timeouts, not five.
  */
 export function attemptsFor(err: unknown, policy: Pick<RetryPolicy, "maxAttempts">): number {
-  return hasErrorCode(err, "ECONNREFUSED") || isTimeout(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
+  const hopeless = hasErrorCode(err, "ECONNREFUSED") || hasErrorCode(err, "ENOTFOUND") || isTimeout(err);
+  return hopeless ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
 }
 
 export function isTransientStatus(status: number): boolean {
