@@ -1,6 +1,7 @@
 /** What `podyard registry serve` and `podyard registry gc` do; loaded only when they run (see registry-command.ts). */
 import { createSecureContext } from "node:tls";
 import { realClock } from "../clock/index.js";
+import { InvalidArgumentError } from "../errdefs/index.js";
 import { checkRoot, collectGarbage, createPullThroughServer, Registry, RegistryServer, type RegistryServerOptions } from "../registry/server/index.js";
 import { isLoopback } from "./parse-flags.js";
 import { readFlagFile } from "./flag-file.js";
@@ -46,7 +47,7 @@ async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffe
     try {
       createSecureContext(ctx);
     } catch (err) {
-      throw new Error(what, { cause: err });
+      throw new InvalidArgumentError(what, { cause: err });
     }
   };
   check(`--tls-cert ${certFile}: no PEM certificate in it`, { cert });
@@ -57,9 +58,9 @@ async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffe
 
 export async function serve(flags: ServeFlags): Promise<void> {
   const { host, port } = flags.addr;
-  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new InvalidArgumentError("--tls-cert and --tls-key go together");
   if (!flags.tlsCert && !isLoopback(host) && !flags.insecure) {
-    throw new Error(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
+    throw new InvalidArgumentError(`refusing plain HTTP on ${host}: serve TLS with --tls-cert/--tls-key, or pass --insecure`);
   }
   const scheme = flags.tlsCert ? "https" : "http";
   const opts: RegistryServerOptions = {

@@ -1,5 +1,6 @@
 /** Builds the registry's authorizer from the serve flags: none, Basic (htpasswd) or Bearer tokens. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { InvalidArgumentError } from "../errdefs/index.js";
 import { BasicAuthorizer, createTokenAuth, Htpasswd, type Authorizer, type Realm } from "../registry/server/index.js";
 import { readFlagFile } from "./flag-file.js";
 
@@ -22,7 +23,7 @@ export interface RegistryAuth {
 export const TOKEN_PATH = "/auth/token";
 
 export async function registryAuth(flags: RegistryAuthFlags): Promise<RegistryAuth | undefined> {
-  if (flags.anonymousPull && !flags.tokenAuth) throw new Error("--anonymous-pull needs --token-auth");
+  if (flags.anonymousPull && !flags.tokenAuth) throw new InvalidArgumentError("--anonymous-pull needs --token-auth");
   if (!flags.htpasswd && !flags.tokenAuth) return undefined;
   const htpasswd = flags.htpasswd ? Htpasswd.parse((await readFlagFile("--htpasswd", flags.htpasswd)).toString("utf8"), { source: flags.htpasswd }) : undefined;
   if (!flags.tokenAuth) {

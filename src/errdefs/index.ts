@@ -100,6 +100,12 @@ export function findCause<T extends Error>(err: unknown, Class: abstract new (..
   return undefined;
 }
 
+/** Whether `err` or one of its causes carries the system error code `code` (`ECONNREFUSED`, `ETIMEDOUT`). */
+export function hasErrorCode(err: unknown, code: string): boolean {
+  for (const e of causeChain(err)) if ("code" in e && e.code === code) return true;
+  return false;
+}
+
 /** The class of `err`, looking through `cause` links; undefined for foreign errors. */
 export function errorClass(err: unknown): ErrorClass | undefined {
   return findCause(err, PodyardError)?.code;

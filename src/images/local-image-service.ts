@@ -13,7 +13,7 @@ import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
 import { NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
 import { SingleFlight } from "../concurrency/index.js";
-import { nameImage } from "./image-names.js";
+import { keepImage, nameImage } from "./image-names.js";
 import { layerSnapshots, unpackedSize } from "./image-layers.js";
 import { pullImage } from "./pull-image.js";
 import { pushImage, type PushEvent } from "./push-image.js";
@@ -215,20 +215,23 @@ export class LocalImageService {
 
   /**
    * Removes the records `names` (names of one image, or its dangling record). When the
-   * image has no record left its blobs and snapshots go too (unless a container uses it,
-   * or another image shares them); returns what was untagged and the blobs deleted.
+   * image has no record left its blobs and snapshots go too (unless another image shares
+   * them); returns what was untagged and the blobs deleted. An image a container uses that
+   * loses its last name stays as dangling (docker's `<none>` after `rmi -f`), so that no
+   * later prune takes its content; removing that dangling record lets it go.
    */
   async untag(names: readonly string[]): Promise<RemoveResult> {
     const untagged: string[] = [];
-    const ids = new Set<Digest>();
+    const last = new Map<Digest, ImageRecord>();
     for (const name of names) {
       const r = this.#images.get(name);
       if (r === undefined) continue;
       this.#images.delete(name);
-      ids.add(r.configDigest);
+      last.set(r.configDigest, r);
       if (!isDangling(r)) untagged.push(name);
     }
-    const gone = [...ids].filter((id) => this.#images.byConfigDigest(id).length === 0);
+    for (const [id, r] of last) if (!isDangling(r) && this.#inUse(id)) keepImage(this.#images, r);
+    const gone = [...last.keys()].filter((id) => this.#images.byConfigDigest(id).length === 0);
     const deleted = gone.length > 0 && gone.some((id) => !this.#inUse(id)) ? await this.prune() : [];
     return { untagged, deleted };
   }

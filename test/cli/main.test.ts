@@ -5,7 +5,7 @@
  */
 import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BasicAuthorizer, Htpasswd } from "../../src/registry/server/index.js";
@@ -62,6 +62,49 @@ void test("commander's usage errors get the same prefix on one line, a pointer t
       `podyard: error: option '--addr <host:port>' argument 'x' is invalid. want host:port, got "x" (see 'podyard registry serve --help')`],
   ];
   for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
+});
+
+void test("flags that do not go together are usage errors (exit 2), on one line", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "podyard-cli-main-root-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const cases: [string[], string][] = [
+    [["pull", "-a", "busybox:1.36"], "podyard: error: tag can't be used with --all-tags/-a"],
+    [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--anonymous-pull"], "podyard: error: --anonymous-pull needs --token-auth"],
+    [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--tls-key", join(root, "key.pem")], "podyard: error: --tls-cert and --tls-key go together"],
+  ];
+  for (const [args, line] of cases) assertFailure(await podyard(t, args), args, 2, line);
+});
+
+void test("load names a missing archive (exit 3, as import does) and one that is a directory (exit 2)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "podyard-cli-main-dir-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const missing = ["load", "-i", join(dir, "nope.tar")];
+  assertFailure(await podyard(t, missing), missing, 3, `podyard: error: archive ${join(dir, "nope.tar")} not found`);
+  const directory = ["load", "-i", dir];
+  assertFailure(await podyard(t, directory), directory, 2, `podyard: error: archive ${dir} is a directory; want a tar file`);
+});
+
+void test("save names the output it cannot write, and leaves nothing behind", async (t) => {
+  const home = await mkdtemp(join(tmpdir(), "podyard-cli-main-"));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const run = (args: string[]): Promise<RunResult> => runTool(process.execPath, [PODYARD_BIN, ...args], {
+    env: { ...process.env, PODYARD_HOME: home, HOME: home, DOCKER_CONFIG: join(home, ".docker") },
+  });
+  const rootfs = join(home, "rootfs");
+  await mkdir(rootfs);
+  await writeFile(join(rootfs, "hello"), "hi\n");
+  const imported = await run(["import", rootfs, "app:v1"]);
+  assert.equal(imported.code, 0, describeRun("podyard", ["import"], imported));
+  const out = join(home, "out");
+  await mkdir(out);
+  await writeFile(join(out, "file"), "x");
+  const cases: [string[], number, string][] = [
+    [["save", "-o", join(out, "nodir", "x.tar"), "app:v1"], 3, `podyard: error: save: cannot write ${join(out, "nodir", "x.tar")}: directory ${join(out, "nodir")} does not exist`],
+    [["save", "-o", out, "app:v1"], 2, `podyard: error: save: cannot write ${out}: it is a directory`],
+    [["save", "-o", join(out, "file", "x.tar"), "app:v1"], 2, `podyard: error: save: cannot write ${join(out, "file", "x.tar")}: a parent of it is not a directory`],
+  ];
+  for (const [args, code, line] of cases) assertFailure(await run(args), args, code, line);
+  assert.deepEqual(await readdir(out), ["file"], "no temporary file is left");
 });
 
 void test("exit codes by kind: 3 not found (inspect, rmi), 5 unreachable", async (t) => {

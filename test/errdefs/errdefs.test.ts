@@ -45,3 +45,12 @@ test("causeChain walks err and its causes outermost first; findCause returns the
   (loop as { cause?: unknown }).cause = loop;
   assert.equal([...causeChain(loop)].length, 16, "a cycle stops at 16");
 });
+
+test("hasErrorCode finds a system error code anywhere in the cause chain", async () => {
+  const { hasErrorCode } = await import("../../src/errdefs/index.js");
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5000"), { code: "ECONNREFUSED" });
+  const failed = new TypeError("fetch failed", { cause: refused });
+  assert.equal(hasErrorCode(new Error("pull", { cause: failed }), "ECONNREFUSED"), true);
+  assert.equal(hasErrorCode(failed, "ETIMEDOUT"), false);
+  assert.equal(hasErrorCode("ECONNREFUSED", "ECONNREFUSED"), false);
+});

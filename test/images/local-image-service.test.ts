@@ -178,6 +178,14 @@ test("rmi refuses an image a container uses unless forced", async () => {
     const forced = await removeImage(svc, `${host}/tutorial/busybox:v1`, { force: true });
     assert.deepEqual(forced.untagged, [`${host}/tutorial/busybox:v1`]);
     assert.deepEqual(forced.deleted, [], "content a container uses stays");
+    // as docker after rmi -f: the image stays as <none>, and a later prune keeps its content
+    assert.deepEqual(svc.list().map((r) => r.name), [pulled.configDigest], "listed as a dangling image");
+    const pruned = await svc.prune();
+    assert.ok(!pruned.includes(pulled.configDigest), `prune keeps the config a container's image needs: ${pruned.join(", ")}`);
+    assert.ok((await svc.snapshotter.walk()).length > 0, "and its snapshots");
+    // removing the dangling image itself, forced, lets it go
+    await removeImage(svc, pulled.configDigest, { force: true });
+    assert.deepEqual(svc.list(), []);
     await svc.close();
   } finally {
     await node.close();

@@ -1,15 +1,16 @@
 /** `docker image inspect`'s view of an image. */
-import { hasRepoDigest, type LocalImageService } from "../../images/index.js";
+import type { LocalImageService } from "../../images/index.js";
 import { familiarName, familiarString, parseDockerRef, parseNormalizedNamed } from "../../reference/index.js";
 
 export async function inspectImage(service: LocalImageService, image: string): Promise<Record<string, unknown>> {
   await service.upgradeRecords();
   const d = await service.details(image);
   const tags = d.names.filter((n) => !n.includes("@")).map((n) => familiarString(parseDockerRef(n)));
-  const digests = [...new Set(d.names.flatMap((n) => {
-    const r = service.find(n).record;
-    return hasRepoDigest(r.labels) ? [`${familiarName(parseNormalizedNamed(parseDockerRef(n).name))}@${r.target.digest}`] : [];
-  }))].sort();
+  // the CRI's repo digests (full names), in docker's familiar form
+  const digests = service.repoDigests(d.record.configDigest).map((rd) => {
+    const at = rd.indexOf("@");
+    return `${familiarName(parseNormalizedNamed(rd.slice(0, at)))}${rd.slice(at)}`;
+  }).sort();
   return {
     Id: d.record.configDigest,
     RepoTags: tags,

@@ -147,16 +147,19 @@ async function scan(content: ContentStore, source: AsyncIterable<Buffer>, label:
   const reading = (async () => {
     for await (const entry of ex) await handleEntry(content, scanned, entry.header, entry as AsyncIterable<Buffer>);
   })();
-  const { stream } = await decompressed(source);
-  const feeding = pipeline(stream, ex);
+  let feeding: Promise<void> | undefined;
   try {
+    // the first read (which sniffs the compression) is where a missing file shows
+    const { stream } = await decompressed(source);
+    feeding = pipeline(stream, ex);
     await Promise.all([reading, feeding]);
   } catch (err) {
     ex.destroy();
     await Promise.allSettled([reading, feeding]);
     if (errorClass(err) !== undefined) throw err;
     if (errnoCode(err) === "ENOENT") throw new NotFoundError(`archive ${label} not found`, { cause: err });
-    if (/^E[A-Z]+$/.test(errnoCode(err) ?? "")) throw err; // EACCES, EISDIR, EIO: the file, not its bytes
+    if (errnoCode(err) === "EISDIR") throw new InvalidArgumentError(`archive ${label} is a directory; want a tar file`, { cause: err });
+    if (/^E[A-Z]+$/.test(errnoCode(err) ?? "")) throw err; // EACCES, EIO: the file, not its bytes
     // tar-stream's and zlib's complaints about the bytes themselves
     throw new InvalidArgumentError(`archive ${label}: cannot read it as a tar: ${(err as Error).message}`, { cause: err });
   }

@@ -16,11 +16,12 @@
  * the save, naming the image and the blob.
  */
 import { createWriteStream } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
+import { errnoCode, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../errdefs/index.js";
+import { noSpaceError, tempPathFor } from "../../fsutil/index.js";
 import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestEncoded, isIndexMediaType, isManifestMediaType, parseManifest,
   type Descriptor, type Digest, type ImageConfig,
@@ -70,13 +71,28 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
     await Promise.all([feeding, writing]);
   };
   if (typeof out !== "string") return run(out, false);
-  const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(out);
   try {
     await run(createWriteStream(tmp, { flush: true }), true);
     await rename(tmp, out);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined); // ENOTDIR when a parent is a file
+    throw outputError(err, out, tmp);
+  }
+}
+
+/** A failure to write the output file `out` (through `tmp`), said of `out`; any other error unchanged. */
+function outputError(err: unknown, out: string, tmp: string): unknown {
+  const { path, dest } = err as { path?: unknown; dest?: unknown };
+  if (path !== tmp && dest !== out) return err;
+  const what = `save: cannot write ${out}`;
+  switch (errnoCode(err)) {
+    case "ENOENT": return new NotFoundError(`${what}: directory ${dirname(out)} does not exist`, { cause: err });
+    case "ENOTDIR": return new InvalidArgumentError(`${what}: a parent of it is not a directory`, { cause: err });
+    case "EISDIR": return new InvalidArgumentError(`${what}: it is a directory`, { cause: err });
+    case "EACCES":
+    case "EPERM": return new PermissionDeniedError(`${what}: permission denied`, { cause: err });
+    default: return noSpaceError(err, out);
   }
 }
 

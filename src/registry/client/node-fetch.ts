@@ -5,7 +5,9 @@
  * checks (as `docker --insecure-registry` and containerd's `skip_verify`). Every method,
  * with or without a body (bytes, a string, or a stream sent once). Redirects are returned
  * when the caller asks `redirect: "manual"` (the Transport follows them itself), else
- * followed for GET and HEAD. Failures look like fetch's: `TypeError("fetch failed")`
+ * followed for GET and HEAD, without Authorization, Proxy-Authorization and Cookie once
+ * they lead to another origin (as fetch does: a token server's redirect must not carry
+ * the user's password to where it points). Failures look like fetch's: `TypeError("fetch failed")`
  * with the cause; an abort rejects with the signal's reason.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
@@ -26,6 +28,15 @@ export interface NodeFetchOptions {
 }
 
 const MAX_FOLLOWED_REDIRECTS = 20;
+
+/** The request headers fetch drops when a redirect leads to another origin. */
+const ORIGIN_BOUND_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
+
+/** `init` without its origin-bound headers, for a redirect to another origin. */
+function crossOrigin(init: RequestInit | undefined): RequestInit {
+  const headers = requestHeaders(init?.headers).filter(([name]) => !ORIGIN_BOUND_HEADERS.has(name));
+  return { ...init, headers };
+}
 
 let httpAgent: HttpAgent | undefined;
 const httpsAgents = new Map<boolean, HttpsAgent>();
@@ -54,14 +65,17 @@ export function nodeHttpFetch(opts: NodeFetchOptions = {}): FetchLike {
   };
   return async (input, init) => {
     let url = new URL(input instanceof URL ? input.href : input);
+    let sent = init;
     for (let hops = 0; ; hops++) {
-      const res = await fetchOnce(url, init);
+      const res = await fetchOnce(url, sent);
       const method = (init?.method ?? "GET").toUpperCase();
       const location = res.headers.get("location");
       const follow = init?.redirect !== "manual" && (method === "GET" || method === "HEAD") && hops < MAX_FOLLOWED_REDIRECTS;
       if (!follow || location === null || ![301, 302, 303, 307, 308].includes(res.status)) return res;
       await res.body?.cancel();
-      url = new URL(location, url);
+      const next = new URL(location, url);
+      if (next.origin !== url.origin) sent = crossOrigin(sent);
+      url = next;
     }
   };
 }

@@ -1,10 +1,11 @@
 /**
- * The client's default fetch. Plain-HTTP GETs and HEADs without a body (every blob
- * download from a local or insecure registry) go over a socket of their own, read into
- * 512 KiB buffers: a layer arrives in a few hundred large chunks instead of thousands
- * of 64 KiB ones, which on loopback makes a download 2-3x faster than through `fetch`.
- * Large chunks are views of those buffers, lent to the consumer (see read-buffers.ts).
- * Everything else (HTTPS, uploads) goes to the fallback, the global `fetch`.
+ * The first half of the client's own fetch (registryFetch in node-fetch.ts). Plain-HTTP
+ * GETs and HEADs without a body (every blob download from a local or insecure registry)
+ * go over a socket of their own, read into 512 KiB buffers: a layer arrives in a few
+ * hundred large chunks instead of thousands of 64 KiB ones, which on loopback makes a
+ * download 2-3x faster than through `fetch`. Large chunks are views of those buffers,
+ * lent to the consumer (see read-buffers.ts). Everything else (HTTPS, uploads) goes to
+ * the fallback: the client's nodeHttpFetch, or the global `fetch` when none is given.
  *
  * What it speaks is plain HTTP/1.1, one request per connection (`Connection: close`):
  * a status line and headers of at most 64 KiB, then a body framed by Content-Length,

@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { realClock, type Clock } from "../../clock/index.js";
-import { errorClass, FailedPreconditionError, findCause, InvalidArgumentError, type PodyardError } from "../../errdefs/index.js";
+import { causeChain, errorClass, FailedPreconditionError, findCause, InvalidArgumentError, type PodyardError } from "../../errdefs/index.js";
 import type { Descriptor, Digest } from "../../oci/index.js";
 import type { Reference } from "../../reference/index.js";
 import type { FetchBlobOptions } from "./blobs.js";
@@ -162,7 +162,7 @@ function describeFailure(ep: RegistryEndpoint, err: unknown): string {
 /** The innermost system error's text: `connect ECONNREFUSED 127.0.0.1:5000`. */
 function systemErrorText(err: unknown): string {
   let text = err instanceof Error ? err.message : String(err);
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = "code" in e && typeof e.code === "string" ? e.code : undefined;
     if (code !== undefined) text = e.message !== "" ? e.message : code;
     if (e instanceof AggregateError && e.errors[0] instanceof Error && e.message === "") text = e.errors[0].message || text;

@@ -4,6 +4,7 @@
  * unsupported and a registry's full storage stay so for a while) are transient; the wait doubles
  * from `initialMs` up to `maxMs`, or is what `Retry-After` says.
  */
+import { causeChain, hasErrorCode } from "../../errdefs/index.js";
 import { isTimeout } from "./timeouts.js";
 
 export interface RetryPolicy {
@@ -20,34 +21,26 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialMs: 50
 /**
  * Attempts in all for a request that failed with `err`: a refused connection (nothing
  * listens there) gets one more try, after `initialMs`, as a registry restarting would
- * need, and so does a timeout (a registry that does not answer, see timeouts.ts); other
+ * need, and so do a host name that does not exist (ENOTFOUND: a typo, or a registry
+ * that is gone) and a timeout (a registry that does not answer, see timeouts.ts); other
  * network failures get the policy's `maxAttempts`; a certificate the client refuses gets
  * none, as it would be the same certificate again. A pull from a registry that is down
- * then fails in half a second, as docker's does, not after the full back-off, and one
- * from a registry that hangs after two timeouts, not five.
+ * or misspelt then fails in half a second, as docker's does, not after the full
+ * back-off, and one from a registry that hangs after two timeouts, not five.
  */
 export function attemptsFor(err: unknown, policy: Pick<RetryPolicy, "maxAttempts">): number {
   if (isCertificateError(err)) return 1; // the next handshake gets the same certificate
-  return isConnectionRefused(err) || isTimeout(err) ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
+  const hopeless = hasErrorCode(err, "ECONNREFUSED") || hasErrorCode(err, "ENOTFOUND") || isTimeout(err);
+  return hopeless ? Math.min(policy.maxAttempts, 2) : policy.maxAttempts;
 }
 
 /** A TLS certificate the client does not accept (self-signed, expired, for another name, unknown issuer). */
 function isCertificateError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = "code" in e && typeof e.code === "string" ? e.code : "";
-    if (CERTIFICATE_ERRORS.test(code)) return true;
-  }
+  for (const e of causeChain(err)) if ("code" in e && typeof e.code === "string" && CERTIFICATE_ERRORS.test(e.code)) return true;
   return false;
 }
 
 const CERTIFICATE_ERRORS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE)|ERR_TLS_CERT_ALTNAME_INVALID$)/;
-
-function isConnectionRefused(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if ("code" in e && e.code === "ECONNREFUSED") return true;
-  }
-  return false;
-}
 
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505 && status !== 507);

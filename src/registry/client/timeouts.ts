@@ -11,7 +11,7 @@
  * (`30s`, `500ms`, `2m`, or a number of seconds); callers may pass their own to
  * RegistryClient and Resolver, which win.
  */
-import { InvalidArgumentError } from "../../errdefs/index.js";
+import { hasErrorCode, InvalidArgumentError } from "../../errdefs/index.js";
 
 export interface ClientTimeouts {
   connectMs: number;
@@ -79,8 +79,5 @@ export function timeoutError(host: string, phase: TimeoutPhase, ms: number): Err
 
 /** True when `err` or one of its causes is a timeout: the server is there but does not answer. */
 export function isTimeout(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if ("code" in e && e.code === "ETIMEDOUT") return true;
-  }
-  return false;
+  return hasErrorCode(err, "ETIMEDOUT");
 }

@@ -4,7 +4,7 @@
  *   a 401 learns the challenge and repeats the request once;
  * - retries transient failures (network errors, 408, 429 honouring Retry-After, 5xx)
  *   with exponential back-off on the injected Clock, up to `maxAttempts` in all (a
- *   refused connection: 2, see attemptsFor);
+ *   refused connection, a host name that does not resolve, a timeout: 2, see attemptsFor);
  * - follows redirects itself, and never sends Authorization to another origin
  *   (Docker Hub redirects blob GETs to a CDN with a signed URL).
  * A request whose body is a stream cannot be repeated: it gets one attempt.

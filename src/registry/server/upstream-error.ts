@@ -7,7 +7,7 @@
  * `upstream registry http://127.0.0.1:5000 unreachable: connection refused`.
  * Errors that are not the client's (a local storage error) pass through unchanged.
  */
-import { errorClass, findCause } from "../../errdefs/index.js";
+import { causeChain, errorClass, findCause } from "../../errdefs/index.js";
 import { RegistryResponseError, responseStatus } from "../client/index.js";
 import { RegistryError } from "./errcode.js";
 
@@ -43,7 +43,7 @@ export function upstreamError(remote: string, err: unknown): unknown {
 }
 
 function unreachableReason(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+  for (const e of causeChain(err)) {
     const code = "code" in e && typeof e.code === "string" ? e.code : undefined;
     if (code !== undefined && Object.hasOwn(UNREACHABLE, code)) return UNREACHABLE[code];
     if (e instanceof AggregateError) {

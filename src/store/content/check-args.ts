@@ -39,12 +39,7 @@ export function checkWriterOptions(opts: WriterOptions): { ref: string; expected
 
 /** What a commit of `ref` expects, checked: its digest and, when given, its labels. */
 export function checkCommitOptions(ref: string, expected: CommitOptions): { digest: Digest; labels?: Record<string, string> } {
-  let digest: Digest;
-  try {
-    digest = parseDigest(String(expected.digest));
-  } catch (err) {
-    throw new InvalidArgumentError(`commit of ref ${ref}: expected digest ${JSON.stringify(expected.digest)}: ${(err as Error).message}`, { cause: err });
-  }
+  const digest = checkDigest(expected.digest, `commit of ref ${ref}: expected`);
   if (expected.size !== undefined && (!Number.isSafeInteger(expected.size) || expected.size < 0)) {
     throw new InvalidArgumentError(`commit of ref ${ref}: expected size ${expected.size} must be a non-negative integer`);
   }

@@ -74,3 +74,7 @@ test("the client reads each class's status back as that class, where the status 
     assert.equal(classForStatus(d.status), d.class === "Unavailable" ? "Unavailable" : d.class, `${code} ${d.status}`);
   }
 });
+
+test("every code's summary, which starts a client's error line, is lower-case words, not the code", () => {
+  for (const [code, d] of Object.entries(OCI_CODES)) assert.match(d.summary, /^[a-z]+( [a-z]+)*$/, code);
+});

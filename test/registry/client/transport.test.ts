@@ -132,6 +132,21 @@ test("a refused connection is tried once more after 500 ms, not through the whol
   assert.deepEqual(clock.sleeps, [500]);
 });
 
+test("a registry host name that does not resolve is tried once more after 500 ms, not through the whole back-off", async () => {
+  // what Node's fetch rejects with when getaddrinfo finds no such host (no DNS query leaves the machine here)
+  let calls = 0;
+  const notFound = (): Promise<Response> => {
+    calls++;
+    const cause = Object.assign(new Error("getaddrinfo ENOTFOUND registry.invalid"), { code: "ENOTFOUND", syscall: "getaddrinfo", hostname: "registry.invalid" });
+    return Promise.reject(new TypeError("fetch failed", { cause }));
+  };
+  const clock = new SteppingClock(0);
+  await assert.rejects(new RegistryClient({ baseUrl: "https://registry.invalid", clock, fetch: notFound }).ping(), (e: Error) =>
+    isUnavailable(e) && /ENOTFOUND registry\.invalid/.test(e.message) && /\(2 attempts\)/.test(e.message));
+  assert.equal(calls, 2);
+  assert.deepEqual(clock.sleeps, [500]);
+});
+
 test("redirects are followed without sending Authorization to another host", async () => {
   const blob = Buffer.from("layer bytes from the CDN");
   const digest = digestOf(blob);

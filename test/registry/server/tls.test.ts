@@ -64,19 +64,19 @@ test("podyard registry serve refuses plain HTTP beyond loopback without --insecu
   const root = await makeTempDir("tls-refuse");
   try {
     const plain = await runPodyard(["registry", "serve", "--addr", "0.0.0.0:0", "--root", root]);
-    assert.equal(plain.code, 1, `exit code; stdout ${plain.stdout}`);
+    assert.equal(plain.code, 2, `exit code (usage); stdout ${plain.stdout}`);
     assert.doesNotMatch(plain.stdout, /listening/);
     assert.match(plain.stderr, /refusing plain HTTP on 0\.0\.0\.0/);
     assert.match(plain.stderr, /--insecure/);
     assert.match(plain.stderr, /--tls-cert/);
 
     const halfTls = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", root, "--tls-cert", join(root, "cert.pem")]);
-    assert.equal(halfTls.code, 1, `exit code; stdout ${halfTls.stdout}`);
+    assert.equal(halfTls.code, 2, `exit code (usage); stdout ${halfTls.stdout}`);
     assert.doesNotMatch(halfTls.stdout, /listening/);
     assert.match(halfTls.stderr, /--tls-cert and --tls-key go together/);
 
     const halfKey = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", root, "--tls-key", join(root, "key.pem")]);
-    assert.equal(halfKey.code, 1);
+    assert.equal(halfKey.code, 2);
     assert.match(halfKey.stderr, /--tls-cert and --tls-key go together/);
 
     // with --insecure the same address is served
@@ -117,7 +117,7 @@ test("podyard registry serve names the flag and the file when a certificate, key
     }
     for (const [flags, message] of cases) {
       const r = await runPodyard(["registry", "serve", "--addr", "127.0.0.1:0", "--root", join(root, "store"), ...flags]);
-      assert.equal(r.code, 1, `${flags.join(" ")}: ${r.stderr}`);
+      assert.equal(r.code, 2, `the usage exit code: ${flags.join(" ")}: ${r.stderr}`);
       assert.doesNotMatch(r.stdout, /listening/);
       assert.equal(r.stderr, `podyard: error: ${message}\n`, flags.join(" "));
     }
