@@ -1,0 +1,90 @@
+/**
+ * What a new user meets at the edges of the image commands, run as they run them
+ * (bin/podyard.js, a temporary PODYARD_HOME, a loopback registry): each failure is one
+ * line naming the input, with its class's exit code, and nothing is left half-written.
+ */
+import { after, before, test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTestImage, pushLayout } from "../../helpers/images.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { PODYARD_BIN, walkTree } from "../../helpers/registry-process.js";
+import { describeRun, killLeftoverChildren, runTool, type RunResult } from "../../helpers/run-tool.js";
+
+after(killLeftoverChildren);
+
+let reg: TestRegistry;
+let host: string;
+let image: Awaited<ReturnType<typeof buildTestImage>>;
+before(async () => {
+  reg = await startRegistry();
+  host = new URL(reg.url).host;
+  image = await buildTestImage();
+});
+after(async () => {
+  await reg.close();
+  await image.cleanup();
+});
+
+interface Node {
+  home: string;
+  run(args: string[]): Promise<RunResult>;
+  ok(args: string[]): Promise<string>;
+  fail(args: string[], code: number, line: string): Promise<void>;
+}
+
+/** A fresh PODYARD_HOME (removed after the test) and ways to run podyard on it. */
+async function node(t: TestContext): Promise<Node> {
+  const home = await mkdtemp(join(tmpdir(), "podyard-cli-user-errors-"));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const run = (args: string[]): Promise<RunResult> =>
+    runTool(process.execPath, [PODYARD_BIN, ...args], { env: { ...process.env, PODYARD_HOME: home, HOME: home }, cwd: home });
+  return {
+    home,
+    run,
+    ok: async (args) => {
+      const r = await run(args);
+      assert.equal(r.code, 0, describeRun("podyard", args, r));
+      return r.stdout;
+    },
+    fail: async (args, code, line) => {
+      const r = await run(args);
+      assert.equal(r.code, code, describeRun("podyard", args, r));
+      assert.equal(r.stderr, `${line}\n`, `one line, no stack: ${describeRun("podyard", args, r)}`);
+    },
+  };
+}
+
+async function files(dir: string): Promise<string[]> {
+  return (await walkTree(dir).catch(() => [])).filter((p) => !p.endsWith("/"));
+}
+
+test("rmi by ID removes an image known by one tag and a digest of one repository, as docker does, without -f", async (t) => {
+  const n = await node(t);
+  await pushLayout(reg.url, "single/app", "v1", image);
+  const digest = image.manifestDescriptor.digest;
+  await n.ok(["pull", `${host}/single/app:v1`]);
+  await n.ok(["pull", `${host}/single/app@${digest}`]);
+  const id = image.manifest.config.digest.slice(7, 19);
+
+  const out = await n.ok(["rmi", id]);
+  assert.match(out, new RegExp(`^Untagged: ${host}/single/app:v1\nUntagged: ${host}/single/app@${digest}\n(Deleted: sha256:[a-f0-9]{64}\n)+$`));
+  assert.equal(await n.ok(["images", "-q"]), "");
+  assert.deepEqual(await files(join(n.home, "content", "blobs")), [], "no blob left");
+});
+
+test("rmi by ID still needs -f for two tags or two repositories, with docker's conflict line", async (t) => {
+  const n = await node(t);
+  await pushLayout(reg.url, "multi/app", "v1", image);
+  await n.ok(["pull", `${host}/multi/app:v1`]);
+  const id = image.manifest.config.digest.slice(7, 19);
+  const conflict = `podyard: error: conflict: unable to delete ${id} (must be forced) - image is referenced in multiple repositories`;
+  await n.ok(["tag", `${host}/multi/app:v1`, `${host}/multi/app:v2`]);
+  await n.fail(["rmi", id], 6, conflict);
+  await n.ok(["rmi", `${host}/multi/app:v2`]);
+  await n.ok(["tag", `${host}/multi/app:v1`, "elsewhere/app:v1"]);
+  await n.fail(["rmi", id], 6, conflict);
+  assert.equal((await n.ok(["images", "-q"])).trim(), id, "the image is still there");
+});
