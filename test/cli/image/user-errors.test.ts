@@ -5,7 +5,7 @@
  */
 import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTestImage, pushLayout } from "../../helpers/images.js";
@@ -57,6 +57,14 @@ async function node(t: TestContext): Promise<Node> {
   };
 }
 
+/** A one-file root filesystem in the node's home, to import. */
+async function smallRootfs(n: Node): Promise<string> {
+  const rootfs = join(n.home, "rootfs");
+  await mkdir(rootfs);
+  await writeFile(join(rootfs, "hello"), "hello\n");
+  return rootfs;
+}
+
 async function files(dir: string): Promise<string[]> {
   return (await walkTree(dir).catch(() => [])).filter((p) => !p.endsWith("/"));
 }
@@ -87,4 +95,13 @@ test("rmi by ID still needs -f for two tags or two repositories, with docker's c
   await n.ok(["tag", `${host}/multi/app:v1`, "elsewhere/app:v1"]);
   await n.fail(["rmi", id], 6, conflict);
   assert.equal((await n.ok(["images", "-q"])).trim(), id, "the image is still there");
+});
+
+test("import under a digest reference is refused, naming it, and stores nothing", async (t) => {
+  const n = await node(t);
+  const rootfs = await smallRootfs(n);
+  const ref = `mine/rootfs@sha256:${"ab".repeat(32)}`;
+  await n.fail(["import", rootfs, ref], 2, `podyard: error: cannot import digest reference ${JSON.stringify(ref)}`);
+  assert.equal(await n.ok(["images", "-q"]), "");
+  assert.deepEqual(await files(join(n.home, "content")), [], "no blob, no ingest");
 });
