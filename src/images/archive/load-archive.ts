@@ -25,6 +25,7 @@ import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestOf, isDigest, parseManifest, tarStream,
   type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest,
 } from "../../oci/index.js";
+import { fileError } from "../../fsutil/index.js";
 import { parseDockerRef } from "../../reference/index.js";
 import { hostPlatform, selectManifest } from "../../oci/index.js";
 import type { ContentStore } from "../../store/index.js";
@@ -147,16 +148,19 @@ async function scan(content: ContentStore, source: AsyncIterable<Buffer>, label:
   const reading = (async () => {
     for await (const entry of ex) await handleEntry(content, scanned, entry.header, entry as AsyncIterable<Buffer>);
   })();
-  const { stream } = await decompressed(source);
-  const feeding = pipeline(stream, ex);
+  let feeding: Promise<void> | undefined;
   try {
+    // inside the try: sniffing the compression reads the first bytes, where a missing file or a directory fails
+    const { stream } = await decompressed(source);
+    feeding = pipeline(stream, ex);
     await Promise.all([reading, feeding]);
   } catch (err) {
     ex.destroy();
     await Promise.allSettled([reading, feeding]);
     if (errorClass(err) !== undefined) throw err;
     if (errnoCode(err) === "ENOENT") throw new NotFoundError(`archive ${label} not found`, { cause: err });
-    if (/^E[A-Z]+$/.test(errnoCode(err) ?? "")) throw err; // EACCES, EISDIR, EIO: the file, not its bytes
+    // EACCES, EISDIR, EIO: the file, not its bytes
+    if (/^E[A-Z0-9]+$/.test(errnoCode(err) ?? "")) throw fileError(err, label, `archive ${label}: cannot read it`);
     // tar-stream's and zlib's complaints about the bytes themselves
     throw new InvalidArgumentError(`archive ${label}: cannot read it as a tar: ${(err as Error).message}`, { cause: err });
   }

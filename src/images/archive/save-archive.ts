@@ -15,9 +15,8 @@
  * docker-archive's layers also by their diffID); a stored blob that does not match fails
  * the save, naming the image and the blob.
  */
-import { createWriteStream } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { rename, rm } from "node:fs/promises";
+import { open, rename, rm, stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
@@ -25,6 +24,7 @@ import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestEncoded, isIndexMediaType, isManifestMediaType, parseManifest,
   type Descriptor, type Digest, type ImageConfig,
 } from "../../oci/index.js";
+import { fileError, noSpaceError } from "../../fsutil/index.js";
 import { familiarName, familiarString, parseDockerRef } from "../../reference/index.js";
 import { corruptBlobError, hashBlob, matchesBlob, verifiedStream, type BlobProvider, type ImageRecord } from "../../store/index.js";
 import { TarWriter, decompressed, drainInto, readSmallBlob, tap } from "./archive-streams.js";
@@ -70,13 +70,22 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
     await Promise.all([feeding, writing]);
   };
   if (typeof out !== "string") return run(out, false);
+  const cannot = `cannot write ${out}`;
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`${cannot}: it is a directory`);
   const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  // opened here, so a missing or unwritable directory fails naming `out`, not the temporary name
+  const file = await open(tmp, "w").catch((err: unknown) => {
+    throw fileError(err, out, cannot);
+  });
   try {
-    await run(createWriteStream(tmp, { flush: true }), true);
-    await rename(tmp, out);
+    await run(file.createWriteStream({ flush: true }), true);
+    await rename(tmp, out).catch((err: unknown) => {
+      throw fileError(err, out, cannot);
+    });
   } catch (err) {
+    await file.close().catch(() => {});
     await rm(tmp, { force: true });
-    throw err;
+    throw noSpaceError(err, out); // the output is the one file written: a full disk is its
   }
 }
 

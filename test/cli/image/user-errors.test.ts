@@ -5,7 +5,7 @@
  */
 import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTestImage, pushLayout } from "../../helpers/images.js";
@@ -104,4 +104,27 @@ test("import under a digest reference is refused, naming it, and stores nothing"
   await n.fail(["import", rootfs, ref], 2, `podyard: error: cannot import digest reference ${JSON.stringify(ref)}`);
   assert.equal(await n.ok(["images", "-q"]), "");
   assert.deepEqual(await files(join(n.home, "content")), [], "no blob, no ingest");
+});
+
+test("save -o to a path that cannot be a file names that path, exits with its class's code, and leaves no temporary file", async (t) => {
+  const n = await node(t);
+  await n.ok(["import", await smallRootfs(n), "saved/rootfs:v1"]);
+  const out = join(n.home, "out");
+  await mkdir(out);
+  await writeFile(join(out, "file"), "x");
+
+  await n.fail(["save", "-o", join(out, "missing", "a.tar"), "saved/rootfs:v1"], 3,
+    `podyard: error: cannot write ${join(out, "missing", "a.tar")}: no such file or directory`);
+  await n.fail(["save", "-o", out, "saved/rootfs:v1"], 2, `podyard: error: cannot write ${out}: it is a directory`);
+  await n.fail(["save", "-o", join(out, "file", "a.tar"), "saved/rootfs:v1"], 2, `podyard: error: cannot write ${join(out, "file", "a.tar")}: not a directory`);
+  assert.deepEqual(await readdir(out), ["file"], "nothing half-written");
+  assert.deepEqual((await readdir(n.home)).filter((f) => f.includes(".tmp-")), []);
+});
+
+test("load -i of a missing file or a directory names it, with the not-found and usage codes", async (t) => {
+  const n = await node(t);
+  await n.fail(["load", "-i", "nosuch.tar"], 3, "podyard: error: archive nosuch.tar not found");
+  await mkdir(join(n.home, "adir"));
+  await n.fail(["load", "-i", "adir"], 2, "podyard: error: archive adir: cannot read it: illegal operation on a directory");
+  assert.equal(await n.ok(["images", "-q"]), "");
 });
