@@ -128,3 +128,16 @@ test("load -i of a missing file or a directory names it, with the not-found and 
   await n.fail(["load", "-i", "adir"], 2, "podyard: error: archive adir: cannot read it: illegal operation on a directory");
   assert.equal(await n.ok(["images", "-q"]), "");
 });
+
+test("pull --all-tags with a tag is a usage error naming the reference", async (t) => {
+  const n = await node(t);
+  const ref = `${host}/any/app:v1`;
+  await n.fail(["pull", "--all-tags", ref], 2, `podyard: error: tag can't be used with --all-tags/-a: ${JSON.stringify(ref)}`);
+});
+
+test("a bad reference to a local image reads as pull's: the parser's message, naming the input once", async (t) => {
+  const n = await node(t);
+  for (const args of [["rmi", "a..b"], ["inspect", "a..b"], ["history", "a..b"], ["save", "-o", "x.tar", "a..b"], ["tag", "a..b", "b:c"]]) {
+    await n.fail(args, 2, 'podyard: error: invalid reference format: "a..b"');
+  }
+});
