@@ -141,3 +141,16 @@ test("a bad reference to a local image reads as pull's: the parser's message, na
     await n.fail(args, 2, 'podyard: error: invalid reference format: "a..b"');
   }
 });
+
+test("inspect of several images shows those found and names each missing one, as docker does", async (t) => {
+  const n = await node(t);
+  await n.ok(["import", await smallRootfs(n), "found/rootfs:v1"]);
+  const args = ["inspect", "nosuch", "found/rootfs:v1"];
+  const r = await n.run(args);
+  assert.equal(r.code, 3, describeRun("podyard", args, r));
+  assert.equal(r.stderr, "podyard: error: No such image: nosuch\n");
+  assert.deepEqual((JSON.parse(r.stdout) as { RepoTags: string[] }[]).map((i) => i.RepoTags), [["found/rootfs:v1"]]);
+  const none = await n.run(["inspect", "nosuch"]);
+  assert.equal(none.code, 3);
+  assert.equal(none.stdout.trim(), "[]", "docker prints an empty array");
+});
