@@ -24,7 +24,7 @@ import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestEncoded, isIndexMediaType, isManifestMediaType, parseManifest,
   type Descriptor, type Digest, type ImageConfig,
 } from "../../oci/index.js";
-import { fileError, noSpaceError } from "../../fsutil/index.js";
+import { fileError, noSpaceError, removeOnExit } from "../../fsutil/index.js";
 import { familiarName, familiarString, parseDockerRef } from "../../reference/index.js";
 import { corruptBlobError, hashBlob, matchesBlob, verifiedStream, type BlobProvider, type ImageRecord } from "../../store/index.js";
 import { TarWriter, decompressed, drainInto, readSmallBlob, tap } from "./archive-streams.js";
@@ -77,6 +77,7 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
   const file = await open(tmp, "w").catch((err: unknown) => {
     throw fileError(err, out, cannot);
   });
+  const forget = removeOnExit(tmp); // a half-written archive goes even when a signal ends the process
   try {
     await run(file.createWriteStream({ flush: true }), true);
     await rename(tmp, out).catch((err: unknown) => {
@@ -86,6 +87,8 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
     await file.close().catch(() => {});
     await rm(tmp, { force: true });
     throw noSpaceError(err, out); // the output is the one file written: a full disk is its
+  } finally {
+    forget();
   }
 }
 

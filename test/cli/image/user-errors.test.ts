@@ -5,6 +5,8 @@
  */
 import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,4 +155,61 @@ test("inspect of several images shows those found and names each missing one, as
   const none = await n.run(["inspect", "nosuch"]);
   assert.equal(none.code, 3);
   assert.equal(none.stdout.trim(), "[]", "docker prints an empty array");
+});
+
+/** Starts podyard on `home` with stdin left open; the test kills it if it is still running at the end. */
+function startPodyard(t: TestContext, home: string, args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const child = spawn(process.execPath, [PODYARD_BIN, ...args], { env: { ...process.env, PODYARD_HOME: home, HOME: home }, stdio: ["pipe", "ignore", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, exited };
+}
+
+/** Resolves once `check` is true, looking every 5 ms; false when `stop` settles first. */
+async function until(check: () => Promise<boolean>, stop: Promise<unknown>): Promise<boolean> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  while (!stopped) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+test("^C while a command holds the lock exits 130 and leaves no lock file", async (t) => {
+  const n = await node(t);
+  await n.ok(["images"]);
+  const load = startPodyard(t, n.home, ["load"]); // stdin stays open: it waits for the archive, holding the lock
+  assert.ok(await until(async () => (await readdir(n.home)).includes("lock"), load.exited), "load took the lock");
+  load.child.kill("SIGINT");
+  assert.deepEqual(await load.exited, { code: 130, signal: null });
+  assert.deepEqual((await readdir(n.home)).filter((f) => f.startsWith("lock") && f !== "lock.db"), [], "no lock file left");
+  await n.ok(["images"]);
+});
+
+test("^C during save -o exits 130 and leaves no half-written archive", async (t) => {
+  const n = await node(t);
+  const rootfs = join(n.home, "rootfs");
+  await mkdir(rootfs);
+  await writeFile(join(rootfs, "random"), randomBytes(48 << 20)); // incompressible, so the archive takes a while to write
+  await n.ok(["import", rootfs, "big/rootfs:v1"]);
+  const out = join(n.home, "out");
+  await mkdir(out);
+  // the signal must land while the archive is being written: try again if a save finished first
+  for (let attempt = 1; ; attempt++) {
+    const save = startPodyard(t, n.home, ["save", "-o", join(out, "big.tar"), "big/rootfs:v1"]);
+    const writing = await until(async () => (await readdir(out)).some((f) => f.includes(".tmp-")), save.exited);
+    if (!writing) {
+      assert.ok(attempt < 5, "save never seen writing");
+      await rm(join(out, "big.tar"), { force: true });
+      continue;
+    }
+    save.child.kill("SIGINT");
+    assert.deepEqual(await save.exited, { code: 130, signal: null });
+    break;
+  }
+  assert.deepEqual(await readdir(out), [], "no temporary file, no archive");
+  assert.deepEqual((await readdir(n.home)).filter((f) => f.startsWith("lock") && f !== "lock.db"), [], "no lock file left");
 });
