@@ -85,6 +85,21 @@ test("rmi by ID removes an image known by one tag and a digest of one repository
   assert.deepEqual(await files(join(n.home, "content", "blobs")), [], "no blob left");
 });
 
+test("images shows an image pulled by tag and by digest as one row, the tag's, with the digest in DIGEST, as docker does", async (t) => {
+  const n = await node(t);
+  await pushLayout(reg.url, "rows/app", "v1", image);
+  const digest = image.manifestDescriptor.digest;
+  const id = image.manifest.config.digest.slice(7, 19);
+  await n.ok(["pull", `${host}/rows/app@${digest}`]);
+  const rows = async (args: string[]): Promise<string[][]> => (await n.ok(args)).trimEnd().split("\n").slice(1).map((l) => l.split(/ {3,}/));
+  assert.deepEqual((await rows(["images"])).map((r) => r.slice(0, 3)), [[`${host}/rows/app`, "<none>", id]], "a digest alone is a <none> row");
+  await n.ok(["pull", `${host}/rows/app:v1`]);
+  assert.deepEqual((await rows(["images"])).map((r) => r.slice(0, 3)), [[`${host}/rows/app`, "v1", id]]);
+  assert.deepEqual((await rows(["images", "--digests"])).map((r) => r.slice(0, 4)), [[`${host}/rows/app`, "v1", digest, id]]);
+  await n.ok(["tag", `${host}/rows/app:v1`, "other/app:v1"]);
+  assert.deepEqual((await rows(["images"])).map((r) => r.slice(0, 2)).sort(), [[`${host}/rows/app`, "v1"], ["other/app", "v1"]], "a row per repository");
+});
+
 test("rmi by ID still needs -f for two tags or two repositories, with docker's conflict line", async (t) => {
   const n = await node(t);
   await pushLayout(reg.url, "multi/app", "v1", image);
