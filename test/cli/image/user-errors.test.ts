@@ -228,3 +228,16 @@ test("^C during save -o exits 130 and leaves no half-written archive", async (t)
   assert.deepEqual(await readdir(out), [], "no temporary file, no archive");
   assert.deepEqual((await readdir(n.home)).filter((f) => f.startsWith("lock") && f !== "lock.db"), [], "no lock file left");
 });
+
+test("save to a pipe whose reader is gone ends quietly with SIGPIPE's code (141), as docker does, not 'write EPIPE'", async (t) => {
+  const n = await node(t);
+  await n.ok(["import", await smallRootfs(n), "piped/rootfs:v1"]);
+  const child = spawn(process.execPath, [PODYARD_BIN, "save", "piped/rootfs:v1"], { env: { ...process.env, PODYARD_HOME: n.home, HOME: n.home }, stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => child.kill("SIGKILL"));
+  child.stdout.destroy(); // the reader goes before the archive's first byte
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  assert.equal(stderr, "");
+  assert.equal(code, 141);
+});
