@@ -102,6 +102,7 @@ void test("help lists the exit codes and shows defaults as users type them", asy
   for (const row of [/^ {2}2 {2}usage:/m, /^ {2}3 {2}not found/m, /^ {2}4 {2}unauthorized/m, /^ {2}5 {2}unavailable/m, /^ {2}6 {2}conflict/m]) {
     assert.match(top.stdout, row);
   }
+  assert.match(top.stdout, /^ {2}128\+N {2}ended by signal N: 130 \^C/m);
   assert.match(top.stdout, /--debug/);
   const serve = (await podyard(t, ["registry", "serve", "--help"])).stdout.replace(/\s+/g, " ");
   assert.match(serve, /--addr <host:port> address to listen on \(default: 127\.0\.0\.1:5000\)/);
