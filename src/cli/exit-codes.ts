@@ -44,4 +44,5 @@ Exit codes:
   ${EXIT_CODES.unauthorized}  unauthorized: the registry refused the credentials, or denied access
   ${EXIT_CODES.unavailable}  unavailable: a registry is unreachable or answered 5xx or 429; retry later
   ${EXIT_CODES.conflict}  conflict: already exists, in use, or the state does not allow it
+  128+N  ended by signal N: 130 ^C (SIGINT), 143 SIGTERM, 141 the reader of its output went (SIGPIPE)
 `;

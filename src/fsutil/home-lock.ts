@@ -16,6 +16,7 @@ import { basename, dirname, join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type { Clock } from "../clock/index.js";
 import { FailedPreconditionError } from "../errdefs/index.js";
+import { removeOnExit } from "./exit-cleanup.js";
 import { lockHolders } from "./lock-holders.js";
 
 export interface LockOptions {
@@ -44,6 +45,9 @@ interface Held {
 
 /** Locks this process holds, with how many holders inside it share each. */
 const held = new Map<string, Held>();
+
+/** For each exclusive lock held, what takes its PID file off the exit-time removals. */
+const unregisterPid = new Map<string, () => void>();
 
 /**
  * Takes the lock at `path` (waiting while another process holds it) and returns its
@@ -76,7 +80,11 @@ export async function acquireLock(path: string, opts: LockOptions): Promise<Rele
     if (--mine.count > 0) return;
     held.delete(path);
     // the PID file goes while the lock is still held, so it never names the next holder
-    if (!mine.shared) rmSync(path, { force: true });
+    if (!mine.shared) {
+      rmSync(path, { force: true });
+      unregisterPid.get(path)?.();
+      unregisterPid.delete(path);
+    }
     db.close();
   };
 }
@@ -134,6 +142,7 @@ async function takeLock(path: string, opts: LockOptions): Promise<BetterSqlite3.
   }
   if (!shared) {
     writePid(path);
+    unregisterPid.set(path, removeOnExit(path)); // gone even when a signal ends the process
     removeOldLockFiles(path);
   }
   return db;

@@ -90,6 +90,8 @@ export { acquireLock } from "./home-lock.js";
 export type { LockOptions, ReleaseLock } from "./home-lock.js";
 export { lockHolders } from "./lock-holders.js";
 export { noSpaceError } from "./no-space.js";
+export { fileError } from "./file-error.js";
+export { exitOnSignals, removeOnExit } from "./exit-cleanup.js";
 export { DEFAULT_RESERVE_BYTES, keepSpaceReserve } from "./space-reserve.js";
 export type { SpaceReserveOptions } from "./space-reserve.js";
 export { BufferPool } from "./buffer-pool.js";

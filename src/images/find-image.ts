@@ -30,12 +30,8 @@ export function findImage(images: ImageStore, input: string): FoundImage {
     const only = [...matches.values()][0];
     if (only && only[0]) return { record: only[0], all: only, byID: true };
   }
-  let name: string;
-  try {
-    name = parseDockerRef(input).toString();
-  } catch (err) {
-    throw new InvalidArgumentError(`invalid image reference ${JSON.stringify(input)}: ${(err as Error).message}`, { cause: err });
-  }
+  // a bad reference fails with the parser's own error, which names the input (`invalid reference format: "a..b"`)
+  const name = parseDockerRef(input).toString();
   let record = images.get(name);
   if (!record) {
     const ref = parseDockerRef(input);

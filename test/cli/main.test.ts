@@ -68,7 +68,7 @@ void test("flags that do not go together are usage errors (exit 2), on one line"
   const root = await mkdtemp(join(tmpdir(), "podyard-cli-main-root-"));
   t.after(() => rm(root, { recursive: true, force: true }));
   const cases: [string[], string][] = [
-    [["pull", "-a", "busybox:1.36"], "podyard: error: tag can't be used with --all-tags/-a"],
+    [["pull", "-a", "busybox:1.36"], `podyard: error: tag can't be used with --all-tags/-a: "busybox:1.36"`],
     [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--anonymous-pull"], "podyard: error: --anonymous-pull needs --token-auth"],
     [["registry", "serve", "--root", root, "--addr", "127.0.0.1:0", "--tls-key", join(root, "key.pem")], "podyard: error: --tls-cert and --tls-key go together"],
   ];
@@ -99,9 +99,9 @@ void test("save names the output it cannot write, and leaves nothing behind", as
   await mkdir(out);
   await writeFile(join(out, "file"), "x");
   const cases: [string[], number, string][] = [
-    [["save", "-o", join(out, "nodir", "x.tar"), "app:v1"], 3, `podyard: error: save: cannot write ${join(out, "nodir", "x.tar")}: directory ${join(out, "nodir")} does not exist`],
-    [["save", "-o", out, "app:v1"], 2, `podyard: error: save: cannot write ${out}: it is a directory`],
-    [["save", "-o", join(out, "file", "x.tar"), "app:v1"], 2, `podyard: error: save: cannot write ${join(out, "file", "x.tar")}: a parent of it is not a directory`],
+    [["save", "-o", join(out, "nodir", "x.tar"), "app:v1"], 3, `podyard: error: cannot write ${join(out, "nodir", "x.tar")}: no such file or directory`],
+    [["save", "-o", out, "app:v1"], 2, `podyard: error: cannot write ${out}: it is a directory`],
+    [["save", "-o", join(out, "file", "x.tar"), "app:v1"], 2, `podyard: error: cannot write ${join(out, "file", "x.tar")}: not a directory`],
   ];
   for (const [args, code, line] of cases) assertFailure(await run(args), args, code, line);
   assert.deepEqual(await readdir(out), ["file"], "no temporary file is left");
@@ -145,6 +145,7 @@ void test("help lists the exit codes and shows defaults as users type them", asy
   for (const row of [/^ {2}2 {2}usage:/m, /^ {2}3 {2}not found/m, /^ {2}4 {2}unauthorized/m, /^ {2}5 {2}unavailable/m, /^ {2}6 {2}conflict/m]) {
     assert.match(top.stdout, row);
   }
+  assert.match(top.stdout, /^ {2}128\+N {2}ended by signal N: 130 \^C/m);
   assert.match(top.stdout, /--debug/);
   const serve = (await podyard(t, ["registry", "serve", "--help"])).stdout.replace(/\s+/g, " ");
   assert.match(serve, /--addr <host:port> address to listen on \(default: 127\.0\.0\.1:5000\)/);

@@ -14,10 +14,12 @@ export interface PullFlags {
 export async function pull(image: string, flags: PullFlags): Promise<void> {
   const named = parseNormalizedNamed(image);
   const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
+  if (flags.allTags && (named.tag !== undefined || named.digest !== undefined)) {
+    throw new InvalidArgumentError(`tag can't be used with --all-tags/-a: ${JSON.stringify(image)}`);
+  }
   await withNode(async (env) => {
     const refs: string[] = [];
     if (flags.allTags) {
-      if (named.tag !== undefined || named.digest !== undefined) throw new InvalidArgumentError("tag can't be used with --all-tags/-a");
       const tags = await (await env.resolver.pusher(parseDockerRef(named.name))).tags(named.path);
       for (const t of tags) refs.push(`${named.name}:${t}`);
     } else {

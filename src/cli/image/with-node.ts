@@ -1,13 +1,24 @@
-/** Runs a command against the node's image state, closing it afterwards. */
+/** The image commands' frame: the node's state opened and closed around each; table and age formats. */
+import { exitOnSignals } from "../../fsutil/index.js";
 import { openNodeEnv, type NodeEnv, type NodeEnvOptions } from "../node-env.js";
 
+/**
+ * Runs `fn` against the node's image state, closing it afterwards. A ^C (or SIGTERM,
+ * SIGHUP) meanwhile ends the command with 130 (143, 129) and takes what it was writing
+ * along: the lock's PID file, a `save -o` file not yet complete.
+ */
 export async function withNode<T>(fn: (env: NodeEnv) => Promise<T>, opts: NodeEnvOptions = {}): Promise<T> {
-  const env = await openNodeEnv(opts);
+  const stopListening = exitOnSignals();
   try {
-    await env.imageService.upgradeRecords();
-    return await fn(env);
+    const env = await openNodeEnv(opts);
+    try {
+      await env.imageService.upgradeRecords();
+      return await fn(env);
+    } finally {
+      env.close();
+    }
   } finally {
-    env.close();
+    stopListening();
   }
 }
 

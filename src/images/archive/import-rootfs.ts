@@ -138,10 +138,13 @@ async function layerSource(source: string): Promise<AsyncIterable<Buffer>> {
 
 /**
  * Imports `source` (a tar file, plain or compressed, or a directory) as a one-layer image,
- * named `opts.name` when given.
+ * named `opts.name` when given (a tag; a digest reference is refused before anything is stored).
  */
 export async function importRootfs(service: ArchiveImageService, source: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  const name = opts.name === undefined ? undefined : parseDockerRef(opts.name).toString();
+  const ref = opts.name === undefined ? undefined : parseDockerRef(opts.name);
+  // docker's refusal: a digest is the manifest's, which an import makes; no name can promise it
+  if (ref?.digest !== undefined) throw new InvalidArgumentError(`cannot import digest reference ${JSON.stringify(opts.name)}`);
+  const name = ref?.toString();
   const containerConfig: ContainerConfig = applyChanges({}, opts.changes ?? []);
   const level = opts.gzipLevel ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new InvalidArgumentError(`gzipLevel ${level}: must be an integer 0-9`);

@@ -25,6 +25,7 @@ import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestOf, isDigest, parseManifest, tarStream,
   type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest,
 } from "../../oci/index.js";
+import { fileError } from "../../fsutil/index.js";
 import { parseDockerRef } from "../../reference/index.js";
 import { hostPlatform, selectManifest } from "../../oci/index.js";
 import type { ContentStore } from "../../store/index.js";
@@ -149,7 +150,7 @@ async function scan(content: ContentStore, source: AsyncIterable<Buffer>, label:
   })();
   let feeding: Promise<void> | undefined;
   try {
-    // the first read (which sniffs the compression) is where a missing file shows
+    // inside the try: sniffing the compression reads the first bytes, where a missing file or a directory fails
     const { stream } = await decompressed(source);
     feeding = pipeline(stream, ex);
     await Promise.all([reading, feeding]);
@@ -159,7 +160,8 @@ async function scan(content: ContentStore, source: AsyncIterable<Buffer>, label:
     if (errorClass(err) !== undefined) throw err;
     if (errnoCode(err) === "ENOENT") throw new NotFoundError(`archive ${label} not found`, { cause: err });
     if (errnoCode(err) === "EISDIR") throw new InvalidArgumentError(`archive ${label} is a directory; want a tar file`, { cause: err });
-    if (/^E[A-Z]+$/.test(errnoCode(err) ?? "")) throw err; // EACCES, EIO: the file, not its bytes
+    // EACCES, EIO: the file, not its bytes
+    if (/^E[A-Z0-9]+$/.test(errnoCode(err) ?? "")) throw fileError(err, label, `archive ${label}: cannot read it`);
     // tar-stream's and zlib's complaints about the bytes themselves
     throw new InvalidArgumentError(`archive ${label}: cannot read it as a tar: ${(err as Error).message}`, { cause: err });
   }

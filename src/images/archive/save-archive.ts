@@ -15,17 +15,15 @@
  * docker-archive's layers also by their diffID); a stored blob that does not match fails
  * the save, naming the image and the blob.
  */
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { open, rename, rm, stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { errnoCode, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../errdefs/index.js";
-import { noSpaceError, tempPathFor } from "../../fsutil/index.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errdefs/index.js";
 import {
   Digester, MediaType, REF_NAME_ANNOTATION, digestAlgorithm, digestEncoded, isIndexMediaType, isManifestMediaType, parseManifest,
   type Descriptor, type Digest, type ImageConfig,
 } from "../../oci/index.js";
+import { fileError, noSpaceError, removeOnExit, tempPathFor } from "../../fsutil/index.js";
 import { familiarName, familiarString, parseDockerRef } from "../../reference/index.js";
 import { corruptBlobError, hashBlob, matchesBlob, verifiedStream, type BlobProvider, type ImageRecord } from "../../store/index.js";
 import { TarWriter, decompressed, drainInto, readSmallBlob, tap } from "./archive-streams.js";
@@ -71,28 +69,25 @@ async function writeArchive(out: string | Writable, feed: (tar: TarWriter) => Pr
     await Promise.all([feeding, writing]);
   };
   if (typeof out !== "string") return run(out, false);
+  const cannot = `cannot write ${out}`;
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`${cannot}: it is a directory`);
   const tmp = tempPathFor(out);
+  // opened here, so a missing or unwritable directory fails naming `out`, not the temporary name
+  const file = await open(tmp, "w").catch((err: unknown) => {
+    throw fileError(err, out, cannot);
+  });
+  const forget = removeOnExit(tmp); // a half-written archive goes even when a signal ends the process
   try {
-    await run(createWriteStream(tmp, { flush: true }), true);
-    await rename(tmp, out);
+    await run(file.createWriteStream({ flush: true }), true);
+    await rename(tmp, out).catch((err: unknown) => {
+      throw fileError(err, out, cannot);
+    });
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined); // ENOTDIR when a parent is a file
-    throw outputError(err, out, tmp);
-  }
-}
-
-/** A failure to write the output file `out` (through `tmp`), said of `out`; any other error unchanged. */
-function outputError(err: unknown, out: string, tmp: string): unknown {
-  const { path, dest } = err as { path?: unknown; dest?: unknown };
-  if (path !== tmp && dest !== out) return err;
-  const what = `save: cannot write ${out}`;
-  switch (errnoCode(err)) {
-    case "ENOENT": return new NotFoundError(`${what}: directory ${dirname(out)} does not exist`, { cause: err });
-    case "ENOTDIR": return new InvalidArgumentError(`${what}: a parent of it is not a directory`, { cause: err });
-    case "EISDIR": return new InvalidArgumentError(`${what}: it is a directory`, { cause: err });
-    case "EACCES":
-    case "EPERM": return new PermissionDeniedError(`${what}: permission denied`, { cause: err });
-    default: return noSpaceError(err, out);
+    await file.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw noSpaceError(err, out); // the output is the one file written: a full disk is its
+  } finally {
+    forget();
   }
 }
 
