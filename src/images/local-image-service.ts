@@ -11,7 +11,7 @@ import { parseDockerRef } from "../reference/index.js";
 import { chainID, isDangling, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
-import { NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
+import { LOCAL_MANIFEST_LABEL, NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
 import { SingleFlight } from "../concurrency/index.js";
 import { keepImage, nameImage } from "./image-names.js";
 import { layerSnapshots, unpackedSize } from "./image-layers.js";
@@ -107,6 +107,13 @@ export class LocalImageService {
         .filter((r) => !isDangling(r) && parseDockerRef(r.name).domain === ref.domain)
         .map((r) => parseDockerRef(r.name).path),
     }, await this.#resolver.pusher(ref), { ref, record, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    // the registry now knows the digest in this repository: it is a repo digest of the name
+    const pushed = this.#images.get(ref.toString());
+    if (pushed !== undefined && pushed.target.digest === result.digest && !hasRepoDigest(pushed.labels)) {
+      const { createdAt: _c, updatedAt: _u, lastUsed: _l, labels, ...input } = pushed;
+      const { [LOCAL_MANIFEST_LABEL]: _local, ...kept } = labels;
+      this.#images.put({ ...input, labels: kept });
+    }
     return { name: ref.toString(), ...result };
   }
 
@@ -210,7 +217,12 @@ export class LocalImageService {
     const ref = parseDockerRef(target);
     if (ref.digest !== undefined) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
     const { createdAt: _createdAt, updatedAt: _updatedAt, lastUsed: _lastUsed, ...input } = record;
-    return nameImage(this.#images, { ...input, name: ref.toString() });
+    // A registry knows the manifest's digest in the repository it came from: under a name in
+    // another repository it is no repo digest (docker lists only repositories pulled or
+    // pushed) until a push of that name puts it there.
+    const sameRepository = !isDangling(record) && parseDockerRef(record.name).name === ref.name;
+    const labels = sameRepository ? input.labels : { ...input.labels, [LOCAL_MANIFEST_LABEL]: "tag" };
+    return nameImage(this.#images, { ...input, labels, name: ref.toString() });
   }
 
   /**

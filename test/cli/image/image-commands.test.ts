@@ -197,3 +197,19 @@ test("images --digests shows a pulled image's registry digest, and <none> for a 
   await ok(fresh, ["load", "-i", archive]);
   assert.deepEqual(await digestColumn(fresh), ["<none>"]);
 });
+
+test("a tag into another repository adds no RepoDigest until that name is pushed, as docker lists only repositories pulled or pushed", async () => {
+  const home = await freshHome();
+  await pushLayout(reg.url, "repodigests/a", "v1", imageA);
+  const pulled = `${host}/repodigests/a:v1`;
+  const other = `${host}/repodigests/other:v1`;
+  await ok(home, ["pull", pulled]);
+  const digest = imageA.manifestDescriptor.digest;
+  const repoDigests = async (name: string): Promise<string[]> =>
+    (JSON.parse(await ok(home, ["inspect", name])) as { RepoDigests: string[] }[])[0]?.RepoDigests ?? [];
+  await ok(home, ["tag", pulled, `${host}/repodigests/a:v2`]);
+  await ok(home, ["tag", pulled, other]);
+  assert.deepEqual(await repoDigests(other), [`${host}/repodigests/a@${digest}`], "the tag in another repository adds none");
+  await ok(home, ["push", other]);
+  assert.deepEqual(await repoDigests(other), [`${host}/repodigests/a@${digest}`, `${host}/repodigests/other@${digest}`], "the push adds it");
+});
