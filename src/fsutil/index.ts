@@ -89,7 +89,7 @@ export async function pathExists(path: string): Promise<boolean> {
 export { acquireLock } from "./home-lock.js";
 export type { LockOptions, ReleaseLock } from "./home-lock.js";
 export { lockHolders } from "./lock-holders.js";
-export { noSpaceError } from "./no-space.js";
+export { isOutOfSpace, noSpaceError } from "./no-space.js";
 export { fileError } from "./file-error.js";
 export { exitOnSignals, removeOnExit } from "./exit-cleanup.js";
 export { DEFAULT_RESERVE_BYTES, keepSpaceReserve } from "./space-reserve.js";

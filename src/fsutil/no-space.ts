@@ -2,7 +2,7 @@
  * A full disk, said with the file: Node's ENOSPC from a write on a descriptor names no
  * path ("ENOSPC: no space left on device, write"), so writers that know the path wrap it.
  */
-import { errnoCode, ResourceExhaustedError } from "../errdefs/index.js";
+import { causeChain, errnoCode, ResourceExhaustedError } from "../errdefs/index.js";
 
 const MESSAGES: Record<string, string> = {
   ENOSPC: "no space left on device",
@@ -19,4 +19,13 @@ export function noSpaceError(err: unknown, path: string, action = "writing"): un
   const message = code === undefined ? undefined : MESSAGES[code];
   if (message === undefined) return err;
   return new ResourceExhaustedError(`${message}: ${action} ${path}`, { cause: err });
+}
+
+/** Whether `err`, or any error in its cause chain, is a full disk (ENOSPC, EDQUOT). */
+export function isOutOfSpace(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    const code = errnoCode(e);
+    if (code !== undefined && Object.hasOwn(MESSAGES, code)) return true;
+  }
+  return false;
 }

@@ -18,9 +18,11 @@ export function nameImage(images: ImageStore, input: ImageRecordInput): ImageRec
   return record;
 }
 
-/** Keeps the image of `record` as dangling when it has no record left. */
-export function keepImage(images: ImageStore, record: ImageRecordInput & Partial<Pick<ImageRecord, "createdAt" | "updatedAt" | "lastUsed">>): void {
+/**
+ * Keeps the image of `record` as dangling when it has no record left. (`put` takes the
+ * fields of a record and ignores the times the store keeps itself.)
+ */
+export function keepImage(images: ImageStore, record: ImageRecordInput): void {
   if (images.byConfigDigest(record.configDigest).length > 0) return;
-  const { createdAt: _createdAt, updatedAt: _updatedAt, lastUsed: _lastUsed, ...input } = record;
-  images.put({ ...input, name: record.configDigest });
+  images.put({ ...record, name: record.configDigest });
 }

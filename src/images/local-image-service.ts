@@ -110,9 +110,8 @@ export class LocalImageService {
     // the registry now knows the digest in this repository: it is a repo digest of the name
     const pushed = this.#images.get(ref.toString());
     if (pushed !== undefined && pushed.target.digest === result.digest && !hasRepoDigest(pushed.labels)) {
-      const { createdAt: _c, updatedAt: _u, lastUsed: _l, labels, ...input } = pushed;
-      const { [LOCAL_MANIFEST_LABEL]: _local, ...kept } = labels;
-      this.#images.put({ ...input, labels: kept });
+      const { [LOCAL_MANIFEST_LABEL]: _local, ...labels } = pushed.labels;
+      this.#images.put({ ...pushed, labels });
     }
     return { name: ref.toString(), ...result };
   }
@@ -216,13 +215,12 @@ export class LocalImageService {
     const { record } = findImage(this.#images, source);
     const ref = parseDockerRef(target);
     if (ref.digest !== undefined) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
-    const { createdAt: _createdAt, updatedAt: _updatedAt, lastUsed: _lastUsed, ...input } = record;
     // A registry knows the manifest's digest in the repository it came from: under a name in
     // another repository it is no repo digest (docker lists only repositories pulled or
     // pushed) until a push of that name puts it there.
     const sameRepository = !isDangling(record) && parseDockerRef(record.name).name === ref.name;
-    const labels = sameRepository ? input.labels : { ...input.labels, [LOCAL_MANIFEST_LABEL]: "tag" };
-    return nameImage(this.#images, { ...input, labels, name: ref.toString() });
+    const labels = sameRepository ? record.labels : { ...record.labels, [LOCAL_MANIFEST_LABEL]: "tag" };
+    return nameImage(this.#images, { ...record, labels, name: ref.toString() });
   }
 
   /**

@@ -9,26 +9,16 @@
  * the TOOMANYREQUESTS 429 its error class (ResourceExhausted) would give: that code means
  * rate limiting, which clients wait for and retry, and its message would show the path.
  */
-import { causeChain, errnoCode } from "../../errdefs/index.js";
+import { isOutOfSpace } from "../../fsutil/index.js";
 import type { OciResource } from "../api/index.js";
 import { RegistryError, toRegistryError } from "./errcode.js";
 
-const OUT_OF_SPACE = new Set(["ENOSPC", "EDQUOT"]);
-
 /** `err` as the client sees it; a NotFound names what was not found by `resource`. */
 export function publicError(err: unknown, resource?: OciResource): RegistryError {
-  if (!(err instanceof RegistryError) && outOfSpace(err)) {
+  if (!(err instanceof RegistryError) && isOutOfSpace(err)) {
     return new RegistryError("UNKNOWN", "no space left on the registry's storage", { status: 507 });
   }
   const e = toRegistryError(err, resource);
   if (err instanceof RegistryError || e.status < 500) return e;
   return new RegistryError(e.ociCode, undefined, { status: e.status, headers: e.headers, class: e.code });
-}
-
-function outOfSpace(err: unknown): boolean {
-  for (const e of causeChain(err)) {
-    const code = errnoCode(e);
-    if (code !== undefined && OUT_OF_SPACE.has(code)) return true;
-  }
-  return false;
 }
