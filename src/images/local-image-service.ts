@@ -190,10 +190,7 @@ export class LocalImageService {
    * load): no registry knows that digest.
    */
   repoDigests(configDigest: Digest): string[] {
-    const digests = this.#images.byConfigDigest(configDigest)
-      .filter((r) => !isDangling(r) && hasRepoDigest(r.labels))
-      .map((r) => `${parseDockerRef(r.name).name}@${r.target.digest}`);
-    return [...new Set(digests)].sort();
+    return this.#images.repoDigests(configDigest, { exceptLabel: LOCAL_MANIFEST_LABEL });
   }
 
   /** True when `fsck --repair` removed content the image needs: it is there again only after a pull. */

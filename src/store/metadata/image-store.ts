@@ -89,8 +89,10 @@ export class ImageStore {
     try {
       this.#get = db.prepare(`${SELECT} WHERE name = ?`);
       this.#byConfig = db.prepare(`${SELECT} WHERE config_digest = ? ORDER BY name`);
+      // a label key is never empty (validateLabels), so `exceptLabel` "" leaves out nothing
       this.#repoDigests = db.prepare(
-        "SELECT DISTINCT repository || '@' || target_digest AS d FROM images WHERE config_digest = ? AND repository != '' ORDER BY d",
+        `SELECT DISTINCT repository || '@' || target_digest AS d FROM images WHERE config_digest = ? AND repository != ''
+          AND NOT EXISTS (SELECT 1 FROM image_labels l WHERE l.name = images.name AND l.key = ?) ORDER BY d`,
       );
       this.#delete = db.prepare("DELETE FROM images WHERE name = ?");
       this.#touch = db.prepare("UPDATE images SET last_used = ? WHERE name = ?");
@@ -191,9 +193,11 @@ export class ImageStore {
 
   /**
    * The image's repo digests, as the CRI reports them: `repository@target.digest` for each
-   * of its names, deduplicated and sorted.
+   * of its names, deduplicated and sorted; names whose record has the label `exceptLabel`
+   * are left out.
    */
-  repoDigests(configDigest: Digest): string[] {
-    return (this.#repoDigests.all(checkDigestArg(configDigest, "repoDigests")) as { d: string }[]).map((r) => r.d);
+  repoDigests(configDigest: Digest, opts: { exceptLabel?: string } = {}): string[] {
+    const rows = this.#repoDigests.all(checkDigestArg(configDigest, "repoDigests"), opts.exceptLabel ?? "") as { d: string }[];
+    return rows.map((r) => r.d);
   }
 }
