@@ -1,0 +1,6 @@
+/**
+ * The Kubernetes API's object shapes (core/v1, meta/v1), shared by the API server and the
+ * kubelet, which talk to each other only through these, as JSON over HTTP.
+ */
+export type * from "./meta.js";
+export type * from "./core-v1.js";
