@@ -40,10 +40,10 @@ test("names are DNS subdomains (pods) and labels (containers), with the real mes
   assert.deepEqual(errs(pod({}, { name: "" })), ["metadata.name: Required value: name or generateName is required"]);
   assert.deepEqual(errs(pod({}, { name: "", generateName: "web-" })), []);
   assert.deepEqual(errs(pod({}, { name: "a".repeat(254) })), ["metadata.name: Invalid value: \"" + "a".repeat(254) + "\": must be no more than 253 characters"]);
-  assert.deepEqual(errs(pod({}, { labels: { "app!": "x y" } })).map((s) => s.slice(0, 62)), [
-    "metadata.labels: Invalid value: \"app!\": name part must consi",
-    "metadata.labels: Invalid value: \"x y\": a valid label must be",
-  ]);
+  const labelErrs = errs(pod({}, { labels: { "app!": "x y" } }));
+  assert.equal(labelErrs.length, 2);
+  assert.match(labelErrs[0] ?? "", /^metadata\.labels: Invalid value: "app!": name part must consist of alphanumeric characters/);
+  assert.match(labelErrs[1] ?? "", /^metadata\.labels: Invalid value: "x y": a valid label must be an empty string/);
 });
 
 test("duplicate names, bad ports, unknown volumes and unsupported values", () => {
@@ -140,7 +140,7 @@ test("secrets, configmaps, namespaces, leases", () => {
   assert.deepEqual(errs(changed, immutable, "secrets"), ["data: Forbidden: field is immutable when `immutable` is set"]);
   const ns = { metadata: { name: "Team" } } as KubeObject;
   setDefaultsObject("namespaces", ns);
-  assert.deepEqual(errs(ns, undefined, "namespaces").map((x) => x.slice(0, 45)), ["metadata.name: Invalid value: \"Team\": a lowerc"]);
+  assert.match(errs(ns, undefined, "namespaces").join("|"), /^metadata\.name: Invalid value: "Team": a lowercase RFC 1123 label must/);
   assert.deepEqual(errs({ metadata: { name: "n", namespace: "default" } }, undefined, "nodes"), ["metadata.namespace: Forbidden: not allowed on this type"]);
   assert.deepEqual(errs({ metadata: { name: "node1", namespace: "kube-node-lease" }, spec: { leaseDurationSeconds: 0 } } as KubeObject, undefined, "leases"),
     ["spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0"]);
