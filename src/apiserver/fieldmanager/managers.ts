@@ -5,7 +5,7 @@
  * refuses to change fields another manager owns (409 with the conflicts) unless forced, and
  * removes fields the manager stopped applying when nobody else owns them.
  */
-import type { KubeObject, ManagedFieldsEntry, Status } from "../../api/index.js";
+import type { KubeObject, ManagedFieldsEntry, Status, StatusCause } from "../../api/index.js";
 import { AbortedError } from "../../errdefs/index.js";
 import { definitionOfKind, type FieldType } from "../openapi/index.js";
 import { FieldSet, pathString, type FieldPath } from "./fieldset.js";
@@ -70,6 +70,8 @@ function printManager(m: Manager): string {
 /** 409 Conflict of a server-side apply; `status` is the Status to send, with one FieldManagerConflict cause per field. */
 export class ApplyConflictError extends AbortedError {
   readonly status: Status;
+  /** The FieldManagerConflict causes, also in `status.details.causes`. */
+  readonly causes: StatusCause[];
   constructor(conflicts: { manager: Manager; path: FieldPath }[]) {
     const message = conflictMessage(conflicts);
     super(message);
@@ -77,6 +79,7 @@ export class ApplyConflictError extends AbortedError {
       kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "Conflict", code: 409,
       details: { causes: conflicts.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with ${printManager(c.manager)}`, field: pathString(c.path) })) },
     };
+    this.causes = this.status.details?.causes ?? [];
   }
 }
 
@@ -128,7 +131,16 @@ function takeChanged(managers: Manager[], self: string, live: unknown, next: unk
 export function updateManagedFields(old: KubeObject | undefined, next: KubeObject, manager: string, operation: "Update", subresource: string | undefined, now: string): void {
   const { type, kind } = rootType(next, next.kind ?? old?.kind);
   const ignored = ignoredFields(kind, subresource);
-  const managers = decode(old?.metadata.managedFields);
+  // A server-side apply already recorded this write (its Apply entry is new or changed): nothing to add.
+  const sent = next.metadata.managedFields;
+  const before = (e: ManagedFieldsEntry): ManagedFieldsEntry | undefined =>
+    old?.metadata.managedFields?.find((o) => o.manager === e.manager && o.operation === e.operation && (o.subresource ?? "") === (e.subresource ?? ""));
+  if (sent?.some((e) => e.operation === "Apply" && e.manager === manager && JSON.stringify(e) !== JSON.stringify(before(e)))) return;
+  // As upstream: managedFields the client sent win over the live ones (so they can be edited or
+  // reset with `[{}]`), except through a subresource, and when the client sent none.
+  const reset = sent?.length === 1 && Object.keys(sent[0] ?? {}).length === 0;
+  const fromClient = !subresource && !reset && sent !== undefined && decode(sent).length > 0;
+  const managers = reset && !subresource ? [] : decode(fromClient ? sent : old?.metadata.managedFields);
   const self = managerId({ manager, operation, ...(subresource ? { subresource } : {}) });
   const liveValue = old ? { ...old, metadata: { ...old.metadata, managedFields: undefined } } : zeroObject(type);
   const nextValue = { ...next, metadata: { ...next.metadata, managedFields: undefined } };

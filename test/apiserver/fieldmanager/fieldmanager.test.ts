@@ -105,3 +105,17 @@ test("an object nobody tracked belongs to before-first-apply", () => {
   assert.throws(() => serverSideApply(live, { ...live, data: { a: "2" } } as KubeObject, { manager: "kubectl", force: false, now: T1, kind: "ConfigMap" }),
     (e: unknown) => e instanceof ApplyConflictError && e.message.includes('conflict with "before-first-apply" using v1: .data.a'));
 });
+
+test("the API server's Update step after an apply keeps the apply's record; clients may reset managedFields", () => {
+  const live = created();
+  const applied = serverSideApply(live, applyBody("nginx:1.28"), { manager: "kubectl", force: true, now: T2, kind: "Pod" });
+  const recorded = structuredClone(applied.metadata.managedFields);
+  updateManagedFields(live, applied, "kubectl", "Update", undefined, T2);
+  assert.deepEqual(applied.metadata.managedFields, recorded);
+  const reset = structuredClone(live);
+  reset.metadata.managedFields = [{}];
+  reset.metadata.labels = { app: "web", extra: "1" };
+  updateManagedFields(live, reset, "kubectl-label", "Update", undefined, T2);
+  assert.deepEqual(reset.metadata.managedFields?.map((m) => m.manager), ["kubectl-label"]);
+  assert.deepEqual(reset.metadata.managedFields?.[0]?.fieldsV1, { "f:metadata": { "f:labels": { "f:extra": {} } } });
+});
