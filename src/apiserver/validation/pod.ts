@@ -309,17 +309,27 @@ function canonical(v: unknown): string {
 
 const goField = (k: string): string => k.charAt(0).toUpperCase() + k.slice(1);
 
-/** A short `-`/`+` listing of the spec fields that differ, in the spirit of upstream's cmp.Diff. */
+/**
+ * A `-`/`+` listing of the spec fields that differ, down to the changed leaves
+ * (`Containers[0].ImagePullPolicy`), in the spirit of upstream's cmp.Diff output.
+ */
 function specDiff(old: PodSpec, next: PodSpec): string {
-  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
   const lines = ["  core.PodSpec{"];
-  for (const k of keys) {
-    const a = (old as unknown as Record<string, unknown>)[k];
-    const b = (next as unknown as Record<string, unknown>)[k];
-    if (canonical(a) === canonical(b)) continue;
-    if (a !== undefined) lines.push(`- \t${goField(k)}: ${canonical(a)},`);
-    if (b !== undefined) lines.push(`+ \t${goField(k)}: ${canonical(b)},`);
-  }
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (canonical(a) === canonical(b)) return;
+    const bothObjects = a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b);
+    if (bothObjects && (!Array.isArray(a) || (a as unknown[]).length === (b as unknown[]).length)) {
+      const ao = a as Record<string, unknown>;
+      const bo = b as Record<string, unknown>;
+      for (const k of [...new Set([...Object.keys(ao), ...Object.keys(bo)])]) {
+        walk(ao[k], bo[k], Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${goField(k)}` : goField(k));
+      }
+      return;
+    }
+    if (a !== undefined) lines.push(`- \t${path}: ${canonical(a)},`);
+    if (b !== undefined) lines.push(`+ \t${path}: ${canonical(b)},`);
+  };
+  walk(old, next, "");
   lines.push("  }");
   return `${lines.join("\n")}\n`;
 }
