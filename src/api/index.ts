@@ -4,3 +4,4 @@
  */
 export type * from "./meta.js";
 export type * from "./core-v1.js";
+export { defaultImagePullPolicy } from "./defaults-image.js";
