@@ -39,8 +39,19 @@ export interface ImagePuller {
  * message (remote_image.go strips `codes.Unknown`).
  */
 export function criErrorMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = goNetErrorText(err instanceof Error ? err.message : String(err));
   return errorClass(err) === "NotFound" ? `rpc error: code = NotFound desc = ${message}` : message;
+}
+
+/**
+ * Node's socket error texts in the words of Go's net package, which kubectl users know from
+ * containerd (`dial tcp 127.0.0.1:5000: connect: connection refused`).
+ */
+function goNetErrorText(message: string): string {
+  return message
+    .replace(/\bconnect ECONNREFUSED (\S+)/g, "dial tcp $1: connect: connection refused")
+    .replace(/\bconnect ETIMEDOUT (\S+)/g, "dial tcp $1: i/o timeout")
+    .replace(/\bgetaddrinfo (?:ENOTFOUND|EAI_AGAIN) (\S+)/g, "dial tcp: lookup $1: no such host");
 }
 
 /** A token bucket (client-go `NewTokenBucketRateLimiter`): starts full with `burst`, refills `qps` per second. */
