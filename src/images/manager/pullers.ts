@@ -148,6 +148,11 @@ export class SerialImagePuller implements ImagePuller {
     this.#clock = clock;
   }
 
+  /** Pulls waiting in the queue (not the one running, nor callers waiting for room). */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   async pullImage(req: PullRequest): Promise<PullResult> {
     while (this.#queue.length >= SerialImagePuller.MAX_QUEUED) await new Promise<void>((resolve) => this.#waitingForRoom.push(resolve));
     const done = new Promise<PullResult>((resolve) => this.#queue.push({ req, resolve }));
