@@ -44,30 +44,27 @@ export function defaultImageManagerConfig(config: ImageManagerConfig = {}): Reso
   };
 }
 
-/** The allowlist's problems (image_pull_policies.go `ValidateAllowlistImagesPatterns`). */
+/** The allowlist's problems (pullmanager `getAllowlistImagePattern`): `registry/repo` names or `prefix/*` wildcards. */
 export function allowlistErrors(patterns: string[]): string[] {
   const errs: string[] = [];
   for (const p of patterns) {
     if (p.trim() !== p) {
-      errs.push(`invalid image pattern ${JSON.stringify(p)}: leading or trailing spaces are not allowed`);
+      errs.push(`leading/trailing spaces are not allowed: ${p}`);
       continue;
     }
-    if (p.includes("*")) {
-      if (!p.endsWith("/*") || p.slice(0, -2).includes("*")) {
-        errs.push(`not a valid wildcard pattern, only patterns ending with '/*' are allowed: ${p}`);
-        continue;
+    const wildcard = p.endsWith("/*");
+    const trimmed = wildcard ? p.slice(0, -1) : p;
+    if (trimmed.length === 0) errs.push(`the supplied pattern is too short: ${p}`);
+    else if (trimmed.includes("*")) errs.push(`not a valid wildcard pattern, only patterns ending with '/*' are allowed: ${p}`);
+    else if (wildcard) {
+      if (trimmed.length === 1) errs.push("at least registry hostname is required");
+    } else {
+      try {
+        // Only the full name is accepted: no tag or digest, and no short Docker Hub form.
+        if (parseNormalizedNamed(trimmed).name !== trimmed) errs.push(`neither tag nor digest is accepted in an image reference: ${p}`);
+      } catch (err) {
+        errs.push(`failed to parse as an image name: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (p === "/*") {
-        errs.push("at least registry hostname is required");
-        continue;
-      }
-      continue;
-    }
-    try {
-      const ref = parseNormalizedNamed(p);
-      if (ref.tag !== undefined || ref.digest !== undefined) errs.push(`neither tag nor digest is accepted in an image reference: ${p}`);
-    } catch (err) {
-      errs.push(err instanceof Error ? err.message : String(err));
     }
   }
   return errs;

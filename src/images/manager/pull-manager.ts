@@ -11,7 +11,7 @@ import type { CredentialVerificationPolicy } from "./config.js";
 import type { TrackedAuthConfig } from "./keyring.js";
 import type { FsPullRecords, ImagePullCredentials, ImagePullSecretRecord, ImagePulledRecord } from "./pull-records.js";
 
-/** Records keep at most this many secrets per repository (the kubelet's cap). */
+/** Beyond this many secrets in a record, matching no longer adds the pod's secret to it. */
 const MAX_SECRETS_PER_RECORD = 100;
 
 /** The repository an image is recorded under: the normalised name without tag or digest. */
@@ -30,20 +30,43 @@ function sameCoords(a: { uid: string; namespace: string; name: string }, b: { ui
   return a.uid === b.uid && a.namespace === b.namespace && a.name === b.name;
 }
 
-function mergeCredentials(old: ImagePullCredentials | undefined, add: ImagePullCredentials | undefined): ImagePullCredentials {
-  if (old === undefined) return add ?? {};
-  if (add === undefined) return old;
-  if (old.nodePodsAccessible === true || add.nodePodsAccessible === true) return { nodePodsAccessible: true };
-  const secrets = [...(old.kubernetesSecrets ?? [])];
-  for (const s of add.kubernetesSecrets ?? []) {
-    if (!secrets.some((o) => sameCoords(o, s) && o.credentialHash === s.credentialHash)) secrets.push(s);
+function secretOrder(a: ImagePullSecretRecord, b: ImagePullSecretRecord): number {
+  return a.namespace.localeCompare(b.namespace, "en") || a.name.localeCompare(b.name, "en") || a.uid.localeCompare(b.uid, "en");
+}
+
+/**
+ * `add` merged into `old` (pullmanager `pulledRecordMergeNewCreds`): node-wide access wins over
+ * everything; secrets are unique by coordinates (the newer hash kept) and sorted; undefined when
+ * nothing changes.
+ */
+function mergeCredentials(old: ImagePullCredentials, add: ImagePullCredentials): ImagePullCredentials | undefined {
+  if (old.nodePodsAccessible === true) return undefined;
+  if (add.nodePodsAccessible === true) return { nodePodsAccessible: true };
+  if ((add.kubernetesSecrets ?? []).length > 0) {
+    const byCoords = new Map<string, ImagePullSecretRecord>();
+    const key = (s: ImagePullSecretRecord): string => JSON.stringify([s.uid, s.namespace, s.name]);
+    for (const s of old.kubernetesSecrets ?? []) byCoords.set(key(s), s);
+    let changed = false;
+    for (const s of add.kubernetesSecrets ?? []) {
+      if (byCoords.get(key(s))?.credentialHash !== s.credentialHash) {
+        changed = true;
+        byCoords.set(key(s), s);
+      }
+    }
+    return changed ? { ...old, kubernetesSecrets: [...byCoords.values()].sort(secretOrder) } : undefined;
   }
-  const accounts = [...(old.kubernetesServiceAccounts ?? [])];
-  for (const a of add.kubernetesServiceAccounts ?? []) if (!accounts.some((o) => sameCoords(o, a))) accounts.push(a);
-  const out: ImagePullCredentials = {};
-  if (secrets.length > 0) out.kubernetesSecrets = secrets.slice(0, MAX_SECRETS_PER_RECORD);
-  if (accounts.length > 0) out.kubernetesServiceAccounts = accounts;
-  return out;
+  if ((add.kubernetesServiceAccounts ?? []).length > 0) {
+    const accounts = [...(old.kubernetesServiceAccounts ?? [])];
+    let changed = false;
+    for (const a of add.kubernetesServiceAccounts ?? []) {
+      if (!accounts.some((o) => sameCoords(o, a))) {
+        accounts.push(a);
+        changed = true;
+      }
+    }
+    return changed ? { ...old, kubernetesServiceAccounts: accounts } : undefined;
+  }
+  return undefined;
 }
 
 /** Whether `image` matches the allowlist (`registry/repo` exactly, or under a `registry/path/*` entry). */
@@ -98,15 +121,16 @@ export class PullManager {
     for (const intent of intents) {
       const status = await images.imageStatus({ image: intent.image }).catch(() => undefined);
       const imageRef = status?.image?.id ?? list.find((i) => i.repoTags.includes(intent.image) || i.repoDigests.includes(intent.image))?.id;
-      if (imageRef !== undefined) await this.#writePulled(intent.image, imageRef, undefined);
+      // Intents of images that are not here stay: should the image appear, it counts as kubelet-pulled.
+      if (imageRef === undefined) continue;
+      await this.#writePulled(intent.image, imageRef, undefined);
       await this.#records.deleteIntent(intent.image);
     }
   }
 
   async recordPullIntent(image: string): Promise<void> {
-    const n = this.#intents.get(image) ?? 0;
-    this.#intents.set(image, n + 1);
-    if (n === 0) await this.#serial(() => this.#records.writeIntent({ image }));
+    await this.#serial(() => this.#records.writeIntent({ image }));
+    this.#intents.set(image, (this.#intents.get(image) ?? 0) + 1);
   }
 
   async #decrementIntent(image: string): Promise<void> {
@@ -129,15 +153,26 @@ export class PullManager {
     await this.#decrementIntent(image);
   }
 
+  /**
+   * Adds `credentials` to the record of `imageRef` under the image's repository; without
+   * credentials (a pull under unknown circumstances) the record exists but grants nothing.
+   */
   #writePulled(image: string, imageRef: string, credentials: ImagePullCredentials | undefined): Promise<void> {
     return this.#serial(async () => {
       const repo = trimImageTagDigest(image);
-      const old = await this.#records.getPulled(imageRef);
-      const mapping = { ...(old?.credentialMapping ?? {}) };
-      const prev = mapping[repo];
-      mapping[repo] = prev === undefined && credentials === undefined ? {} : mergeCredentials(prev, credentials);
-      if (old !== undefined && JSON.stringify(old.credentialMapping) === JSON.stringify(mapping)) return;
-      const record: ImagePulledRecord = { lastUpdatedTime: new Date(this.#clock.now()).toISOString(), imageRef, credentialMapping: mapping };
+      const old = await this.#records.getPulled(imageRef).catch(() => undefined);
+      const now = new Date(this.#clock.now()).toISOString();
+      const hasAny = (c: ImagePullCredentials): boolean =>
+        c.nodePodsAccessible === true || (c.kubernetesSecrets ?? []).length > 0 || (c.kubernetesServiceAccounts ?? []).length > 0;
+      if (old === undefined) {
+        await this.#records.writePulled({ lastUpdatedTime: now, imageRef, credentialMapping: credentials === undefined ? {} : { [repo]: credentials } });
+        return;
+      }
+      if (credentials === undefined || !hasAny(credentials)) return;
+      const prev = old.credentialMapping[repo];
+      const merged = prev === undefined ? credentials : mergeCredentials(prev, credentials);
+      if (merged === undefined) return;
+      const record: ImagePulledRecord = { lastUpdatedTime: now, imageRef, credentialMapping: { ...old.credentialMapping, [repo]: merged } };
       await this.#records.writePulled(record);
     });
   }
@@ -159,8 +194,9 @@ export class PullManager {
   async mustAttemptImagePull(image: string, imageRef: string, podSecrets: ImagePullSecretRecord[]): Promise<boolean> {
     if (imageRef === "") return true;
     const record = await this.#records.getPulled(imageRef).catch(() => undefined);
+    // A record, even one granting nothing, means the kubelet pulled the image; so does a pull under way or cut short.
     const pulledByKubelet = record !== undefined
-      ? Object.values(record.credentialMapping).some((c) => c.preloaded !== true)
+      ? Object.values(record.credentialMapping).length === 0 || Object.values(record.credentialMapping).some((c) => c.preloaded !== true)
       : this.#intents.has(image) || (await this.#records.getIntent(image)) !== undefined;
     if (!this.#mustVerify(image, pulledByKubelet)) return false;
     if (record === undefined) return true;
@@ -171,12 +207,15 @@ export class PullManager {
     if (secrets.length === 0) return true;
     for (const mine of podSecrets) {
       for (const theirs of secrets) {
-        if (mine.credentialHash !== "" && mine.credentialHash === theirs.credentialHash) {
-          // Same login from another secret: remember this secret too, so its next check is by name.
-          if (!sameCoords(mine, theirs)) await this.#writePulled(image, imageRef, { kubernetesSecrets: [mine] });
+        const hashes = theirs.credentialHash !== "" && mine.credentialHash === theirs.credentialHash;
+        const coords = sameCoords(mine, theirs);
+        if (hashes || coords) {
+          // An equal login in another secret, or this secret with a new login: remember it for next time.
+          if (!(hashes && coords) && secrets.length < MAX_SECRETS_PER_RECORD) {
+            await this.#writePulled(image, imageRef, { kubernetesSecrets: [mine] }).catch(() => undefined);
+          }
           return false;
         }
-        if (sameCoords(mine, theirs)) return false;
       }
     }
     return true;

@@ -52,10 +52,14 @@ test("invalid configurations are refused with the kubelet's messages", () => {
   ]);
   assert.deepEqual(errs({ imageMaximumGCAge: 60_000 }), ["invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s"]);
   assert.deepEqual(errs({ imagePullCredentialsVerificationPolicy: "Sometimes" as never }), ["unknown image pull credential verification policy: Sometimes"]);
-  assert.deepEqual(errs({ imagePullCredentialsVerificationPolicy: "NeverVerifyAllowlistedImages", preloadedImagesVerificationAllowlist: ["reg.io/*", "reg.io/a/*b", "/*", "reg.io/app:v1", "reg.io/app"] }), [
+  assert.deepEqual(errs({ imagePullCredentialsVerificationPolicy: "NeverVerifyAllowlistedImages", preloadedImagesVerificationAllowlist: ["reg.io/*", "reg.io/a/*b", "/*", "reg.io/app:v1", "reg.io/app", " reg.io/x", "nginx", "Bad/Name", ""] }), [
     "not a valid wildcard pattern, only patterns ending with '/*' are allowed: reg.io/a/*b",
     "at least registry hostname is required",
     "neither tag nor digest is accepted in an image reference: reg.io/app:v1",
+    "leading/trailing spaces are not allowed:  reg.io/x",
+    "neither tag nor digest is accepted in an image reference: nginx",
+    "failed to parse as an image name: invalid reference format: repository name (Name) must be lowercase",
+    "the supplied pattern is too short: ",
   ]);
   assert.throws(() => validateImageManagerConfig(defaultImageManagerConfig({ maxParallelImagePulls: 0, registryBurst: -1 })),
     /^InvalidArgumentError: \[invalid configuration: maxParallelImagePulls 0 must be a positive number, invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number\]$/);
