@@ -79,14 +79,8 @@ export function aggregateMessage(messages: string[]): string {
 
 /** The configuration's problems, each in the kubelet's words; empty when it is valid. */
 export function imageManagerConfigErrors(config: ResolvedImageManagerConfig): string[] {
+  // In ValidateKubeletConfiguration's order.
   const errs: string[] = [];
-  const max = config.maxParallelImagePulls;
-  if (max !== undefined && max < 1) errs.push(`invalid configuration: maxParallelImagePulls ${max} must be a positive number`);
-  if (config.serializeImagePulls && max !== undefined && max > 1) {
-    errs.push("invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false");
-  }
-  if (config.registryPullQPS < 0) errs.push(`invalid configuration: registryPullQPS (--registry-qps) ${config.registryPullQPS} must not be a negative number`);
-  if (config.registryBurst < 0) errs.push(`invalid configuration: registryBurst (--registry-burst) ${config.registryBurst} must not be a negative number`);
   const high = config.imageGCHighThresholdPercent;
   const low = config.imageGCLowThresholdPercent;
   if (high < 0 || high > 100) errs.push(`invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) ${high} must be between 0 and 100, inclusive`);
@@ -97,6 +91,13 @@ export function imageManagerConfigErrors(config: ResolvedImageManagerConfig): st
   if (config.imageMaximumGCAge < 0) errs.push(`invalid configuration: imageMaximumGCAge ${formatGoDuration(config.imageMaximumGCAge)} must not be negative`);
   if (config.imageMaximumGCAge > 0 && config.imageMaximumGCAge <= config.imageMinimumGCAge) {
     errs.push(`invalid configuration: imageMaximumGCAge ${formatGoDuration(config.imageMaximumGCAge)} must be greater than imageMinimumGCAge ${formatGoDuration(config.imageMinimumGCAge)}`);
+  }
+  if (config.registryBurst < 0) errs.push(`invalid configuration: registryBurst (--registry-burst) ${config.registryBurst} must not be a negative number`);
+  if (config.registryPullQPS < 0) errs.push(`invalid configuration: registryPullQPS (--registry-qps) ${config.registryPullQPS} must not be a negative number`);
+  const max = config.maxParallelImagePulls;
+  if (max !== undefined && max < 1) errs.push(`invalid configuration: maxParallelImagePulls ${max} must be a positive number`);
+  if (config.serializeImagePulls && max !== undefined && max > 1) {
+    errs.push("invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false");
   }
   const policy: string = config.imagePullCredentialsVerificationPolicy;
   if (!POLICIES.includes(policy)) errs.push(`unknown image pull credential verification policy: ${policy}`);

@@ -40,6 +40,11 @@ export interface ImageGCManagerOptions {
   fsStats?: () => Promise<ImageFsStats>;
   /** Node events (InvalidDiskCapacity, FreeDiskSpaceFailed). */
   recordNodeEvent?: NodeEventRecorder;
+  /**
+   * After each pass, with the image IDs still on the node and the pass's start time: lets the
+   * image manager drop pull records of removed images (`KubeletImageManager.pruneUnknownRecords`).
+   */
+  pruneRecords?: (imageRefs: string[], untilMs: number) => Promise<void>;
 }
 
 export class ImageGCManager {
@@ -53,6 +58,7 @@ export class ImageGCManager {
   readonly #minAgeMs: number;
   readonly #maxAgeMs: number;
   readonly #records = new Map<string, ImageRecordGC>();
+  readonly #pruneRecords: ((imageRefs: string[], untilMs: number) => Promise<void>) | undefined;
 
   constructor(opts: ImageGCManagerOptions) {
     const config = defaultImageManagerConfig(opts.config);
@@ -68,6 +74,7 @@ export class ImageGCManager {
     this.#imagesInUse = opts.imagesInUse;
     this.#fsStats = opts.fsStats ?? (() => this.#statfsOfImageFs());
     this.#record = opts.recordNodeEvent ?? (() => {});
+    this.#pruneRecords = opts.pruneRecords;
   }
 
   /** GC is off when the high threshold is 100 % (kubelet: "ImageGCHighThresholdPercent is set 100, Disable image GC"). */
@@ -177,6 +184,17 @@ export class ImageGCManager {
    */
   async garbageCollect(beganGC = 0): Promise<void> {
     const freeTime = this.#clock.now();
+    try {
+      await this.#collect(beganGC, freeTime);
+    } finally {
+      if (this.#pruneRecords !== undefined) {
+        const ids = (await this.#service.listImages().catch(() => undefined))?.map((i) => i.id);
+        if (ids !== undefined) await this.#pruneRecords(ids, freeTime).catch(() => undefined);
+      }
+    }
+  }
+
+  async #collect(beganGC: number, freeTime: number): Promise<void> {
     let images = await this.imagesInEvictionOrder(freeTime);
     images = await this.#freeOldImages(images, freeTime, beganGC);
     const stats = await this.#fsStats();

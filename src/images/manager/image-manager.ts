@@ -93,6 +93,11 @@ export class KubeletImageManager implements ImageManager {
     return this.#initialized;
   }
 
+  /** Forgets the pull records of images no longer listed, unless updated since `untilMs` (image GC calls it after each pass). */
+  pruneUnknownRecords(imageRefs: string[], untilMs: number): Promise<void> {
+    return this.#pullManager.pruneUnknownRecords(imageRefs, untilMs);
+  }
+
   async #nodeKeyring(): Promise<DockerKeyring> {
     const keyring = new BasicDockerKeyring();
     if (this.#nodeCredentials !== undefined) keyring.add(await this.#nodeCredentials());

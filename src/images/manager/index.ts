@@ -4,6 +4,7 @@ export type { KubeletImageManagerOptions } from "./image-manager.js";
 export { ImageGCManager, IMAGE_GC_PERIOD_MS } from "./image-gc.js";
 export type { ImageFsStats, ImageGCManagerOptions, ImageRecordGC, NodeEventRecorder } from "./image-gc.js";
 export { containerPullPolicy, defaultImagePullPolicy } from "./pull-policy.js";
+export { applyDefaultImageTag } from "../../reference/index.js";
 export { formatGoDuration } from "./go-duration.js";
 export {
   aggregateMessage, allowlistErrors, defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig,

@@ -128,6 +128,17 @@ export class PullManager {
     }
   }
 
+  /** Drops the records of images no longer on the node, unless updated at or after `untilMs` (called by image GC). */
+  pruneUnknownRecords(imageRefs: string[], untilMs: number): Promise<void> {
+    return this.#serial(async () => {
+      const present = new Set(imageRefs);
+      for (const r of await this.#records.listPulled()) {
+        if (Date.parse(r.lastUpdatedTime) >= untilMs || present.has(r.imageRef)) continue;
+        await this.#records.deletePulled(r.imageRef);
+      }
+    });
+  }
+
   async recordPullIntent(image: string): Promise<void> {
     await this.#serial(() => this.#records.writeIntent({ image }));
     this.#intents.set(image, (this.#intents.get(image) ?? 0) + 1);

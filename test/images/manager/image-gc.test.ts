@@ -1,10 +1,14 @@
 /** Image garbage collection: thresholds, least recently used first, in-use/pinned/young images kept, the kubelet's events. */
 import { test } from "node:test";
+import { createHash } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../src/clock/index.js";
-import { CriImageService, ImageGCManager, type Image, type ImageFsStats, type ImageService } from "../../../src/images/index.js";
+import { CriImageService, ImageGCManager, KubeletImageManager, type Image, type ImageFsStats, type ImageService } from "../../../src/images/index.js";
 import { buildTestImage, openTestNode, pushLayout } from "../../helpers/images.js";
 import { startRegistry } from "../../helpers/registry.js";
+import { makePod } from "./fixtures.js";
 
 const MIN = 60_000;
 
@@ -136,17 +140,28 @@ test("on a real node: GC removes the unused image from the node and keeps the on
   await pushLayout(reg.url, "gc/two", "v1", two);
   const clock = new FakeClock(Date.UTC(2026, 11, 3));
   const cri = new CriImageService({ images: node.env.imageService, contentDir: node.env.content.root, snapshotsDir: node.env.snapshotter.root, clock });
-  const idOne = (await cri.pullImage({ image: `${host}/gc/one:v1` })).imageRef;
-  const idTwo = (await cri.pullImage({ image: `${host}/gc/two:v1` })).imageRef;
+  const manager = new KubeletImageManager({ imageService: cri, clock, stateDir: join(node.home, "kubelet") });
+  const pulled = async (name: string): Promise<string> => {
+    const r = await manager.ensureImageExists({ pod: makePod(name), container: { name: "c", image: `${host}/gc/${name}:v1` }, pullSecrets: [], record: () => {} });
+    assert.ok(r.ok);
+    return r.imageRef;
+  };
+  const idOne = await pulled("one");
+  const idTwo = await pulled("two");
+  const recordsDir = join(node.home, "kubelet", "image_manager", "pulled");
+  assert.equal((await readdir(recordsDir)).length, 2);
   const gc = new ImageGCManager({
     imageService: cri, clock, imagesInUse: () => Promise.resolve(new Set([idTwo])),
     fsStats: () => Promise.resolve({ capacityBytes: 100, availableBytes: 10 }),
+    pruneRecords: (ids, until) => manager.pruneUnknownRecords(ids, until),
   });
   await gc.detectImages();
   clock.step(3 * MIN);
   await gc.garbageCollect(); // 90 % used: 10 bytes to free, and image one is larger
   assert.deepEqual((await cri.listImages()).map((i) => i.id), [idTwo]);
   assert.equal((await cri.imageStatus({ image: `${host}/gc/one:v1` })).image, undefined, `${idOne} is gone`);
+  const record = `sha256-${createHash("sha256").update(idTwo).digest("hex")}`;
+  assert.deepEqual(await readdir(recordsDir), [record], "the removed image's pull record went too");
   const info = await cri.imageFsInfo();
   assert.ok((info.imageFilesystems[0]?.usedBytes.value ?? 0) > 0);
 });

@@ -44,8 +44,8 @@ test("invalid configurations are refused with the kubelet's messages", () => {
     "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false",
   ]);
   assert.deepEqual(errs({ registryPullQPS: -1, registryBurst: -2 }), [
-    "invalid configuration: registryPullQPS (--registry-qps) -1 must not be a negative number",
     "invalid configuration: registryBurst (--registry-burst) -2 must not be a negative number",
+    "invalid configuration: registryPullQPS (--registry-qps) -1 must not be a negative number",
   ]);
   assert.deepEqual(errs({ imageGCHighThresholdPercent: 80, imageGCLowThresholdPercent: 80 }), [
     "invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80",
@@ -62,5 +62,5 @@ test("invalid configurations are refused with the kubelet's messages", () => {
     "the supplied pattern is too short: ",
   ]);
   assert.throws(() => validateImageManagerConfig(defaultImageManagerConfig({ maxParallelImagePulls: 0, registryBurst: -1 })),
-    /^InvalidArgumentError: \[invalid configuration: maxParallelImagePulls 0 must be a positive number, invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number\]$/);
+    /^InvalidArgumentError: \[invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number, invalid configuration: maxParallelImagePulls 0 must be a positive number\]$/);
 });
