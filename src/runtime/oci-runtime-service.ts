@@ -377,11 +377,14 @@ export class OciRuntimeService implements RuntimeService {
     const pending = this.#finishing.get(rec.id);
     if (pending) return pending;
     const run = (async () => {
-      const text = await readFile(this.#oci.exitFile(rec.id), "utf8").catch(() => undefined);
-      let code: number | undefined = text !== undefined && text.trim() !== "" ? Number(text.trim()) : undefined;
+      let code = await this.#exitCode(rec.id);
+      if (code === undefined) {
+        if (await this.#conmonAlive(rec.id)) return;
+        // conmon writes the exit file before it exits: read it again now that conmon is gone
+        code = await this.#exitCode(rec.id);
+      }
       if (code === undefined) {
         // conmon gone without an exit file (killed with the machine): the runtime says whether it still runs
-        if (await this.#conmonAlive(rec.id)) return;
         const st = await this.#oci.state(rec.id).catch(() => undefined);
         if (st?.status === "running") return;
         code = 255;
@@ -397,6 +400,11 @@ export class OciRuntimeService implements RuntimeService {
     })().finally(() => this.#finishing.delete(rec.id));
     this.#finishing.set(rec.id, run);
     return run;
+  }
+
+  async #exitCode(id: string): Promise<number | undefined> {
+    const text = (await readFile(this.#oci.exitFile(id), "utf8").catch(() => "")).trim();
+    return text !== "" && Number.isInteger(Number(text)) ? Number(text) : undefined;
   }
 
   async #conmonAlive(id: string): Promise<boolean> {

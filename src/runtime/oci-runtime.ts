@@ -167,9 +167,9 @@ export class OciRuntime {
   }
 }
 
-/** conmon hands the runtime's stderr through; keep the runtime's own sentence. */
+/** conmon hands the runtime's stderr through, escaped once more for runc's logfmt; keep the runtime's own sentence. */
 function cleanConmonMessage(message: string): string {
-  const text = message.trim();
-  const m = /(?:^|\n)(?:[^\n]*?(?:crun|runc)[^\n]*?:\s*)?([^\n]*)\s*$/.exec(text);
-  return runtimeMessage(m?.[1] ?? text) || text;
+  let text = message.trim();
+  if (/^time=\\"/.test(text)) text = text.replace(/\\(.)/g, "$1");
+  return runtimeMessage(text) || text;
 }

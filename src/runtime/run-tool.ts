@@ -29,7 +29,10 @@ export function runtimeMessage(stderr: string): string {
       const j = JSON.parse(l) as { msg?: string; level?: string };
       return j.msg ?? l;
     } catch {
-      return l.replace(/^(?:crun|runc)?:?\s*/, "").replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, "$1");
+      // runc logs logfmt: time="…" level=error msg="…" (quotes inside escaped)
+      const logfmt = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(l);
+      if (logfmt) return (logfmt[1] ?? "").replace(/\\(.)/g, "$1");
+      return l.replace(/^(?:crun|runc):?\s*/, "");
     }
   });
   return msgs[msgs.length - 1] ?? "";

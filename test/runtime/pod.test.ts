@@ -1,7 +1,7 @@
 /** A pod sandbox with two containers of the busybox image: shared localhost, a shared volume, separate writable layers, diff. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupSandbox, containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "./runtime-fixture.js";
@@ -77,4 +77,57 @@ test("a file written by one container is not seen by another of the same image; 
   const snaps = await fx.node.env.snapshotter.walk();
   assert.equal(JSON.stringify(snaps), before, "only the image's snapshots remain, as they were");
   void writeFile;
+});
+
+async function processesNaming(ids: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (ids.some((id) => cmd.includes(id))) found.push(`${pid}: ${cmd.replace(/\0/g, " ")}`);
+  }
+  return found;
+}
+
+test("after removePodSandbox no mount, cgroup directory, process, namespace file or state directory is left", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  const run = await rt.createContainer(sb, containerConfig(fx.image, "run", { command: ["sleep", "3600"], linux: { resources: { memoryLimitInBytes: 64 * 1024 * 1024, cpuQuota: 50000, cpuPeriod: 100000, pidsLimit: 100 } } }), pod);
+  const exited = await rt.createContainer(sb, containerConfig(fx.image, "exited", { command: ["true"] }), pod);
+  const created = await rt.createContainer(sb, containerConfig(fx.image, "created", { command: ["true"] }), pod);
+  await rt.startContainer(run);
+  await rt.startContainer(exited);
+  const own = (await readFile("/proc/self/cgroup", "utf8")).split("\n").find((l) => l.split(":")[1] === "memory")?.split(":")[2] ?? "/";
+  const memDir = join("/sys/fs/cgroup/memory", own, "podyard", sb, run);
+  assert.equal((await readFile(join(memDir, "memory.limit_in_bytes"), "utf8")).trim(), String(64 * 1024 * 1024));
+  assert.equal((await readFile(join("/sys/fs/cgroup/cpu", own, "podyard", sb, run, "cpu.cfs_quota_us"), "utf8")).trim(), "50000");
+  assert.equal((await readFile(join("/sys/fs/cgroup/pids", own, "podyard", sb, run, "pids.max"), "utf8")).trim(), "100");
+  const devices = (await rt.execSync(run, ["cat", "/sys/fs/cgroup/devices/devices.list"], 10)).stdout.toString();
+  assert.doesNotMatch(devices, /^a \*:\* rwm$/m, "the container has its own device rules");
+  const stats = await rt.containerStats(run);
+  assert.ok((stats.memory?.usageBytes?.value ?? 0) > 0);
+
+  await rt.stopPodSandbox(sb);
+  assert.equal((await rt.podSandboxStatus(sb)).status.state, "SANDBOX_NOTREADY");
+  assert.equal((await rt.containerStatus(run)).status.state, "CONTAINER_EXITED");
+  await rt.removePodSandbox(sb);
+  await rt.removePodSandbox(sb);
+
+  const ids = [sb, run, exited, created];
+  assert.deepEqual((await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => ids.some((id) => l.includes(id)) || l.includes(`${fx.node.home}/runtime`)), []);
+  const cgroupsLeft: string[] = [];
+  for (const h of await readdir("/sys/fs/cgroup")) {
+    const p = join("/sys/fs/cgroup", h, own, "podyard", sb);
+    if (await stat(p).then(() => true, () => false)) cgroupsLeft.push(p);
+  }
+  assert.deepEqual(cgroupsLeft, []);
+  assert.deepEqual(await processesNaming(ids), []);
+  assert.deepEqual(await readdir(join(fx.node.home, "runtime", "sandboxes")), []);
+  assert.deepEqual(await readdir(join(fx.node.home, "runtime", "containers")), []);
+  assert.deepEqual(await readdir(join(fx.node.home, "runtime", "exits")), []);
+  assert.deepEqual(await rt.listPodSandbox(), []);
+  assert.deepEqual(await rt.listContainers(), []);
+  await assert.rejects(rt.podSandboxStatus(sb), /not found/);
 });
