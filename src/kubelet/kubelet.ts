@@ -8,6 +8,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ConfigMap, Lease, Node, NodeCondition, Pod, PodStatus, Secret } from "../api/index.js";
 import { realClock, type Clock } from "../clock/index.js";
+import { sleepUnlessAborted } from "./sleep.js";
 import type { ImageManager, ImageService } from "../images/index.js";
 import type { RuntimeService } from "../runtime/index.js";
 import { newCrashLoopBackOff, type Backoff } from "./backoff.js";
@@ -161,11 +162,7 @@ export class Kubelet {
     const signal = this.#abort.signal;
     return (async () => {
       while (!signal.aborted) {
-        try {
-          await this.#clock.sleep(ms, signal);
-        } catch {
-          return;
-        }
+        if (!(await sleepUnlessAborted(this.#clock, ms, signal))) return;
         await fn().catch((err: unknown) => this.#log(errorMessage(err)));
       }
     })();
