@@ -172,7 +172,8 @@ test("init containers run one at a time, in order, before the app container", as
   const env = await setup(t);
   env.rt.script = (name) => (name.startsWith("init") ? { exitCode: 0 } : {});
   await env.newKubelet().start();
-  env.api.put(PODS, { ...spec("inits", [{ name: "app", image: "busybox" }]), spec: { nodeName: "n1", initContainers: [{ name: "init1", image: "busybox" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } });
+  const inits: Pod = { ...spec("inits", []), spec: { nodeName: "n1", initContainers: [{ name: "init1", image: "busybox" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, inits);
   await until(() => env.rt.calls.includes("startContainer init1"), "init1");
   const first = podOf(env.api, "inits")?.status;
   await advance(env.clock, 4);
