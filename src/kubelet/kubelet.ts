@@ -216,7 +216,17 @@ export class Kubelet {
 
   #apiPod(pod: Pod): void {
     if (pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) {
-      this.#mirrors.set(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const prev = this.#mirrors.get(key);
+      this.#mirrors.set(key, pod);
+      if (prev?.metadata.uid !== pod.metadata.uid) {
+        const sp = this.#static?.byName(pod.metadata.namespace ?? "default", pod.metadata.name ?? "");
+        const w = sp ? this.#workers.get(sp.metadata.uid ?? "") : undefined;
+        if (w) {
+          this.#status.invalidate(w.uid);
+          w.kick();
+        }
+      }
       return;
     }
     this.#upsert(pod, false);

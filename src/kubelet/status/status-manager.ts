@@ -97,6 +97,12 @@ export class StatusManager {
     });
   }
 
+  /** The object changed under us (a mirror pod was made again): the next status is written whatever it is. */
+  invalidate(uid: string): void {
+    const e = this.#entries.get(uid);
+    if (e) delete e.sent;
+  }
+
   forget(uid: string): void {
     this.#entries.delete(uid);
   }
