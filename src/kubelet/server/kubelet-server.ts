@@ -7,12 +7,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { WebSocketServer } from "ws";
+import { createWebSocketStream, WebSocketServer } from "ws";
 import type { Pod } from "../../api/index.js";
 import { type Clock, realClock } from "../../clock/index.js";
 import { serveContainerLogs } from "./container-logs.js";
 import { readCriLog } from "./cri-log-reader.js";
 import type { ReadContainerLog } from "./log-options.js";
+import { servePortForwardSpdy } from "./port-forward-spdy.js";
 import { parsePorts, PORT_FORWARD_PROTOCOLS, servePortForwardWebSocket } from "./port-forward-websocket.js";
 import { isLookupError, type KubeletProvider } from "./provider.js";
 import { parseStreamRequest, runAttach, runExec, runWebSocketSession, selectProtocol, streamRequestProblem } from "./remotecommand/index.js";
@@ -27,6 +28,9 @@ export interface KubeletServerOptions {
   /** How logs are read; src/runtime's readContainerLog, or this folder's reader by default. */
   readContainerLog?: ReadContainerLog;
 }
+
+const PORT_FORWARD_SPDY = "portforward.k8s.io";
+const PORT_FORWARD_SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
 
 const UNAUTHORIZED = failureStatus(401, "Unauthorized", "Unauthorized");
 
@@ -91,7 +95,25 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       const ports = parsePorts(url.searchParams);
       const sandbox = await provider.lookupSandbox(route.namespace, route.pod);
       if (isLookupError(sandbox)) return writeStatusToSocket(socket, failureStatus(sandbox.error.code, sandbox.error.reason, sandbox.error.message));
-      if (!isWebSocket) return writeStatusToSocket(socket, spdyRefusal());
+      const target = { sandboxId: sandbox.sandboxId, podName: route.pod, podUid: podUid(route.namespace, route.pod) };
+      if (!isWebSocket) {
+        // kubectl's SPDY/3.1 upgrade (its fallback, and what kubectl before 1.31 sends).
+        if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") return writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
+        const wanted = String(req.headers["x-stream-protocol-version"] ?? "").split(",").map((p) => p.trim());
+        if (!wanted.includes(PORT_FORWARD_SPDY)) return writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${wanted.join(" ")}], server supports [${PORT_FORWARD_SPDY}]`));
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_SPDY}\r\n\r\n`);
+        if (head.length > 0) socket.unshift(head);
+        servePortForwardSpdy(socket, provider.runtime, target);
+        return;
+      }
+      if (offered.includes(PORT_FORWARD_SPDY_TUNNEL)) {
+        // kubectl 1.31+: SPDY carried in WebSocket binary messages (client-go portforward tunneling).
+        (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = PORT_FORWARD_SPDY_TUNNEL;
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          servePortForwardSpdy(createWebSocketStream(ws), provider.runtime, target);
+        });
+        return;
+      }
       const protocol = offered.find((p) => PORT_FORWARD_PROTOCOLS.includes(p)) ?? (offered.length === 0 ? "" : undefined);
       if (protocol === undefined) return writeStatusToSocket(socket, unsupportedProtocols(offered, PORT_FORWARD_PROTOCOLS));
       if ("error" in ports) return writeStatusToSocket(socket, failureStatus(400, "BadRequest", ports.error));
@@ -118,6 +140,10 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
         kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io),
       );
     });
+  }
+
+  function podUid(namespace: string, name: string): string {
+    return provider.pods().find((p) => p.metadata.namespace === namespace && p.metadata.name === name)?.metadata.uid ?? "";
   }
 
   return server;

@@ -47,7 +47,10 @@ export async function startTestApi(t: TestContext, opts: { pods: Pod[]; node?: N
     }
     json(res, 404, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", code: 404 });
   });
+  const upgraded = new Set<import("node:stream").Duplex>();
   server.on("upgrade", (req, socket, head) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
     const url = new URL(req.url ?? "/", "http://x");
     const m = POD_PATH.exec(url.pathname);
     const pod = m ? find(m[1] ?? "", m[2] ?? "") : undefined;
@@ -69,6 +72,7 @@ export async function startTestApi(t: TestContext, opts: { pods: Pod[]; node?: N
     "contexts:", "- name: test", "  context:", "    cluster: test", "    user: test", "    namespace: default", "",
   ].join("\n"));
   t.after(async () => {
+    for (const s of upgraded) s.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await rm(home, { recursive: true, force: true });
