@@ -112,26 +112,25 @@ export class SpdySession {
   }
 
   #newStream(id: number, headers: SpdyHeaders): SpdyStream & { localClosed: boolean } {
-    const session = this;
     const stream = {
       id,
       headers,
       localClosed: false,
       onData: (_d: Buffer | null): void => undefined,
       onReset: (): void => undefined,
-      write(data: Buffer): void {
+      write: (data: Buffer): void => {
         if (stream.localClosed) return;
-        for (let off = 0; off < data.length; off += MAX_DATA_LENGTH) session.#send(dataFrame(id, 0, data.subarray(off, off + MAX_DATA_LENGTH)));
+        for (let off = 0; off < data.length; off += MAX_DATA_LENGTH) this.#send(dataFrame(id, 0, data.subarray(off, off + MAX_DATA_LENGTH)));
       },
-      end(): void {
+      end: (): void => {
         if (stream.localClosed) return;
         stream.localClosed = true;
-        session.#send(dataFrame(id, FLAG_FIN, Buffer.alloc(0)));
+        this.#send(dataFrame(id, FLAG_FIN, Buffer.alloc(0)));
       },
-      reset(status: number = RstStatus.CANCEL): void {
+      reset: (status: number = RstStatus.CANCEL): void => {
         stream.localClosed = true;
-        session.#streams.delete(id);
-        session.#send(controlFrame(FrameType.RST_STREAM, 0, u32(id, status)));
+        this.#streams.delete(id);
+        this.#send(controlFrame(FrameType.RST_STREAM, 0, u32(id, status)));
       },
     };
     return stream;
