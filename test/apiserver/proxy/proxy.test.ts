@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { access, writeFile } from "node:fs/promises";
+import { access, appendFile, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test, type TestContext } from "node:test";
 import WebSocket from "ws";
+import pty from "@lydell/node-pty";
 import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
 import type { Node, Pod } from "../../../src/api/index.js";
 import { startKubelet, WEB_POD } from "../../kubelet/server/fixture.js";
@@ -137,3 +139,70 @@ test("@kubernetes/client-node's Exec works through the proxy, with the exit stat
   assert.equal(out, "from-client-node\n");
 });
 
+
+test("kubectl exec -it from a real terminal: the shell gets a pty, typed lines run, `exit 3` exits 3", async (t) => {
+  if (await kubectlMissing(t)) return;
+  const s = await setUp(t);
+  if (!s) return;
+  const term = pty.spawn(KUBECTL, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 90, rows: 20, env: s.api.env as Record<string, string> });
+  t.after(() => {
+    try {
+      term.kill();
+    } catch {
+      // already gone
+    }
+  });
+  let screen = "";
+  const code = await new Promise<number>((resolve) => {
+    let typed = 0;
+    term.onData((d) => {
+      screen += d;
+      // Type once the shell's prompt is there, then again after the answer.
+      if (typed === 0 && /[$#] $/.test(screen)) {
+        typed = 1;
+        term.write("echo $((6*7)); stty size\r");
+      } else if (typed === 1 && /20 90/.test(screen)) {
+        typed = 2;
+        term.write("exit 3\r");
+      }
+    });
+    term.onExit(({ exitCode }) => resolve(exitCode));
+  });
+  assert.match(screen, /42/);
+  assert.match(screen, /20 90/);
+  assert.equal(code, 3);
+});
+
+test("kubectl cp copies into and out of the container (tar over exec)", async (t) => {
+  if (await kubectlMissing(t)) return;
+  const s = await setUp(t);
+  if (!s) return;
+  const local = join(s.kubelet.dir, "local.txt");
+  await writeFile(local, "copied through exec\n");
+  const into = await kubectl(s.api, ["cp", local, `web:${s.kubelet.dir}/inside.txt`, "-c", "main"]);
+  assert.equal(into.code, 0, into.stderr);
+  assert.equal(await readFile(join(s.kubelet.dir, "inside.txt"), "utf8"), "copied through exec\n");
+  const back = join(s.kubelet.dir, "back.txt");
+  const out = await kubectl(s.api, ["cp", `web:${s.kubelet.dir}/inside.txt`, back, "-c", "main"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(await readFile(back, "utf8"), "copied through exec\n");
+});
+
+test("kubectl logs -f passes lines through as they come and returns when the container stops", async (t) => {
+  if (await kubectlMissing(t)) return;
+  const s = await setUp(t);
+  if (!s) return;
+  const c = s.kubelet.runtime.containers.get("c-main");
+  assert.ok(c);
+  await writeFile(c.logPath, "2026-12-03T10:00:00Z stdout F first\n");
+  const child = spawn(KUBECTL, ["logs", "-f", "web", "-c", "main"], { env: s.api.env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (out === "first\n") void appendFile(c.logPath, "2026-12-03T10:00:01Z stdout F second\n");
+    if (out === "first\nsecond\n") c.state = "CONTAINER_EXITED";
+  });
+  assert.equal(await exited, 0);
+  assert.equal(out, "first\nsecond\n");
+});
