@@ -103,7 +103,12 @@ export class HostRuntime implements RuntimeService {
       else child.stdout?.resume();
       if (io.stderr) child.stderr?.pipe(io.stderr, { end: false });
       else child.stderr?.resume();
-      child.once("close", (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+      const kill = (): void => void child.kill("SIGKILL");
+      io.signal?.addEventListener("abort", kill, { once: true });
+      child.once("close", (code, signal) => {
+        io.signal?.removeEventListener("abort", kill);
+        resolve(code ?? (signal ? 128 + 9 : 1));
+      });
     });
   }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { connect } from "node:tls";
 import { test } from "node:test";
 import { collect, startKubelet, text } from "./fixture.js";
@@ -121,4 +122,25 @@ test("attach joins the container's main process: stdin goes in, output comes bac
   });
   assert.equal(text(tr, 1), "ping\n");
   assert.equal(JSON.parse(text(tr, 3)).status, "Success");
+});
+
+test("a client that goes away mid-exec aborts the stream's signal, so the runtime kills the process", { timeout: 20_000 }, async (t) => {
+  const k = await startKubelet(t);
+  if (!k) return;
+  const pidFile = `${k.dir}/sleep.pid`;
+  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", `echo $$ > ${pidFile}; echo started; exec sleep 1000`], "output=1")}`, ["v5.channel.k8s.io"]);
+  ws.on("message", (d: Buffer) => {
+    if (d.toString().includes("started")) ws.terminate();
+  });
+  await new Promise((resolve) => ws.once("close", resolve));
+  const pid = Number((await readFile(pidFile, "utf8")).trim());
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(pid > 0);
 });

@@ -42,7 +42,13 @@ class ChannelWriter extends Writable {
 export async function runWebSocketSession(ws: WebSocket, protocol: ChannelProtocol, opts: SessionOptions, body: SessionBody): Promise<void> {
   const stdin = opts.stdin ? new PassThrough() : undefined;
   const resize = opts.tty && protocol.resize ? new TerminalSizeQueue() : undefined;
+  const gone = new AbortController();
+  let done = false;
   const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+  // A client that leaves before the end aborts the process; after the status it is just the goodbye.
+  ws.once("close", () => {
+    if (!done) gone.abort(new Error("the client closed the stream"));
+  });
   const endInput = (): void => {
     stdin?.end();
     resize?.end();
@@ -62,13 +68,14 @@ export async function runWebSocketSession(ws: WebSocket, protocol: ChannelProtoc
   ws.once("close", endInput);
   ws.on("error", () => ws.terminate());
 
-  const io: StreamIO = { tty: opts.tty };
+  const io: StreamIO = { tty: opts.tty, signal: gone.signal };
   if (stdin) io.stdin = stdin;
   if (opts.stdout) io.stdout = new ChannelWriter(ws, protocol, STDOUT);
   if (opts.stderr && !opts.tty) io.stderr = new ChannelWriter(ws, protocol, STDERR);
   if (resize) io.resize = resize;
 
   const status = await body(io);
+  done = true;
   await Promise.all([io.stdout, io.stderr].map((w) => (w ? finished(w as Writable) : undefined)));
   endInput();
   if (ws.readyState === ws.OPEN) {
