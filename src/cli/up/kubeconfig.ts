@@ -95,3 +95,20 @@ export async function mergeKubeconfig(path: string, e: KubeconfigEntries): Promi
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, mergeKubeconfigText(text, e, path), { mode: 0o600 });
 }
+
+/** The current context's cluster in a kubeconfig: its server and CA (data or file, read). */
+export async function currentCluster(path: string): Promise<{ server: string; ca?: Buffer }> {
+  const doc = parse(await readFile(path, "utf8")) as Partial<KubeconfigDoc> | null;
+  const contexts = list(doc?.contexts, "contexts", path);
+  const ctxName = doc?.["current-context"] ?? contexts[0]?.name;
+  const ctx = contexts.find((c) => c.name === ctxName)?.context as { cluster?: string } | undefined;
+  const clusters = list(doc?.clusters, "clusters", path);
+  const cluster = (clusters.find((c) => c.name === ctx?.cluster) ?? clusters[0])?.cluster as
+    | { server?: string; "certificate-authority-data"?: string; "certificate-authority"?: string }
+    | undefined;
+  if (!cluster?.server) throw new InvalidArgumentError(`kubeconfig ${path}: the current context names no cluster with a server`);
+  const data = cluster["certificate-authority-data"];
+  const file = cluster["certificate-authority"];
+  const ca = data !== undefined ? Buffer.from(data, "base64") : file !== undefined ? await readFile(file) : undefined;
+  return { server: cluster.server, ...(ca ? { ca } : {}) };
+}
