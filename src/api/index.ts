@@ -4,3 +4,4 @@
  */
 export type * from "./meta.js";
 export type * from "./core-v1.js";
+export { parseQuantity, quantityMilli, quantityValue, QuantityFormatError } from "./quantity.js";

@@ -1,1 +1,2 @@
 export type * from "./cri.js";
+export * from "./volumes/index.js";
