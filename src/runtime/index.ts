@@ -1,2 +1,3 @@
 export type * from "./cri.js";
 export * from "./volumes/index.js";
+export * from "./logs/index.js";
