@@ -10,6 +10,8 @@ import {
 } from "./others.js";
 import { validatePodCreate, validatePodStatusUpdate, validatePodUpdate } from "./pod.js";
 import { validateObjectMetaUpdate } from "./meta.js";
+import { invalid } from "./errors.js";
+import { isDNS1123Subdomain } from "./names.js";
 
 export type { FieldError, FieldErrorType } from "./errors.js";
 export { invalidMessage, invalidStatus, fieldErrorString } from "./errors.js";
@@ -30,7 +32,8 @@ const CREATE: Record<string, (o: Obj) => FieldError[]> = {
 
 /**
  * The errors of `obj`, a `resource` object (plural: `pods`), after defaulting: a create when
- * `old` is undefined, else an update of `old`; `subresource` "status" checks a status write.
+ * `old` is undefined, else an update of `old`; `subresource` "status" checks a status write,
+ * "binding" a pod's binding to a node (pass the subresource of every write).
  * Empty when it is valid.
  */
 export function validateObject(resource: string, obj: KubeObject, old?: KubeObject, subresource?: string): FieldError[] {
@@ -39,6 +42,13 @@ export function validateObject(resource: string, obj: KubeObject, old?: KubeObje
   if (subresource === "status") {
     if (resource === "pods") return validatePodStatusUpdate(obj as Pod, old as Pod);
     return validateObjectMetaUpdate(obj.metadata, old.metadata);
+  }
+  if (subresource === "binding" && resource === "pods") {
+    // A binding only sets spec.nodeName (the registry's assignPod), past the pod update rules.
+    const errs = validateObjectMetaUpdate(obj.metadata, old.metadata);
+    const node = (obj as Pod).spec?.nodeName ?? "";
+    for (const m of isDNS1123Subdomain(node)) errs.push(invalid("target.name", node, m));
+    return errs;
   }
   switch (resource) {
     case "pods": return validatePodUpdate(obj as Pod, old as Pod);

@@ -30,12 +30,24 @@ function walkDefinition(d: Definition, value: Obj, path: string, out: string[]):
   }
 }
 
-/** The unknown fields of `body`, a `resource` object (plural name: `pods`), in the order they appear. */
-export function unknownFields(resource: string, body: unknown): string[] {
+/** Fields only an events.k8s.io/v1 Event has, to tell the two Event shapes apart when no group is given. */
+const EVENTS_V1_ONLY = ["regarding", "note", "reportingController", "deprecatedSource", "deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedCount"];
+
+/**
+ * The unknown fields of `body`, a `resource` object (plural name: `pods`), in the order they
+ * appear. `group` picks between kinds that share a resource name (events: "" or
+ * "events.k8s.io"); without it the body's apiVersion, then its shape, decide.
+ */
+export function unknownFields(resource: string, body: unknown, group?: string): string[] {
   const info = RESOURCES[resource];
   if (!info || !isObject(body)) return [];
-  const group = body.apiVersion === "events.k8s.io/v1" ? "events.k8s.io" : info.group;
-  const d = [...DEFINITIONS.values()].find((x) => x.gvk?.kind === info.kind && x.gvk.group === group);
+  let g = group ?? info.group;
+  if (group === undefined && resource === "events") {
+    if (typeof body.apiVersion === "string") g = body.apiVersion === "events.k8s.io/v1" ? "events.k8s.io" : "";
+    else if (EVENTS_V1_ONLY.some((k) => k in body) && !("involvedObject" in body)) g = "events.k8s.io";
+  }
+  const group_ = g;
+  const d = [...DEFINITIONS.values()].find((x) => x.gvk?.kind === info.kind && x.gvk.group === group_);
   if (!d) return [];
   const out: string[] = [];
   walkDefinition(d, body, "", out);
