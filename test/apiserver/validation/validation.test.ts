@@ -161,3 +161,22 @@ test("unknown fields are found through the schema and named as the strict decode
   assert.deepEqual(unknownFields("secrets", { metadata: { name: "s" }, data: { x: "" }, type: "Opaque", stringData: {} }), []);
   assert.deepEqual(unknownFields("events", { apiVersion: "events.k8s.io/v1", metadata: {}, regarding: {}, note: "x", involvedObject: {} }), ["involvedObject"]);
 });
+
+test("a binding may set nodeName; a plain update may not", () => {
+  const old = pod();
+  const bound = structuredClone(old);
+  bound.spec.nodeName = "node1";
+  assert.deepEqual(validateObject("pods", bound, old, "binding"), []);
+  assert.equal(validateObject("pods", bound, old)[0]?.field, "spec");
+  bound.spec.nodeName = "Node_1";
+  assert.match(fieldErrorString(validateObject("pods", bound, old, "binding")[0] ?? { type: "FieldValueInvalid", field: "", message: "" }), /^target\.name: Invalid value: "Node_1": a lowercase RFC 1123 subdomain/);
+});
+
+test("unknownFields reads events in the shape their group names", () => {
+  const v1 = { metadata: { name: "e" }, regarding: { kind: "Pod", name: "web" }, note: "n", reportingController: "c", eventTime: "2026-12-03T10:00:00.000000Z" };
+  assert.deepEqual(unknownFields("events", v1), []);
+  assert.deepEqual(unknownFields("events", v1, "events.k8s.io"), []);
+  assert.deepEqual(unknownFields("events", v1, ""), ["regarding", "note", "reportingController"]);
+  assert.deepEqual(unknownFields("events", { metadata: {}, involvedObject: {}, message: "m", count: 1 }), []);
+  assert.deepEqual(unknownFields("leases", { metadata: {}, spec: { holderIdentity: "n", renewTime: "x", bogus: 1 } }, "coordination.k8s.io"), ["spec.bogus"]);
+});
