@@ -47,3 +47,11 @@ test("QoS class", () => {
   assert.equal(podQOSClass(pod({ resources: { limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "500m" } } })), "Burstable");
   assert.equal(podQOSClass(pod({ resources: { requests: { memory: "1Gi" } } })), "Burstable");
 });
+
+test("the kubelet's PodHelpers built from this part pass the cluster DNS and domain on", async () => {
+  const { containerConfigHelpers } = await import("../../../src/kubelet/container-config/index.js");
+  const h = containerConfigHelpers({ clusterDomain: "example.org", clusterDNS: ["10.0.0.10"] });
+  const c = h.buildPodSandboxConfig(pod({}, { subdomain: "s" }), { logRoot: "/l" });
+  assert.deepEqual(c.dnsConfig?.searches, ["default.svc.example.org", "svc.example.org", "example.org"]);
+  assert.equal(h.computeContainerHash({ name: "a", image: "b" }), h.computeContainerHash({ name: "a", image: "b", args: ["x"] }));
+});
