@@ -2,7 +2,7 @@
  * Pod volumes on the host (kubelet-pods §8): set up under `<podDir>/volumes/kubernetes.io~<plugin>/<name>`,
  * bind-mounted into containers by the runtime from the CRI mounts the kubelet builds.
  */
-export { setUpPodVolumes, tearDownPodVolumes } from "./set-up.js";
+export { memoryVolumeSize, setUpPodVolumes, tearDownPodVolumes } from "./set-up.js";
 export type { SetUpPodVolumesOptions } from "./set-up.js";
 export { VolumeSetUpError } from "./types.js";
 export type { MountedVolume, VolumeSources } from "./types.js";
