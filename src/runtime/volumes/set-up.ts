@@ -2,7 +2,7 @@
  * Setting up and tearing down a pod's volumes on the host (the kubelet's volume manager, done
  * in one pass per sync): emptyDir, hostPath, configMap, secret, downwardAPI and projected.
  */
-import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, lchown, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { totalmem } from "node:os";
 import type { Pod, Quantity, Volume } from "../../api/index.js";
@@ -62,6 +62,7 @@ export function memoryVolumeSize(pod: Pod, sizeLimit: Quantity | undefined, node
 
 async function setUpOne(opts: SetUpPodVolumesOptions, volume: Volume): Promise<MountedVolume> {
   const name = volume.name;
+  const fsGroup = opts.pod.spec.securityContext?.fsGroup;
   if (volume.hostPath) {
     await checkHostPath(volume.hostPath.path, volume.hostPath.type);
     return { name, hostPath: volume.hostPath.path, readOnly: false };
@@ -74,6 +75,11 @@ async function setUpOne(opts: SetUpPodVolumesOptions, volume: Volume): Promise<M
     const memory = volume.emptyDir.medium === "Memory";
     if (memory) await mountTmpfs(dir, memoryVolumeSize(opts.pod, volume.emptyDir.sizeLimit));
     await chmod(dir, 0o777);
+    // Only the directory: what containers later write in it is theirs (setgid passes the group on).
+    if (fsGroup !== undefined) {
+      await lchown(dir, -1, fsGroup);
+      await chmod(dir, 0o2777);
+    }
     return memory ? { name, hostPath: dir, readOnly: false, tmpfs: true } : { name, hostPath: dir, readOnly: false };
   }
   // Secrets never touch the disk: their volume is a tmpfs, as the kubelet's wrapped memory emptyDir.
@@ -81,7 +87,11 @@ async function setUpOne(opts: SetUpPodVolumesOptions, volume: Volume): Promise<M
   if (tmpfs) await mountTmpfs(dir, memoryVolumeSize(opts.pod, undefined));
   await chmod(dir, 0o777);
   const payload = await volumePayload(opts, volume);
-  await writeAtomic(dir, payload, opts.clock ?? realClock);
+  await writeAtomic(dir, payload, opts.clock ?? realClock, { fsGroup });
+  if (fsGroup !== undefined) {
+    await lchown(dir, -1, fsGroup);
+    await chmod(dir, 0o2777);
+  }
   return tmpfs ? { name, hostPath: dir, readOnly: true, tmpfs: true } : { name, hostPath: dir, readOnly: true };
 }
 
