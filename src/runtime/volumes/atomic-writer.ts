@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, lchown, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
+import { realClock } from "../../clock/index.js";
 import { errnoCode } from "../../errdefs/index.js";
 import { VolumePluginError } from "./types.js";
 
@@ -101,11 +102,13 @@ export async function applyFsGroup(path: string, fsGroup: number, readOnly: bool
 }
 
 export interface WriteAtomicOptions {
+  /** Names the timestamped payload directories (default: the real clock). */
+  clock?: Clock;
   /** The pod's fsGroup: it owns the files, which it can read (`SetVolumeOwnership`). */
   fsGroup?: number;
 }
 
-export async function writeAtomic(targetDir: string, payload: Payload, clock: Clock, opts: WriteAtomicOptions = {}): Promise<void> {
+export async function writeAtomic(targetDir: string, payload: Payload, opts: WriteAtomicOptions = {}): Promise<void> {
   for (const path of payload.keys()) {
     const err = payloadPathError(path);
     if (err) throw new VolumePluginError(err);
@@ -116,7 +119,7 @@ export async function writeAtomic(targetDir: string, payload: Payload, clock: Cl
   const expected: Payload = new Map([...payload].map(([k, v]) => [k, { data: v.data, mode: finalMode(v.mode, opts.fsGroup) }]));
   if (oldPayload && samePayload(oldPayload, expected)) return;
 
-  const newDirName = tsPrefix(clock.now()) + String(randomBytes(4).readUInt32BE()).padStart(10, "0");
+  const newDirName = tsPrefix((opts.clock ?? realClock).now()) + String(randomBytes(4).readUInt32BE()).padStart(10, "0");
   const newDir = join(targetDir, newDirName);
   await mkdir(newDir, { mode: 0o755 });
   await chmod(newDir, 0o755);

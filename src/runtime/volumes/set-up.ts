@@ -8,7 +8,6 @@ import { totalmem } from "node:os";
 import type { Pod, Quantity, Volume } from "../../api/index.js";
 import { parseQuantity } from "../../api/index.js";
 import type { Clock } from "../../clock/index.js";
-import { realClock } from "../../clock/index.js";
 import { errnoCode, FailedPreconditionError } from "../../errdefs/index.js";
 import { writeAtomic } from "./atomic-writer.js";
 import { checkHostPath } from "./host-path.js";
@@ -87,7 +86,7 @@ async function setUpOne(opts: SetUpPodVolumesOptions, volume: Volume): Promise<M
   if (tmpfs) await mountTmpfs(dir, memoryVolumeSize(opts.pod, undefined));
   await chmod(dir, 0o777);
   const payload = await volumePayload(opts, volume);
-  await writeAtomic(dir, payload, opts.clock ?? realClock, { fsGroup });
+  await writeAtomic(dir, payload, { clock: opts.clock, fsGroup });
   if (fsGroup !== undefined) {
     await lchown(dir, -1, fsGroup);
     await chmod(dir, 0o2777);
