@@ -306,3 +306,20 @@ test("an invalid configuration is refused when the manager is made", async (t) =
   const events = eventLog();
   assert.deepEqual(events.list, []);
 });
+
+test("node credentials (the node keyring) pull a private image for a pod without secrets; then every pod may use it", async (t) => {
+  const s = await setUp(t);
+  const ref = `${privHost}/team/secret:v1`;
+  const m = new KubeletImageManager({
+    imageService: s.cri, clock: s.clock, stateDir: join(s.node.home, "kubelet"),
+    nodeCredentials: () => Promise.resolve({ [`http://${privHost}/v2/`]: { username: "alice", password: "wonderland" } }),
+  });
+  const first = await ensure(m, makePod("a"), ref);
+  assert.equal(first.ok, true, JSON.stringify(first));
+  const log = requestLog(priv);
+  const other = await ensure(m, makePod("b"), ref);
+  assert.deepEqual(other.events, [`Normal Pulled Container image "${ref}" already present on machine and can be accessed by the pod`]);
+  assert.deepEqual(log, []);
+  const noNodeLogin = await ensure(s.manager(), makePod("c"), ref);
+  assert.equal(noNodeLogin.ok, true, "pulled with node credentials: node-wide, also for a manager without them");
+});
