@@ -147,13 +147,16 @@ export class OciRuntime {
     }
   }
 
-  /** The argv of `exec` in `id` (the caller spawns it, with pipes or a pty). */
-  execArgs(id: string, cmd: readonly string[], opts: { tty: boolean; env: readonly string[]; cwd: string; user: string; pidFile?: string }): string[] {
+  /**
+   * The argv of `exec` in `id` running `processFile` (an OCI process JSON: the container's own
+   * user, env, cwd, capabilities and no_new_privs with other args), for the caller to spawn with
+   * pipes or a pty. Without it crun would exec with capabilities beyond the container's bounding set.
+   */
+  execArgs(id: string, processFile: string, opts: { tty: boolean; pidFile?: string }): string[] {
     return [
-      ...this.globalArgs, "exec", ...(opts.tty ? ["-t"] : []), "--cwd", opts.cwd, "--user", opts.user,
-      ...opts.env.flatMap((e) => ["--env", e]),
+      ...this.globalArgs, "exec", ...(opts.tty ? ["-t"] : []), "--process", processFile,
       ...(opts.pidFile ? ["--pid-file", opts.pidFile] : []),
-      id, ...cmd,
+      id,
     ];
   }
 
