@@ -6,3 +6,5 @@ export { overlayChanges } from "./container-diff.js";
 export type { OciRuntimeName } from "./oci-runtime.js";
 export { capabilities, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, generateSpec, processArgs, processEnv } from "./oci-spec.js";
 export type { OciSpec, SpecInput } from "./oci-spec.js";
+export * from "./volumes/index.js";
+export * from "./logs/index.js";
