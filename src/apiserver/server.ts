@@ -494,7 +494,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       cur.metadata.deletionGracePeriodSeconds = 0;
       (cur as unknown as Json).status = { ...((cur as unknown as Json).status as Json | undefined), phase: "Terminating" };
       return cur;
-    }, { ...w, subresource: "status" });
+    }, { ...w, subresource: "status", internal: true });
     if (!w.dryRun) scheduleFinalize(name);
     return { obj: next, removed: false };
   }
