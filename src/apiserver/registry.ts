@@ -10,7 +10,7 @@ import type { Clock } from "../clock/index.js";
 import { coreToEventsV1, eventsV1ToCore } from "./events-convert.js";
 import { apiVersionOf, storageKey, type ResourceInfo } from "./resources.js";
 import { matches, matchesFields, selectableFields, type Selector } from "./selectors.js";
-import { invalidMessage, setDefaultsObject, updateManagedFields, validateObject } from "./semantics.js";
+import { invalidMessage, prepareForCreate, setDefaultsObject, updateManagedFields, validateObject } from "./semantics.js";
 import {
   alreadyExists, ApiError, badRequest, conflict, expired, forbidden, invalid, MODIFIED_CONFLICT, notFound,
 } from "./status.js";
@@ -241,11 +241,7 @@ export class Registry {
     obj.apiVersion = apiVersionOf(info);
     obj.kind = info.kind;
     setDefaultsObject(info.resource, obj);
-    if (info.resource === "pods") {
-      const o = obj as unknown as Obj;
-      const qos = (o.status as Obj | undefined)?.qosClass;
-      o.status = { phase: "Pending", ...(qos ? { qosClass: qos } : {}) };
-    }
+    prepareForCreate(info.resource, obj);
     this.#validate(info, obj);
     await this.#checkNamespace(info, ns, String(m.name));
     updateManagedFields(undefined, obj, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());

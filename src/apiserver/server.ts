@@ -21,7 +21,7 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, openApiHash, openApiV3Document, openApiV3Index, PatchError, serverSideApply,
+  buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
@@ -121,16 +121,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const shutdown = new AbortController();
   let inFlightRead = 0, inFlightWrite = 0;
 
-  const openapiDocs = new Map<OpenApiGroupVersion, { text: string; hash: string }>();
-  const openapiDoc = (gv: OpenApiGroupVersion): { text: string; hash: string } => {
-    let d = openapiDocs.get(gv);
-    if (!d) {
-      const doc = openApiV3Document(gv);
-      d = { text: JSON.stringify(doc), hash: openApiHash(doc) };
-      openapiDocs.set(gv, d);
-    }
-    return d;
-  };
+  // Built on first use and kept: the documents never change while the server runs.
+  let openapi: ReturnType<typeof buildOpenApiV3> | undefined;
+  const openapiDocs = (): ReturnType<typeof buildOpenApiV3> => (openapi ??= buildOpenApiV3());
 
   // ------------------------------------------------------------ namespaces
 
@@ -371,7 +364,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (method === "GET") {
         const r = await registry.list(info, ns, listOptions(q, info));
         if (wantsTable(req.headers.accept)) {
-          const t = toTable(info.resource, r.items, { now: clock.now(), ...tableOpts(q), resourceVersion: r.resourceVersion });
+          const t = toTable(info.resource, r.items, {
+            now: clock.now(), ...tableOpts(q), resourceVersion: r.resourceVersion,
+            ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remainingItemCount !== undefined ? { remainingItemCount: r.remainingItemCount } : {}),
+          });
           t.metadata = { ...t.metadata, resourceVersion: r.resourceVersion, ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remainingItemCount !== undefined ? { remainingItemCount: r.remainingItemCount } : {}) };
           send(res, 200, t);
         } else {
@@ -508,7 +504,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
     if (type !== "application/json-patch+json" && !isObject) throw badRequest("the body of a patch must be a JSON object");
     const patchError = (err: unknown): never => {
-      if (err instanceof PatchError) throw new ApiError(422, "Invalid", err.message);
+      if (err instanceof PatchError) throw patchStatus(err);
       throw err;
     };
     if (type === "application/apply-patch+yaml") {
@@ -551,8 +547,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const causes = (err as Error & { causes?: StatusCause[] }).causes;
       return new ApiError(409, "Conflict", err.message, { causes: causes ?? [] });
     }
-    if (err instanceof PatchError) return new ApiError(422, "Invalid", err.message);
+    if (err instanceof PatchError) return patchStatus(err);
     return err;
+  }
+
+  function patchStatus(err: InstanceType<typeof PatchError>): ApiError {
+    return err.status === 400 ? new ApiError(400, "BadRequest", err.message, undefined, { cause: err }) : new ApiError(422, "Invalid", err.message, undefined, { cause: err });
   }
 
   function kubeletInfo(): KubeletConnectionInfo {
@@ -598,18 +598,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw resourceNotFound();
     }
     if (path === "/openapi/v3") {
-      const hashes = Object.fromEntries(OPENAPI_GROUP_VERSIONS.map((gv) => [gv, openapiDoc(gv).hash]));
-      return send(res, 200, openApiV3Index(hashes));
+      return send(res, 200, openapiDocs().index);
     }
     if (path.startsWith("/openapi/v3/")) {
       const gv = path.slice("/openapi/v3/".length) as OpenApiGroupVersion;
       if (!OPENAPI_GROUP_VERSIONS.includes(gv)) throw resourceNotFound();
-      const d = openapiDoc(gv);
+      const d = openapiDocs().documents.get(gv);
+      if (!d) throw resourceNotFound();
       res.writeHead(200, {
         "content-type": "application/json", etag: `"${d.hash}"`,
         "cache-control": q.get("hash") === d.hash ? "public, immutable" : "no-cache, private",
-        "content-length": Buffer.byteLength(d.text),
-      }).end(d.text);
+        "content-length": Buffer.byteLength(d.json),
+      }).end(d.json);
       return;
     }
     const route = parseRoute(path);
