@@ -446,3 +446,25 @@ test("binding assigns a node once; nodes are cluster-scoped with a status subres
   assert.equal(lease.status, 201);
   assert.equal(lease.body.apiVersion, "coordination.k8s.io/v1");
 });
+
+test("history is compacted on the server's clock: a watch from before the last compaction gets 410", async (t) => {
+  const clock = new FakeClock(START);
+  const s = await startServer(t, { clock, compactionIntervalMs: 300_000 });
+  const a = await call(s.url, "POST", `${NS}/configmaps`, { metadata: { name: "a" } });
+  const rv = String((a.body.metadata as Record<string, unknown>).resourceVersion);
+  await call(s.url, "PUT", `${NS}/configmaps/a`, { metadata: { name: "a" }, data: { k: "1" } });
+  const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
+  // The first round compacts to what was current at start-up, the second to the revision seen at the first.
+  clock.step(300_000);
+  await settle();
+  const stillThere = await watch(s.url, `${NS}/configmaps?watch=true&resourceVersion=${rv}`);
+  const [ev] = await stillThere.next(1);
+  assert.equal(ev?.type, "MODIFIED");
+  stillThere.close();
+  clock.step(300_000);
+  await settle();
+  const old = await watch(s.url, `${NS}/configmaps?watch=true&resourceVersion=${rv}`);
+  await old.ended;
+  assert.equal(old.events[0]?.type, "ERROR");
+  assert.equal((old.events[0]?.object as Record<string, unknown>).code, 410);
+});
