@@ -62,6 +62,8 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   /** History kept at most, in revisions, whatever its age; 10000 by default. */
   maxHistoryRevisions?: number;
+  /** Events older than this (by their last time) are removed at each compaction round; 1 hour by default (--event-ttl). */
+  eventTtlMs?: number;
 }
 
 export interface ApiServer {
@@ -220,10 +222,21 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       for (;;) {
         await clock.sleep(opts.compactionIntervalMs ?? 5 * 60_000, shutdown.signal);
         await storage.compact(mark);
+        await expireEvents();
         mark = storage.currentRevision();
       }
     } catch { /* shut down */ }
   })();
+  const eventsInfo = findResource("", "v1", "events") as ResourceInfo;
+  /** Events live for eventTtlMs after they last happened, as kube-apiserver's lease-based TTL does. */
+  async function expireEvents(): Promise<void> {
+    const cutoff = clock.now() - (opts.eventTtlMs ?? 60 * 60_000);
+    for (const kv of (await storage.range("/registry/events/")).kvs) {
+      const ev = JSON.parse(kv.value.toString("utf8")) as { metadata: { name?: string; namespace?: string; creationTimestamp?: string }; lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string } };
+      const last = ev.series?.lastObservedTime ?? ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp;
+      if (last && Date.parse(last) < cutoff) await registry.removeNow(eventsInfo, ev.metadata.namespace, ev.metadata.name ?? "");
+    }
+  }
   const compactIfLong = async (): Promise<void> => {
     const cur = storage.currentRevision();
     if (cur - storage.compactedRevision() > 2 * maxHistory) await storage.compact(cur - maxHistory);
@@ -346,6 +359,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const headers = (): Record<string, string | string[]> => (warnings.length ? { warning: warnings } : {});
     const writeOpts = (): WriteOptions => ({ dryRun: dryRunOf(q), fieldManager: fieldManagerOf(req, q), ...(subresource ? { subresource } : {}) });
 
+    if (name !== undefined && route.watch && subresource === undefined) {
+      // /watch/namespaces/ns/pods/name: a watch of the collection narrowed to one name.
+      q.set("fieldSelector", [q.get("fieldSelector"), `metadata.name=${name}`].filter(Boolean).join(","));
+      return handleResource(req, res, { ...route, name: undefined }, q);
+    }
     if (name === undefined) {
       if (method === "GET" && (route.watch || q.get("watch") === "true" || q.get("watch") === "1")) {
         const list = listOptions(q, info);

@@ -468,3 +468,18 @@ test("history is compacted on the server's clock: a watch from before the last c
   assert.equal(old.events[0]?.type, "ERROR");
   assert.equal((old.events[0]?.object as Record<string, unknown>).code, 410);
 });
+
+test("events expire an hour after they last happened; /watch/.../name watches one object", async (t) => {
+  const clock = new FakeClock(START);
+  const s = await startServer(t, { clock, compactionIntervalMs: 60 * 60_000 });
+  await call(s.url, "POST", `${NS}/events`, { metadata: { name: "old.1" }, involvedObject: { kind: "Pod", name: "a" }, reason: "Pulled", lastTimestamp: "2026-12-03T10:00:00Z" });
+  await call(s.url, "POST", `${NS}/events`, { metadata: { name: "new.1" }, involvedObject: { kind: "Pod", name: "a" }, reason: "Pulled", lastTimestamp: "2026-12-03T10:59:00Z" });
+  const w = await watch(s.url, `/api/v1/watch/namespaces/default/events/old.1?timeoutSeconds=7200&resourceVersion=${s.storage.currentRevision()}`);
+  t.after(() => w.close());
+  clock.step(60 * 60_000 + 1000);
+  const [ev] = await w.next(1);
+  assert.equal(ev?.type, "DELETED");
+  assert.equal(((ev?.object as Record<string, unknown>).metadata as Record<string, unknown>).name, "old.1");
+  const left = await call(s.url, "GET", `${NS}/events`);
+  assert.deepEqual((left.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ["new.1"]);
+});
