@@ -184,6 +184,8 @@ export class Kubelet {
     this.#runtimeVersion = await this.#o.runtime.version().then((v) => v.runtimeVersion).catch(() => "0.1.0");
     const node = this.#node();
     this.#nodeConditions = node.status?.conditions ?? [];
+    this.#lastNodeReport = this.#clock.now();
+    this.#lastNodeShape = JSON.stringify({ ...node.status, conditions: node.status?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
     try {
       await this.#client.create("/api/v1/nodes", node);
     } catch (err) {
@@ -193,11 +195,20 @@ export class Kubelet {
     }
   }
 
+  /** Patches the node's status when it changed, and at least every 5 min (nodeStatusReportFrequency) as the heartbeat. */
   async #updateNodeStatus(): Promise<void> {
     const node = this.#node();
-    this.#nodeConditions = node.status?.conditions ?? [];
+    const now = this.#clock.now();
+    const shape = JSON.stringify({ ...node.status, conditions: node.status?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+    if (shape === this.#lastNodeShape && now - this.#lastNodeReport < 300_000) return;
     await this.#client.patch(`/api/v1/nodes/${this.#o.nodeName}/status`, { status: node.status }, "merge");
+    this.#nodeConditions = node.status?.conditions ?? [];
+    this.#lastNodeShape = shape;
+    this.#lastNodeReport = now;
   }
+
+  #lastNodeShape = "";
+  #lastNodeReport = 0;
 
   async #renewLease(): Promise<void> {
     const path = nodeLeasePath(this.#o.nodeName);
@@ -310,7 +321,7 @@ export class Kubelet {
   }
 
   async #stepInner(w: PodWorker): Promise<number> {
-    const read = (): Promise<PodRuntimeStatus> => readPodRuntimeStatus(this.#o.runtime, w.uid);
+    const read = (): Promise<PodRuntimeStatus> => this.#syncer.readStatus(w.pod, w.state);
     switch (w.phase) {
       case "sync": {
         if (w.pod.metadata.deletionTimestamp || w.gone) {
@@ -337,8 +348,7 @@ export class Kubelet {
       }
       case "terminating": {
         this.#probes.removePod(w.uid);
-        const grace = w.gone && !w.pod.metadata.deletionGracePeriodSeconds ? undefined : undefined;
-        await this.#syncer.syncTerminatingPod(w.pod, read, grace);
+        await this.#syncer.syncTerminatingPod(w.pod, read);
         const st = this.#generate(w, await read(), true);
         await this.#setStatus(w, st);
         w.phase = "terminated";

@@ -20,7 +20,7 @@ const T0 = Date.parse("2026-12-03T10:00:00Z");
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
@@ -44,7 +44,7 @@ async function setup(t: TestContext): Promise<Env> {
   return {
     api, clock, rt, images, client, home,
     newKubelet: () => {
-      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: () => {} });
+      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
       kubelets.push(k);
       return k;
     },
