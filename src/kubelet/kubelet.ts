@@ -44,6 +44,8 @@ export interface KubeletOptions {
   containerLogMaxFiles?: number;
   /** Container config and volumes (the container-config and volumes parts). */
   helpers: PodHelpers;
+  /** Image garbage collection, run every 5 min (the images part's ImageGCManager; build it with `imagesInUse`). */
+  imageGC?: { garbageCollect(): Promise<unknown> };
   /** Where the agent's messages go (default stderr). */
   log?: (msg: string) => void;
 }
@@ -147,6 +149,40 @@ export class Kubelet {
     await this.#housekeeping().catch((err: unknown) => this.#log(`housekeeping: ${errorMessage(err)}`));
     this.#loops.push(this.#every(1_000, () => this.#relist()));
     this.#loops.push(this.#every(2_000, () => this.#housekeeping()));
+    const gc = this.#o.imageGC;
+    if (gc) this.#loops.push(this.#every(300_000, () => gc.garbageCollect()));
+  }
+
+  /** The image IDs some container (running or exited) uses: image GC must keep them. */
+  async imagesInUse(): Promise<Set<string>> {
+    const ctrs = await this.#o.runtime.listContainers();
+    const out = new Set<string>();
+    for (const c of ctrs) {
+      if (c.imageRef) out.add(c.imageRef);
+      if (c.image.image) out.add(c.image.image);
+    }
+    return out;
+  }
+
+  /**
+   * For `podyard down`: stops the kubelet, then stops every pod's containers (with their grace,
+   * at most `maxGraceSeconds`) and removes the sandboxes, keeping the logs and the API's objects.
+   */
+  async stopAndRemoveAllPods(maxGraceSeconds = 30): Promise<void> {
+    const pods = new Map([...this.#workers.values()].map((w) => [w.uid, w.pod]));
+    await this.stop();
+    const boxes = await this.#o.runtime.listPodSandbox();
+    const uids = new Set(boxes.map((b) => b.labels[LABEL_POD_UID]).filter((u): u is string => !!u));
+    await Promise.all([...uids].map(async (uid) => {
+      const b = boxes.find((x) => x.labels[LABEL_POD_UID] === uid);
+      const pod: Pod = pods.get(uid) ?? { metadata: { name: b?.metadata.name ?? "", namespace: b?.metadata.namespace ?? "default", uid }, spec: { containers: [] } };
+      const grace = Math.min(maxGraceSeconds, pod.spec.terminationGracePeriodSeconds ?? 30);
+      const rs = await readPodRuntimeStatus(this.#o.runtime, uid);
+      await this.#syncer.killPod(pod, rs, grace).catch((err: unknown) => this.#log(`stopping ${formatPod(pod)}: ${errorMessage(err)}`));
+      for (const sb of rs.sandboxes) await this.#o.runtime.removePodSandbox(sb.id).catch((err: unknown) => this.#log(`removing sandbox of ${formatPod(pod)}: ${errorMessage(err)}`));
+      await this.#o.helpers.tearDownPodVolumes(this.#syncer.podDir(uid)).catch(() => {});
+    }));
+    await this.#recorder.flush();
   }
 
   /** Stops the workers and loops; containers are left running for the next kubelet to adopt. */

@@ -107,6 +107,7 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
     return a;
   }
   a.sandboxId = sandbox.id;
+  a.attempt = sandbox.attempt;
   let keep = 0;
   // init containers (computeInitContainerActions)
   const inits = spec.initContainers ?? [];
@@ -275,7 +276,9 @@ export class PodSyncer {
       try {
         state.volumes = await this.#d.helpers.setUpPodVolumes({ pod, podDir, sources: this.#d.sources, nodeName: this.#d.nodeName, ...(podIP ? { podIP } : {}) });
       } catch (err) {
-        this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(err));
+        // one event per volume that failed (VolumeSetUpError carries them all)
+        const failures = (err as { failures?: unknown[] }).failures ?? [err];
+        for (const f of failures) this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(f));
         return { error: errorMessage(err) };
       }
     }

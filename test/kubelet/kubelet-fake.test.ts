@@ -217,3 +217,29 @@ test("a start error shows RunContainerError with the runtime's message and a Fai
   await until(() => events(env.api).some((e) => e.reason === "Failed"), "Failed event");
   assert.equal(events(env.api).find((e) => e.reason === "Failed")?.message, 'Error: exec: "nope": executable file not found in $PATH');
 });
+
+test("a force-deleted pod (gone from the API at once) still has its containers stopped with grace, and its sandbox removed", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("force", [{ name: "a", image: "busybox" }], { terminationGracePeriodSeconds: 5 }));
+  await until(() => podOf(env.api, "force")?.status?.phase === "Running", "Running");
+  await env.client.delete(`${PODS}/force`, { gracePeriodSeconds: 0 });
+  await until(() => env.rt.boxes.size === 0, "sandbox removed");
+  assert.ok(env.rt.calls.includes("stopContainer a 5"), env.rt.calls.join(","));
+});
+
+test("stopAndRemoveAllPods (podyard down) stops and removes every sandbox but keeps the API's pods", async (t) => {
+  const env = await setup(t);
+  const k = env.newKubelet();
+  await k.start();
+  env.api.put(PODS, spec("p1", [{ name: "a", image: "busybox" }]));
+  env.api.put(PODS, spec("p2", [{ name: "a", image: "busybox" }]));
+  await until(() => podOf(env.api, "p1")?.status?.phase === "Running" && podOf(env.api, "p2")?.status?.phase === "Running", "Running");
+  await k.stopAndRemoveAllPods();
+  assert.equal(env.rt.boxes.size, 0);
+  assert.equal(env.rt.ctrs.size, 0);
+  assert.ok(podOf(env.api, "p1") && podOf(env.api, "p2"));
+  // the next start runs them again
+  await env.newKubelet().start();
+  await until(() => env.rt.boxes.size === 2, "sandboxes again");
+});
