@@ -52,6 +52,11 @@ export interface KubeletOptions {
 
 export type LookupError = { error: { code: number; reason: string; message: string } };
 
+function specAndMeta(pod: Pod): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = pod.metadata;
+  return JSON.stringify([meta, pod.spec]);
+}
+
 const nodeLeasePath = (n: string): string => `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n}`;
 
 export class Kubelet {
@@ -310,7 +315,10 @@ export class Kubelet {
     const uid = pod.metadata.uid ?? "";
     const w = this.#workers.get(uid);
     if (w) {
-      w.update(pod);
+      // our own status writes come back as updates: only a change of spec or metadata is news
+      const news = specAndMeta(w.pod) !== specAndMeta(pod);
+      if (news) w.update(pod);
+      else w.pod = pod;
       return;
     }
     if (this.#abort.signal.aborted) return;

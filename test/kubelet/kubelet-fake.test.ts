@@ -51,12 +51,23 @@ async function setup(t: TestContext): Promise<Env> {
   };
 }
 
-/** Steps the fake clock a second at a time, letting the kubelet's work run between steps. */
-async function advance(clock: FakeClock, seconds: number, each?: () => void): Promise<void> {
+/** Waits until the kubelet has gone quiet: no new requests, runtime calls or sleepers for a while. */
+async function settle(env: Env): Promise<void> {
+  let last = "";
+  let same = 0;
+  for (let i = 0; i < 400 && same < 3; i++) {
+    await tick();
+    const now = `${env.clock.sleepers}/${env.api.log.length}/${env.rt.calls.length}`;
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+}
+
+/** Steps the fake clock a second at a time, letting the kubelet's work finish between steps. */
+async function advance(env: Env, seconds: number): Promise<void> {
   for (let i = 0; i < seconds; i++) {
-    clock.step(1000);
-    for (let j = 0; j < 6; j++) await tick();
-    each?.();
+    env.clock.step(1000);
+    await settle(env);
   }
 }
 
@@ -112,7 +123,8 @@ test("a crashing container restarts at once, then after 10, 20, 40 s (next 80 s)
   await env.newKubelet().start();
   const created = env.api.put(PODS, spec("crash", [{ name: "app", image: "busybox" }])) as Pod;
   await until(() => starts.length === 1, "first start");
-  await advance(env.clock, 80);
+  await settle(env);
+  await advance(env, 80);
   const deltas = starts.slice(1).map((s, i) => s - (starts[i] ?? 0));
   assert.deepEqual(deltas.slice(1), [10_000, 20_000, 40_000], `restarts at ${deltas.join(",")}`);
   assert.equal(deltas[0], 1000, "the first restart comes with the next relist");
@@ -155,13 +167,13 @@ test("a Never pod that exits 0 is Succeeded and keeps its container until delete
   await env.newKubelet().start();
   env.api.put(PODS, spec("job", [{ name: "once", image: "busybox" }], { restartPolicy: "Never" }));
   await until(() => env.rt.calls.includes("startContainer once"), "start");
-  await advance(env.clock, 3);
+  await advance(env, 3);
   await until(() => podOf(env.api, "job")?.status?.phase === "Succeeded", "Succeeded");
   const st = podOf(env.api, "job")?.status;
   assert.equal(st?.containerStatuses?.[0]?.state?.terminated?.reason, "Completed");
   assert.equal(st?.conditions?.find((c) => c.type === "Ready")?.reason, "PodCompleted");
   assert.equal(st?.conditions?.find((c) => c.type === "PodReadyToStartContainers")?.status, "False");
-  await advance(env.clock, 3);
+  await advance(env, 3);
   assert.equal(env.rt.calls.filter((c) => c === "startContainer once").length, 1, "never restarted");
   assert.equal(env.rt.ctrs.size, 1, "container kept");
   await env.client.delete(`${PODS}/job`, { gracePeriodSeconds: 30 });
@@ -176,7 +188,7 @@ test("init containers run one at a time, in order, before the app container", as
   env.api.put(PODS, inits);
   await until(() => env.rt.calls.includes("startContainer init1"), "init1");
   const first = podOf(env.api, "inits")?.status;
-  await advance(env.clock, 4);
+  await advance(env, 4);
   await until(() => podOf(env.api, "inits")?.status?.phase === "Running", "Running");
   assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("startContainer")), ["startContainer init1", "startContainer init2", "startContainer app"]);
   assert.ok(first?.containerStatuses?.[0]?.state?.waiting?.reason === "PodInitializing" || first === undefined || first.phase === "Pending");
@@ -194,7 +206,7 @@ test("a new kubelet adopts the running containers of the old one: nothing is sta
   const before = env.rt.calls.length;
   const k2 = env.newKubelet();
   await k2.start();
-  await advance(env.clock, 5);
+  await advance(env, 5);
   assert.deepEqual(env.rt.calls.slice(before), [], "no runtime changes");
   const st = podOf(env.api, "keep")?.status;
   assert.equal(st?.phase, "Running");
@@ -242,4 +254,32 @@ test("stopAndRemoveAllPods (podyard down) stops and removes every sandbox but ke
   // the next start runs them again
   await env.newKubelet().start();
   await until(() => env.rt.boxes.size === 2, "sandboxes again");
+});
+
+test("an image that cannot be pulled: waiting ErrImagePull with the registry's message, Failed events, a warning for a missing pull secret", async (t) => {
+  const env = await setup(t);
+  env.images.fail["private/app"] = { reason: "ErrImagePull", message: "failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized" };
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("pull", [{ name: "app", image: "private/app" }], { imagePullSecrets: [{ name: "regcred" }] }));
+  await until(() => podOf(env.api, "pull")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImagePull", "ErrImagePull");
+  const cs = podOf(env.api, "pull")?.status?.containerStatuses?.[0];
+  assert.equal(cs?.state?.waiting?.message, "failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized");
+  assert.equal(podOf(env.api, "pull")?.status?.phase, "Pending");
+  await until(() => events(env.api).filter((e) => e.reason === "Failed").length === 2, "two Failed events");
+  assert.deepEqual(events(env.api).filter((e) => e.reason === "Failed").map((e) => e.message).sort(), [
+    "Error: ErrImagePull", "Failed to pull image \"private/app\": failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized",
+  ]);
+  const warn = events(env.api).find((e) => e.reason === "FailedToRetrieveImagePullSecret");
+  assert.equal(warn?.message, "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.");
+  assert.equal(env.rt.calls.filter((c) => c.startsWith("createContainer")).length, 0);
+  // tried again when the relist sees the new sandbox (1 s), then 10 s after that failure
+  const times: number[] = [];
+  const ensure = env.images.ensureImageExists.bind(env.images);
+  env.images.ensureImageExists = (req) => {
+    times.push(env.clock.now() - T0);
+    return ensure(req);
+  };
+  await settle(env);
+  await advance(env, 12);
+  assert.deepEqual(times, [1000, 11000]);
 });
