@@ -283,3 +283,22 @@ test("an image that cannot be pulled: waiting ErrImagePull with the registry's m
   await advance(env, 12);
   assert.deepEqual(times, [1000, 11000]);
 });
+
+test("a sidecar (init container with restartPolicy Always) starts first, keeps running past the next init container, and is restarted when it exits", async (t) => {
+  const env = await setup(t);
+  env.rt.script = (name) => (name === "init2" ? { exitCode: 0 } : {});
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("side", []), spec: { nodeName: "n1", initContainers: [{ name: "proxy", image: "busybox", restartPolicy: "Always" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.includes("startContainer proxy"), "sidecar");
+  await settle(env);
+  await advance(env, 3);
+  await until(() => podOf(env.api, "side")?.status?.phase === "Running", "Running");
+  assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("startContainer")), ["startContainer proxy", "startContainer init2", "startContainer app"]);
+  const st = podOf(env.api, "side")?.status;
+  assert.deepEqual(st?.initContainerStatuses?.map((c) => `${c.name}:${Object.keys(c.state ?? {})[0] ?? ""}:${c.ready}`), ["proxy:running:true", "init2:terminated:true"]);
+  env.rt.exitNow("proxy", 1);
+  await advance(env, 2);
+  assert.equal(env.rt.calls.filter((c) => c === "startContainer proxy").length, 2, "sidecar restarted");
+  assert.equal(env.rt.calls.filter((c) => c === "startContainer init2").length, 1, "completed init container not run again");
+});
