@@ -10,8 +10,11 @@ import type { ConfigMap, Lease, Node, NodeCondition, Pod, PodStatus, Secret } fr
 import { realClock, type Clock } from "../clock/index.js";
 import { sleepUnlessAborted } from "./sleep.js";
 import type { ImageManager, ImageService } from "../images/index.js";
-import type { RuntimeService } from "../runtime/index.js";
-import { newCrashLoopBackOff, type Backoff } from "./backoff.js";
+import { parseQuantity } from "../api/index.js";
+import { ContainerLogManager, type RuntimeService } from "../runtime/index.js";
+import { defaultPodHelpers } from "./default-helpers.js";
+import type { Backoff } from "../concurrency/index.js";
+import { newCrashLoopBackOff } from "./crash-backoff.js";
 import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
 import { EventRecorder } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
@@ -42,8 +45,10 @@ export interface KubeletOptions {
   nodeLabels?: Record<string, string>;
   containerLogMaxSize?: string | number;
   containerLogMaxFiles?: number;
-  /** Container config and volumes (the container-config and volumes parts). */
-  helpers: PodHelpers;
+  /** containerLogMonitorInterval in ms (default 10 s). */
+  containerLogMonitorIntervalMs?: number;
+  /** Container config and volumes; default: the container-config and volumes parts (defaultPodHelpers). */
+  helpers?: PodHelpers;
   /** Image garbage collection, run every 5 min (the images part's ImageGCManager; build it with `imagesInUse`). */
   imageGC?: { garbageCollect(): Promise<unknown> };
   /** Where the agent's messages go (default stderr). */
@@ -69,6 +74,8 @@ export class Kubelet {
   readonly #backoff: Backoff;
   readonly #probes: ProbeManager;
   readonly #syncer: PodSyncer;
+  readonly #helpers: PodHelpers;
+  readonly #logs: ContainerLogManager;
   readonly #workers = new Map<string, PodWorker>();
   /** API pods by UID (mirror pods are kept apart: they only carry a static pod's status). */
   readonly #mirrors = new Map<string, Pod>();
@@ -100,9 +107,16 @@ export class Kubelet {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };
+    this.#helpers = opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP });
+    this.#logs = new ContainerLogManager({
+      runtime: opts.runtime, clock: this.#clock,
+      maxSize: parseQuantity(opts.containerLogMaxSize ?? "10Mi"), maxFiles: opts.containerLogMaxFiles ?? 5,
+      ...(opts.containerLogMonitorIntervalMs ? { monitorIntervalMs: opts.containerLogMonitorIntervalMs } : {}),
+      onError: (id, err) => this.#log(`rotating the log of container ${id}: ${err.message}`),
+    });
     this.#syncer = new PodSyncer({
       client: opts.client, runtime: opts.runtime, imageService: opts.imageService, imageManager: opts.imageManager,
-      helpers: opts.helpers, recorder: this.#recorder, crashBackoff: this.#backoff, probes: this.#probes, clock: this.#clock,
+      helpers: this.#helpers, recorder: this.#recorder, crashBackoff: this.#backoff, probes: this.#probes, clock: this.#clock,
       home: opts.home, nodeName: opts.nodeName, nodeIP: this.#nodeIP, sources, log: this.#log,
     });
   }
@@ -154,6 +168,7 @@ export class Kubelet {
     await this.#housekeeping().catch((err: unknown) => this.#log(`housekeeping: ${errorMessage(err)}`));
     this.#loops.push(this.#every(1_000, () => this.#relist()));
     this.#loops.push(this.#every(2_000, () => this.#housekeeping()));
+    this.#logs.start();
     const gc = this.#o.imageGC;
     if (gc) this.#loops.push(this.#every(300_000, () => gc.garbageCollect()));
   }
@@ -185,7 +200,7 @@ export class Kubelet {
       const rs = await readPodRuntimeStatus(this.#o.runtime, uid);
       await this.#syncer.killPod(pod, rs, grace).catch((err: unknown) => this.#log(`stopping ${formatPod(pod)}: ${errorMessage(err)}`));
       for (const sb of rs.sandboxes) await this.#o.runtime.removePodSandbox(sb.id).catch((err: unknown) => this.#log(`removing sandbox of ${formatPod(pod)}: ${errorMessage(err)}`));
-      await this.#o.helpers.tearDownPodVolumes(this.#syncer.podDir(uid)).catch(() => {});
+      await this.#helpers.tearDownPodVolumes(this.#syncer.podDir(uid)).catch(() => {});
     }));
     await this.#recorder.flush();
   }
@@ -193,6 +208,7 @@ export class Kubelet {
   /** Stops the workers and loops; containers are left running for the next kubelet to adopt. */
   async stop(): Promise<void> {
     this.#abort.abort();
+    await this.#logs.stop();
     this.#probes.stop();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     await Promise.allSettled(this.#loops);

@@ -10,7 +10,7 @@ import type { Container, Pod, Secret } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { ImageManager, ImageService } from "../images/index.js";
 import type { PodSandboxConfig, RuntimeService } from "../runtime/index.js";
-import type { Backoff } from "./backoff.js";
+import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";

@@ -17,7 +17,6 @@ import { FakeImages, FakeRuntime, fakeHelpers } from "./fake-runtime.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const T0 = Date.parse("2026-12-03T10:00:00Z");
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -55,8 +54,8 @@ async function setup(t: TestContext): Promise<Env> {
 async function settle(env: Env): Promise<void> {
   let last = "";
   let same = 0;
-  for (let i = 0; i < 400 && same < 3; i++) {
-    await tick();
+  for (let i = 0; i < 400 && same < 5; i++) {
+    await new Promise((r) => setTimeout(r, 10));
     const now = `${env.clock.sleepers}/${env.api.log.length}/${env.rt.calls.length}`;
     same = now === last ? same + 1 : 0;
     last = now;
