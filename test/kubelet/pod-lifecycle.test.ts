@@ -136,3 +136,42 @@ test(`a container that exits 3 is restarted with CrashLoopBackOff on ${RUNTIME};
   for (const name of ["crash", "noexec"]) await client.delete(`${PODS}/${name}`, { gracePeriodSeconds: 2 });
   await until("pods gone", async () => ((await client.list<Pod>(PODS)).items.length === 0 ? true : undefined));
 });
+
+test(`network-test-pod: container-b reaches container-a on localhost:8080; a new kubelet and runtime over the same home adopt the pod without restarting it (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const f = fx;
+  const first = await startStack(t, f);
+  const pod = parse(await readFile(join(import.meta.dirname, "../../../shared/seed/network-test-pod.yaml"), "utf8")) as Pod;
+  pod.spec.nodeName = `node-${process.pid}`;
+  for (const c of pod.spec.containers) c.image = f.image;
+  await first.client.create(PODS, pod);
+  const running = await until("Running", async () => {
+    const p = await first.client.get<Pod>(`${PODS}/network-test-pod`);
+    return p.status?.phase === "Running" && p.status.containerStatuses?.every((c) => c.ready) ? p : undefined;
+  });
+  const b = await first.kubelet.lookupContainer("default", "network-test-pod", "container-b");
+  assert.ok("containerId" in b);
+  const reply = await until("nc reply", async () => {
+    const r = await first.rt.execSync(b.containerId, ["nc", "localhost", "8080"], 10);
+    return r.stdout.toString() || undefined;
+  });
+  assert.equal(reply, "Hello from A\n");
+  const ids = running.status?.containerStatuses?.map((c) => c.containerID);
+  // the agent goes away (its containers keep running); a new runtime service and kubelet start over the same home
+  await first.kubelet.stop();
+  const rt2 = await f.newRuntime();
+  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
+  const k2 = new Kubelet({ client: first.client, nodeName: `node-${process.pid}`, runtime: rt2, imageService: cri, imageManager: new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") }), home: f.node.home, log: () => {} });
+  t.after(() => k2.stop());
+  await k2.start();
+  await new Promise((r) => setTimeout(r, 3000));
+  const after = await first.client.get<Pod>(`${PODS}/network-test-pod`);
+  assert.equal(after.status?.phase, "Running");
+  assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID), ids, "the same containers");
+  assert.deepEqual(after.status?.containerStatuses?.map((c) => c.restartCount), [0, 0]);
+  assert.equal((await rt2.listContainers()).length, 2, "nothing duplicated");
+  const again = await rt2.execSync(b.containerId, ["nc", "localhost", "8080"], 10);
+  assert.equal(again.stdout.toString(), "Hello from A\n");
+  await first.client.delete(`${PODS}/network-test-pod`, { gracePeriodSeconds: 2 });
+  await until("the sandbox to go", async () => ((await rt2.listPodSandbox()).length === 0 ? true : undefined));
+});
