@@ -128,7 +128,8 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     const found = await provider.lookupContainer(route.namespace, route.pod, route.container, {});
     if (isLookupError(found)) return writeStatusToSocket(socket, failureStatus(found.error.code, found.error.reason, found.error.message));
     if (!found.running) {
-      return writeStatusToSocket(socket, failureStatus(400, "BadRequest", `container ${route.container} is not running in pod ${route.pod}`));
+      // The kubelet's text when no running instance of the container exists (GetExec/GetAttach).
+      return writeStatusToSocket(socket, failureStatus(400, "BadRequest", `container not found ("${route.container}")`));
     }
     if (!isWebSocket) return writeStatusToSocket(socket, spdyRefusal());
     const protocol = offered.length === 0 ? selectProtocol(["channel.k8s.io"]) : selectProtocol(offered);
