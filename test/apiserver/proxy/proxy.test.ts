@@ -206,3 +206,12 @@ test("kubectl logs -f passes lines through as they come and returns when the con
   assert.equal(await exited, 0);
   assert.equal(out, "first\nsecond\n");
 });
+
+test("kubectl attach -i reaches the container's main process through the proxy", async (t) => {
+  if (await kubectlMissing(t)) return;
+  const s = await setUp(t);
+  if (!s) return;
+  const r = await kubectl(s.api, ["attach", "-i", "web", "-c", "main"], "attached line\n");
+  assert.match(r.stdout, /attached line/);
+  assert.equal(r.code, 0, r.stderr);
+});
