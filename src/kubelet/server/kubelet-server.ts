@@ -8,7 +8,8 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import type { Pod } from "../../api/index.js";
+import type { Pod, Status } from "../../api/index.js";
+import type { StreamIO } from "../../runtime/index.js";
 import { type Clock, realClock } from "../../clock/index.js";
 import { serveContainerLogs } from "./container-logs.js";
 import { readCriLog } from "./cri-log-reader.js";
@@ -16,7 +17,9 @@ import type { ReadContainerLog } from "./log-options.js";
 import { servePortForwardSpdy } from "./port-forward-spdy.js";
 import { parsePorts, PORT_FORWARD_PROTOCOLS, servePortForwardWebSocket } from "./port-forward-websocket.js";
 import { isLookupError, type KubeletProvider } from "./provider.js";
-import { parseStreamRequest, runAttach, runExec, runWebSocketSession, selectProtocol, streamRequestProblem } from "./remotecommand/index.js";
+import {
+  negotiateSpdyProtocol, parseStreamRequest, runAttach, runExec, runSpdyRemoteCommand, runWebSocketSession, selectProtocol, SPDY_STREAM_PROTOCOLS, streamRequestProblem,
+} from "./remotecommand/index.js";
 import { type KubeletRoute, matchRoute } from "./routes.js";
 import { failureStatus, writeStatus, writeStatusToSocket } from "./status.js";
 import { runningPods } from "./running-pods.js";
@@ -131,15 +134,25 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       // The kubelet's text when no running instance of the container exists (GetExec/GetAttach).
       return writeStatusToSocket(socket, failureStatus(400, "BadRequest", `container not found ("${route.container}")`));
     }
-    if (!isWebSocket) return writeStatusToSocket(socket, spdyRefusal());
+    const kind = route.kind;
+    const run = (io: StreamIO): Promise<Status> =>
+      kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io);
+    if (!isWebSocket) {
+      if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") return writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
+      const spdyProtocol = negotiateSpdyProtocol(req.headers["x-stream-protocol-version"]);
+      if (!spdyProtocol) {
+        return writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${String(req.headers["x-stream-protocol-version"] ?? "")}], server supports [${SPDY_STREAM_PROTOCOLS.join(" ")}]`));
+      }
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${spdyProtocol}\r\n\r\n`);
+      if (head.length > 0) socket.unshift(head);
+      void runSpdyRemoteCommand(socket, { ...streamReq, protocol: spdyProtocol, clock }, run);
+      return;
+    }
     const protocol = offered.length === 0 ? selectProtocol(["channel.k8s.io"]) : selectProtocol(offered);
     if (!protocol) return writeStatusToSocket(socket, unsupportedProtocols(offered, ["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"]));
     if (offered.length > 0) (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = protocol.name;
-    const kind = route.kind;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void runWebSocketSession(ws, protocol, streamReq, (io) =>
-        kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io),
-      );
+      void runWebSocketSession(ws, protocol, streamReq, run);
     });
   }
 
@@ -157,10 +170,6 @@ function isStreamRoute(route: KubeletRoute): route is Extract<KubeletRoute, { ki
 function writeJson(res: ServerResponse, value: object | Pod[]): void {
   const body = JSON.stringify(value);
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
-}
-
-function spdyRefusal() {
-  return failureStatus(400, "BadRequest", "this kubelet streams over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY/3.1 upgrades are not supported");
 }
 
 function unsupportedProtocols(offered: string[], supported: string[]) {
