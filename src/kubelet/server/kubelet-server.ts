@@ -37,7 +37,10 @@ const PORT_FORWARD_SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
 
 const UNAUTHORIZED = failureStatus(401, "Unauthorized", "Unauthorized");
 
-/** An https.Server, not listening yet: call `listen(10250)` (tests: port 0). */
+/**
+ * An https.Server, not listening yet: call `listen(10250)` (tests: port 0). To stop it with
+ * streams open, call `closeAllConnections()` (which also ends exec/attach/port-forward sockets), then `close()`.
+ */
 export function createKubeletServer(opts: KubeletServerOptions): Server {
   const clock = opts.clock ?? realClock;
   const readContainerLog = opts.readContainerLog ?? readCriLog;
@@ -52,7 +55,16 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       else res.destroy();
     });
   });
+  // Upgraded sockets leave the server's connection list; closeAllConnections() ends them too.
+  const upgraded = new Set<Duplex>();
+  const closeAll = server.closeAllConnections.bind(server);
+  server.closeAllConnections = (): void => {
+    for (const s of upgraded) s.destroy();
+    closeAll();
+  };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
     socket.on("error", () => socket.destroy());
     handleUpgrade(req, socket, head).catch((err: unknown) => writeStatusToSocket(socket, failureStatus(500, "InternalError", `Internal error occurred: ${(err as Error).message}`)));
   });
