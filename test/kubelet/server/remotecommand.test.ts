@@ -99,11 +99,18 @@ test("a SPDY upgrade attempt (kubectl's fallback) gets a JSON Status it can prin
 test("TTY exec runs in a pty: resize on channel 4 sets the terminal size, and the exit code comes back", async (t) => {
   const k = await startKubelet(t);
   if (!k) return;
-  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", "read x; stty size; exit 3"], "input=1&output=1&tty=1")}`, ["v5.channel.k8s.io"]);
+  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", "echo ready; read x; stty size; exit 3"], "input=1&output=1&tty=1")}`, ["v5.channel.k8s.io"]);
   const tr = await collect(ws, (w) => {
     w.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":0,"Height":0}\n')]));
     w.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":100,"Height":30}\n')]));
-    w.send(Buffer.concat([Buffer.from([0]), Buffer.from("go\r")]));
+    // Typing waits for the shell, as a user does; the sizes sent before it are applied by then.
+    let typed = false;
+    w.on("message", (d: Buffer) => {
+      if (!typed && d[0] === 1 && d.toString().includes("ready")) {
+        typed = true;
+        w.send(Buffer.concat([Buffer.from([0]), Buffer.from("go\r")]));
+      }
+    });
   });
   assert.match(text(tr, 1), /30 100/);
   assert.equal(tr.channels.has(2), false);
