@@ -94,6 +94,10 @@ test("kubectl logs through the proxy: tail, timestamps, and a waiting container'
   const waiting = await kubectl(s.api, ["logs", "web", "-c", "side"]);
   assert.notEqual(waiting.code, 0);
   assert.match(waiting.stderr, /Error from server \(BadRequest\): container "side" in pod "web" is waiting to start: ContainerCreating/);
+  const previous = await kubectl(s.api, ["logs", "web", "-c", "main", "--previous"]);
+  assert.match(previous.stderr, /Error from server \(BadRequest\): previous terminated container "main" in pod "web" not found/);
+  const pending = await kubectl(s.api, ["logs", "pending", "-c", "main"]);
+  assert.deepEqual([pending.code, pending.stdout], [0, ""]);
 });
 
 test("with several containers and none named, the API server names the choices; an unscheduled pod has no host", async (t) => {
