@@ -113,12 +113,10 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       const target = { sandboxId: sandbox.sandboxId, podName: route.pod, podUid: podUid(route.namespace, route.pod) };
       if (!isWebSocket) {
         // kubectl's SPDY/3.1 upgrade (its fallback, and what kubectl before 1.31 sends).
-        if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") return writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
         const wanted = String(req.headers["x-stream-protocol-version"] ?? "").split(",").map((p) => p.trim());
-        if (!wanted.includes(PORT_FORWARD_SPDY)) return writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${wanted.join(" ")}], server supports [${PORT_FORWARD_SPDY}]`));
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_SPDY}\r\n\r\n`);
-        if (head.length > 0) socket.unshift(head);
-        servePortForwardSpdy(socket, provider.runtime, target);
+        if (acceptSpdyUpgrade(req, socket, head, wanted.includes(PORT_FORWARD_SPDY) ? PORT_FORWARD_SPDY : undefined, [PORT_FORWARD_SPDY])) {
+          servePortForwardSpdy(socket, provider.runtime, target);
+        }
         return;
       }
       if (offered.includes(PORT_FORWARD_SPDY_TUNNEL)) {
@@ -150,14 +148,11 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     const run = (io: StreamIO): Promise<Status> =>
       kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io);
     if (!isWebSocket) {
-      if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") return writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
       const spdyProtocol = negotiateSpdyProtocol(req.headers["x-stream-protocol-version"]);
-      if (!spdyProtocol) {
-        return writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${String(req.headers["x-stream-protocol-version"] ?? "")}], server supports [${SPDY_STREAM_PROTOCOLS.join(" ")}]`));
+      if (spdyProtocol !== undefined && acceptSpdyUpgrade(req, socket, head, spdyProtocol, SPDY_STREAM_PROTOCOLS)) {
+        void runSpdyRemoteCommand(socket, { ...streamReq, protocol: spdyProtocol, clock }, run);
       }
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${spdyProtocol}\r\n\r\n`);
-      if (head.length > 0) socket.unshift(head);
-      void runSpdyRemoteCommand(socket, { ...streamReq, protocol: spdyProtocol, clock }, run);
+      if (spdyProtocol === undefined) acceptSpdyUpgrade(req, socket, head, undefined, SPDY_STREAM_PROTOCOLS);
       return;
     }
     const protocol = offered.length === 0 ? selectProtocol(["channel.k8s.io"]) : selectProtocol(offered);
@@ -182,6 +177,25 @@ function isStreamRoute(route: KubeletRoute): route is Extract<KubeletRoute, { ki
 function writeJson(res: ServerResponse, value: object | Pod[]): void {
   const body = JSON.stringify(value);
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+/**
+ * Answers a SPDY/3.1 upgrade (httpstream.Handshake): 101 with the negotiated stream protocol, or
+ * the kubelet's refusal. Returns whether the socket now speaks SPDY.
+ */
+function acceptSpdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, supported: string[]): boolean {
+  if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") {
+    writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
+    return false;
+  }
+  if (!protocol) {
+    const wanted = String(req.headers["x-stream-protocol-version"] ?? "");
+    writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${wanted}], server supports [${supported.join(" ")}]`));
+    return false;
+  }
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+  if (head.length > 0) socket.unshift(head);
+  return true;
 }
 
 function unsupportedProtocols(offered: string[], supported: string[]) {
