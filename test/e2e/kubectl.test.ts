@@ -30,7 +30,7 @@ async function writePods(t: { after(fn: () => Promise<void>): void }): Promise<s
   ].join("\n"));
   await writeFile(join(dir, "crasher.yaml"), [
     "apiVersion: v1", "kind: Pod", "metadata:", "  name: crasher", "spec:", "  containers:", "  - name: app", "    image: alpine",
-    "    command: ['sh', '-c', 'echo run at $(date +%s%N); exit 1']", "",
+    "    command: ['sh', '-c', 'echo run; exit 1']", "",
   ].join("\n"));
   return dir;
 }
@@ -147,7 +147,7 @@ test("the real kubectl drives podyard up", async (t) => {
     }, 90_000, 200);
     assert.ok(Number(restarted) >= 1);
     const previous = ok(await k(["logs", "crasher", "--previous"]), "logs --previous");
-    assert.match(previous, /^run at \d+\n$/);
+    assert.equal(previous, "run\n");
     const status = ok(await k(["get", "pod", "crasher"]), "get crasher");
     assert.match(status, /crasher\s+0\/1\s+(CrashLoopBackOff|Error|Completed|Running)\s+\d/);
   });
