@@ -223,27 +223,47 @@ export class ImageGCManager {
   }
 
   /**
-   * Runs GC every 5 minutes until `signal` aborts (nothing when disabled). The first failure is
-   * only reported to `onError`; consecutive ones also raise the node event ImageGCFailed.
+   * The kubelet's loops until `signal` aborts: image detection every 5 minutes from now on (the first
+   * pass dates the images already here to "long ago", so they need not wait out the minimum age),
+   * and, unless disabled, GC every 5 minutes. Errors go to `onError`; GC failing twice in a row
+   * also raises the node event ImageGCFailed.
    */
   async run(signal: AbortSignal, onError: (err: unknown) => void = () => {}): Promise<void> {
-    if (!this.enabled) return;
     const began = this.#clock.now();
-    let failedBefore = false;
-    for (;;) {
+    const sleep = async (): Promise<boolean> => {
       try {
         await this.#clock.sleep(IMAGE_GC_PERIOD_MS, signal);
+        return true;
       } catch {
-        return;
+        return false;
       }
-      try {
-        await this.garbageCollect(began);
-        failedBefore = false;
-      } catch (err) {
-        onError(err);
-        if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
-        failedBefore = true;
+    };
+    const detect = async (): Promise<void> => {
+      let initialized = false;
+      do {
+        if (signal.aborted) return;
+        try {
+          await this.detectImages(initialized ? this.#clock.now() : 0);
+          initialized = true;
+        } catch (err) {
+          onError(err);
+        }
+      } while (await sleep());
+    };
+    const collect = async (): Promise<void> => {
+      if (!this.enabled) return;
+      let failedBefore = false;
+      while (await sleep()) {
+        try {
+          await this.garbageCollect(began);
+          failedBefore = false;
+        } catch (err) {
+          onError(err);
+          if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
+          failedBefore = true;
+        }
       }
-    }
+    };
+    await Promise.all([detect(), collect()]);
   }
 }

@@ -165,3 +165,27 @@ test("on a real node: GC removes the unused image from the node and keeps the on
   const info = await cri.imageFsInfo();
   assert.ok((info.imageFilesystems[0]?.usedBytes.value ?? 0) > 0);
 });
+
+test("run: images found at start need not wait out the minimum age; GC runs every 5 minutes; repeated failures raise ImageGCFailed", async () => {
+  const s = setUp([{ id: "old", size: 10 }], { available: 0 });
+  const stop = new AbortController();
+  const errors: unknown[] = [];
+  const running = s.gc.run(stop.signal, (e) => errors.push(e));
+  const settled = async (): Promise<void> => {
+    while (s.clock.sleepers < 2) await new Promise((resolve) => setImmediate(resolve));
+  };
+  await settled();
+  assert.equal(s.gc.records.get("old")?.firstDetected, 0, "dated long ago");
+  s.fake.list.push({ id: "new", repoTags: [], repoDigests: [], size: 10, username: "", pinned: false });
+  s.clock.step(5 * MIN);
+  await settled();
+  assert.deepEqual(s.fake.removed, ["old"], "the image here at start went at the first pass; the new one is too young");
+  assert.equal(errors.length, 1, "not enough freed: reported");
+  assert.deepEqual(s.events.filter((e) => e.includes("ImageGCFailed")), []);
+  s.clock.step(5 * MIN);
+  await settled();
+  assert.deepEqual(s.fake.removed, ["old", "new"]);
+  assert.equal(s.events.filter((e) => e.includes("ImageGCFailed")).length, 1, "the second failure in a row is a node event");
+  stop.abort();
+  await running;
+});
