@@ -98,7 +98,8 @@ export class KubeletImageManager implements ImageManager {
 
   async #nodeKeyring(): Promise<DockerKeyring> {
     const keyring = new BasicDockerKeyring();
-    if (this.#nodeCredentials !== undefined) keyring.add(await this.#nodeCredentials());
+    // An unreadable node config means no node logins, as the kubelet logs and goes on.
+    if (this.#nodeCredentials !== undefined) keyring.add(await this.#nodeCredentials().catch(() => ({})));
     return keyring;
   }
 
