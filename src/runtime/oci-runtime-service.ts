@@ -457,7 +457,8 @@ export class OciRuntimeService implements RuntimeService {
     const rec = this.#containers.get(containerId);
     if (!rec) return;
     if (rec.phase === "running") await this.stopContainer(containerId, 0);
-    await this.#oci.delete(containerId, true).catch(() => undefined);
+    // an exited container was deleted from the runtime when its exit was recorded
+    if (rec.phase === "created") await this.#oci.delete(containerId, true).catch(() => undefined);
     const dir = this.#paths.container(containerId);
     await unmount(join(dir, "rootfs"));
     await this.#snapshotter.remove(rec.snapshotKey).catch(() => undefined);
