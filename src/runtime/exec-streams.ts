@@ -29,13 +29,19 @@ export function execWithPipes(file: string, args: readonly string[], io: StreamI
 export async function execWithPty(file: string, args: readonly string[], io: StreamIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const pty = await import("@lydell/node-pty");
   const sizes = io.resize?.[Symbol.asyncIterator]();
-  // the first size may already be there; do not wait for one
-  const term = pty.spawn(file, [...args], { name: "xterm", cols: 80, rows: 24, env: env as Record<string, string> });
+  // the client's first size is usually there already: start the terminal with it, but never wait for one
+  let pending = sizes?.next();
+  const first = pending ? await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]) : undefined;
+  if (first !== undefined) pending = first.done ? undefined : sizes?.next();
+  const initial = first !== undefined && !first.done ? first.value : { width: 80, height: 24 };
+  const term = pty.spawn(file, [...args], { name: "xterm", cols: Math.max(1, initial.width), rows: Math.max(1, initial.height), env: env as Record<string, string> });
   let open = true;
   void (async () => {
     if (!sizes) return;
     for (;;) {
-      const next = await sizes.next();
+      if (!pending) return;
+      const next = await pending;
+      pending = sizes.next();
       if (next.done || !open) return;
       try {
         term.resize(Math.max(1, next.value.width), Math.max(1, next.value.height));
@@ -46,12 +52,23 @@ export async function execWithPty(file: string, args: readonly string[], io: Str
   })();
   const onInput = (d: Buffer | string): void => term.write(typeof d === "string" ? d : d.toString("binary"));
   io.stdin?.on("data", onInput);
-  term.onData((d) => io.stdout?.write(Buffer.from(d, "binary")));
+  let lastData = Date.now();
+  term.onData((d) => {
+    lastData = Date.now();
+    io.stdout?.write(Buffer.from(d, "binary"));
+  });
   return new Promise((resolve) => {
     term.onExit(({ exitCode, signal }) => {
       open = false;
       io.stdin?.removeListener("data", onInput);
-      resolve(signal ? 128 + signal : exitCode);
+      // the pty's last output can arrive after the exit: wait for 20 ms of quiet (at most 200 ms)
+      const exitedAt = Date.now();
+      const drain = (): void => {
+        const now = Date.now();
+        if (now - lastData >= 20 || now - exitedAt >= 200) resolve(signal ? 128 + signal : exitCode);
+        else setTimeout(drain, 10);
+      };
+      setTimeout(drain, 20);
     });
   });
 }

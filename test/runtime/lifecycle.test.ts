@@ -106,7 +106,7 @@ test("exec with a TTY returns the exit code (3), sees a terminal and the size as
   async function* sizes(): AsyncGenerator<{ width: number; height: number }> {
     yield { width: 100, height: 30 };
   }
-  const code = await rt.exec({ containerId: id, cmd: ["sh", "-c", "sleep 0.3; tty; stty size; exit 3"], tty: true, stdin: false, stdout: true, stderr: false }, { tty: true, stdout: out, resize: sizes() });
+  const code = await rt.exec({ containerId: id, cmd: ["sh", "-c", "tty; stty size; exit 3"], tty: true, stdin: false, stdout: true, stderr: false }, { tty: true, stdout: out, resize: sizes() });
   assert.equal(code, 3);
   assert.match(text, /\/dev\/pts\/\d+/);
   assert.match(text, /30 100/);
