@@ -101,6 +101,7 @@ export class OciRuntimeService implements RuntimeService {
         await this.#snapshotter.remove(rec?.snapshotKey ?? `podyard/container/${id}`).catch(() => undefined);
         if (rec) await removeCgroup(rec.cgroupsPath);
         await rm(this.#oci.exitFile(id), { force: true });
+        await rm(join(this.#paths.root, "sockets", id), { recursive: true, force: true });
         await this.#removeTree(dir);
         continue;
       }
@@ -464,6 +465,8 @@ export class OciRuntimeService implements RuntimeService {
     await this.#snapshotter.remove(rec.snapshotKey).catch(() => undefined);
     await removeCgroup(rec.cgroupsPath);
     await rm(this.#oci.exitFile(containerId), { force: true });
+    // conmon's attach-socket directory for the container
+    await rm(join(this.#paths.root, "sockets", containerId), { recursive: true, force: true });
     await this.#removeTree(dir);
     this.#containers.delete(containerId);
   }

@@ -134,6 +134,7 @@ test("after removePodSandbox no mount, cgroup directory, process, namespace file
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "sandboxes")), []);
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "containers")), []);
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "exits")), []);
+  assert.deepEqual(await readdir(join(fx.node.home, "runtime", "sockets")), []);
   assert.deepEqual(await rt.listPodSandbox(), []);
   assert.deepEqual(await rt.listContainers(), []);
   await assert.rejects(rt.podSandboxStatus(sb), /not found/);
