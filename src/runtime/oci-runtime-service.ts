@@ -22,7 +22,7 @@ import type {
   ExecSyncResponse, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, RuntimeCondition,
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
-import { execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
+import { execFailure, execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
 import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
 import { runtimePaths, type RuntimePaths } from "./paths.js";
@@ -549,6 +549,8 @@ export class OciRuntimeService implements RuntimeService {
         await exited.catch(() => undefined);
         throw new AbortedError(`command "${cmd.join(" ")}" timed out after ${timeout}s`);
       }
+      const failure = execFailure(result, Buffer.concat(stderr).toString("utf8"));
+      if (failure !== undefined && stdout.length === 0) throw new UnavailableError(failure);
       return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: result };
     } finally {
       ac.abort();
