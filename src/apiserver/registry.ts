@@ -10,7 +10,7 @@ import type { Clock } from "../clock/index.js";
 import { coreToEventsV1, eventsV1ToCore } from "./events-convert.js";
 import { apiVersionOf, storageKey, type ResourceInfo } from "./resources.js";
 import { matches, matchesFields, selectableFields, type Selector } from "./selectors.js";
-import { invalidMessage, setDefaultsObject, updateManagedFields, validateObject } from "./semantics.js";
+import { invalidMessage, prepareForCreate, setDefaultsObject, updateManagedFields, validateObject } from "./semantics.js";
 import {
   alreadyExists, ApiError, badRequest, conflict, expired, forbidden, invalid, MODIFIED_CONFLICT, notFound,
 } from "./status.js";
@@ -24,6 +24,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: string;
+  /** The server's own write (the namespace controller): deletionTimestamp may be set. */
+  internal?: boolean;
 }
 
 export interface ListOptions {
@@ -239,11 +241,7 @@ export class Registry {
     obj.apiVersion = apiVersionOf(info);
     obj.kind = info.kind;
     setDefaultsObject(info.resource, obj);
-    if (info.resource === "pods") {
-      const o = obj as unknown as Obj;
-      const qos = (o.status as Obj | undefined)?.qosClass;
-      o.status = { phase: "Pending", ...(qos ? { qosClass: qos } : {}) };
-    }
+    prepareForCreate(info.resource, obj);
     this.#validate(info, obj);
     await this.#checkNamespace(info, ns, String(m.name));
     updateManagedFields(undefined, obj, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
@@ -275,14 +273,14 @@ export class Registry {
       if (wanted !== undefined && wanted !== "" && wanted !== cur.metadata.resourceVersion) throw conflict(info.resource, name, MODIFIED_CONFLICT, info.group);
       if (nm.name !== undefined && nm.name !== name) throw badRequest(`the name of the object (${String(nm.name)}) does not match the name on the URL (${name})`);
       if (info.namespaced && nm.namespace !== undefined && nm.namespace !== "" && nm.namespace !== ns) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
-      this.#prepareForUpdate(info, cur, next, opts.subresource);
+      this.#prepareForUpdate(info, cur, next, opts.subresource, opts.internal === true);
       this.#validate(info, next, cur);
       updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
       const encoded = this.encode(info, next);
       if (encoded === this.encode(info, cur)) return cur;
       if (opts.dryRun) return next;
       // An object being deleted whose last finalizer went is removed now.
-      if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && next.metadata.deletionGracePeriodSeconds === 0) {
+      if (!opts.internal && info.resource !== "namespaces" && next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && next.metadata.deletionGracePeriodSeconds === 0) {
         await this.#remove(info, ns, name, kv.modRevision, next);
         return next;
       }
@@ -300,14 +298,19 @@ export class Registry {
   }
 
   /** What an update may not change (BeforeUpdate + each strategy's PrepareForUpdate). */
-  #prepareForUpdate(info: ResourceInfo, cur: KubeObject, next: KubeObject, subresource: string | undefined): void {
+  #prepareForUpdate(info: ResourceInfo, cur: KubeObject, next: KubeObject, subresource: string | undefined, internal: boolean): void {
     const nm = meta(next), cm = cur.metadata;
+    const deletion = { ts: nm.deletionTimestamp, grace: nm.deletionGracePeriodSeconds };
     nm.name = cm.name;
     if (info.namespaced) nm.namespace = cm.namespace; else delete nm.namespace;
     nm.uid = cm.uid;
     nm.creationTimestamp = cm.creationTimestamp;
     if (cm.deletionTimestamp) nm.deletionTimestamp = cm.deletionTimestamp; else delete nm.deletionTimestamp;
     if (cm.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds; else delete nm.deletionGracePeriodSeconds;
+    if (internal) {
+      nm.deletionTimestamp = deletion.ts;
+      nm.deletionGracePeriodSeconds = deletion.grace;
+    }
     nm.generation = cm.generation ?? 1;
     next.apiVersion = apiVersionOf(info);
     next.kind = info.kind;

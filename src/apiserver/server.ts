@@ -21,7 +21,7 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, openApiHash, openApiV3Document, openApiV3Index, PatchError, serverSideApply,
+  buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
@@ -62,6 +62,8 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   /** History kept at most, in revisions, whatever its age; 10000 by default. */
   maxHistoryRevisions?: number;
+  /** Events older than this (by their last time) are removed at each compaction round; 1 hour by default (--event-ttl). */
+  eventTtlMs?: number;
 }
 
 export interface ApiServer {
@@ -121,16 +123,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const shutdown = new AbortController();
   let inFlightRead = 0, inFlightWrite = 0;
 
-  const openapiDocs = new Map<OpenApiGroupVersion, { text: string; hash: string }>();
-  const openapiDoc = (gv: OpenApiGroupVersion): { text: string; hash: string } => {
-    let d = openapiDocs.get(gv);
-    if (!d) {
-      const doc = openApiV3Document(gv);
-      d = { text: JSON.stringify(doc), hash: openApiHash(doc) };
-      openapiDocs.set(gv, d);
-    }
-    return d;
-  };
+  // Built on first use and kept: the documents never change while the server runs.
+  let openapi: ReturnType<typeof buildOpenApiV3> | undefined;
+  const openapiDocs = (): ReturnType<typeof buildOpenApiV3> => (openapi ??= buildOpenApiV3());
 
   // ------------------------------------------------------------ namespaces
 
@@ -227,10 +222,21 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       for (;;) {
         await clock.sleep(opts.compactionIntervalMs ?? 5 * 60_000, shutdown.signal);
         await storage.compact(mark);
+        await expireEvents();
         mark = storage.currentRevision();
       }
     } catch { /* shut down */ }
   })();
+  const eventsInfo = findResource("", "v1", "events") as ResourceInfo;
+  /** Events live for eventTtlMs after they last happened, as kube-apiserver's lease-based TTL does. */
+  async function expireEvents(): Promise<void> {
+    const cutoff = clock.now() - (opts.eventTtlMs ?? 60 * 60_000);
+    for (const kv of (await storage.range("/registry/events/")).kvs) {
+      const ev = JSON.parse(kv.value.toString("utf8")) as { metadata: { name?: string; namespace?: string; creationTimestamp?: string }; lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string } };
+      const last = ev.series?.lastObservedTime ?? ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp;
+      if (last && Date.parse(last) < cutoff) await registry.removeNow(eventsInfo, ev.metadata.namespace, ev.metadata.name ?? "");
+    }
+  }
   const compactIfLong = async (): Promise<void> => {
     const cur = storage.currentRevision();
     if (cur - storage.compactedRevision() > 2 * maxHistory) await storage.compact(cur - maxHistory);
@@ -353,6 +359,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const headers = (): Record<string, string | string[]> => (warnings.length ? { warning: warnings } : {});
     const writeOpts = (): WriteOptions => ({ dryRun: dryRunOf(q), fieldManager: fieldManagerOf(req, q), ...(subresource ? { subresource } : {}) });
 
+    if (name !== undefined && route.watch && subresource === undefined) {
+      // /watch/namespaces/ns/pods/name: a watch of the collection narrowed to one name.
+      q.set("fieldSelector", [q.get("fieldSelector"), `metadata.name=${name}`].filter(Boolean).join(","));
+      return handleResource(req, res, { ...route, name: undefined }, q);
+    }
     if (name === undefined) {
       if (method === "GET" && (route.watch || q.get("watch") === "true" || q.get("watch") === "1")) {
         const list = listOptions(q, info);
@@ -371,7 +382,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (method === "GET") {
         const r = await registry.list(info, ns, listOptions(q, info));
         if (wantsTable(req.headers.accept)) {
-          const t = toTable(info.resource, r.items, { now: clock.now(), ...tableOpts(q), resourceVersion: r.resourceVersion });
+          const t = toTable(info.resource, r.items, {
+            now: clock.now(), ...tableOpts(q), resourceVersion: r.resourceVersion,
+            ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remainingItemCount !== undefined ? { remainingItemCount: r.remainingItemCount } : {}),
+          });
           t.metadata = { ...t.metadata, resourceVersion: r.resourceVersion, ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remainingItemCount !== undefined ? { remainingItemCount: r.remainingItemCount } : {}) };
           send(res, 200, t);
         } else {
@@ -494,7 +508,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       cur.metadata.deletionGracePeriodSeconds = 0;
       (cur as unknown as Json).status = { ...((cur as unknown as Json).status as Json | undefined), phase: "Terminating" };
       return cur;
-    }, { ...w, subresource: "status" });
+    }, { ...w, subresource: "status", internal: true });
     if (!w.dryRun) scheduleFinalize(name);
     return { obj: next, removed: false };
   }
@@ -508,7 +522,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
     if (type !== "application/json-patch+json" && !isObject) throw badRequest("the body of a patch must be a JSON object");
     const patchError = (err: unknown): never => {
-      if (err instanceof PatchError) throw new ApiError(422, "Invalid", err.message);
+      if (err instanceof PatchError) throw patchStatus(err);
       throw err;
     };
     if (type === "application/apply-patch+yaml") {
@@ -551,8 +565,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const causes = (err as Error & { causes?: StatusCause[] }).causes;
       return new ApiError(409, "Conflict", err.message, { causes: causes ?? [] });
     }
-    if (err instanceof PatchError) return new ApiError(422, "Invalid", err.message);
+    if (err instanceof PatchError) return patchStatus(err);
     return err;
+  }
+
+  function patchStatus(err: InstanceType<typeof PatchError>): ApiError {
+    return err.status === 400 ? new ApiError(400, "BadRequest", err.message, undefined, { cause: err }) : new ApiError(422, "Invalid", err.message, undefined, { cause: err });
   }
 
   function kubeletInfo(): KubeletConnectionInfo {
@@ -598,18 +616,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw resourceNotFound();
     }
     if (path === "/openapi/v3") {
-      const hashes = Object.fromEntries(OPENAPI_GROUP_VERSIONS.map((gv) => [gv, openapiDoc(gv).hash]));
-      return send(res, 200, openApiV3Index(hashes));
+      return send(res, 200, openapiDocs().index);
     }
     if (path.startsWith("/openapi/v3/")) {
       const gv = path.slice("/openapi/v3/".length) as OpenApiGroupVersion;
       if (!OPENAPI_GROUP_VERSIONS.includes(gv)) throw resourceNotFound();
-      const d = openapiDoc(gv);
+      const d = openapiDocs().documents.get(gv);
+      if (!d) throw resourceNotFound();
       res.writeHead(200, {
         "content-type": "application/json", etag: `"${d.hash}"`,
         "cache-control": q.get("hash") === d.hash ? "public, immutable" : "no-cache, private",
-        "content-length": Buffer.byteLength(d.text),
-      }).end(d.text);
+        "content-length": Buffer.byteLength(d.json),
+      }).end(d.json);
       return;
     }
     const route = parseRoute(path);
