@@ -396,7 +396,10 @@ export class OciRuntimeService implements RuntimeService {
       const oom = (await oomKills(rec.cgroupsPath)) > 0;
       rec.phase = "exited";
       rec.exitCode = code;
-      rec.finishedAt = ns(this.#clock.now());
+      // the exit file's time is the exit's (it may be long before an agent restart saw it), unless the clock runs behind it (a FakeClock)
+      const exitedAt = (await stat(this.#oci.exitFile(rec.id)).catch(() => undefined))?.mtimeMs ?? Infinity;
+      const finished = BigInt(ns(Math.min(this.#clock.now(), exitedAt)));
+      rec.finishedAt = (finished > BigInt(rec.startedAt) ? finished : BigInt(rec.startedAt)).toString();
       rec.reason = oom ? "OOMKilled" : code === 0 ? "Completed" : "Error";
       await this.#save(rec);
       await this.#oci.delete(rec.id, true).catch(() => undefined);
