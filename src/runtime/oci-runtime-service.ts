@@ -606,7 +606,12 @@ export class OciRuntimeService implements RuntimeService {
     io.stdin?.on("close", () => { detached = true; });
     io.stdin?.resume();
     let rest = "";
-    while (!detached) {
+    // a client gone without stdin shows as its output stream closing
+    const gone = (w: NodeJS.WritableStream | undefined): boolean => {
+      const s = w as (NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean }) | undefined;
+      return s?.destroyed === true || s?.writableEnded === true;
+    };
+    while (!detached && !gone(io.stdout)) {
       const st = await stat(c.logPath).catch(() => undefined);
       if (st && st.size < offset) offset = 0;
       if (st && st.size > offset) {
