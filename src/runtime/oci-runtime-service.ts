@@ -5,8 +5,8 @@
  * podyard adopts running containers and keeps the status of exited ones.
  */
 import { randomBytes } from "node:crypto";
-import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { constants as fsConstants, watch, type FSWatcher } from "node:fs";
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { spawn } from "node:child_process";
 import type { Duplex } from "node:stream";
@@ -22,6 +22,7 @@ import type {
   ExecSyncResponse, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, RuntimeCondition,
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
+import { followLog } from "./attach-log.js";
 import { execFailure, execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
 import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
@@ -592,55 +593,21 @@ export class OciRuntimeService implements RuntimeService {
     return file;
   }
 
-  /**
-   * Best effort: streams the container's output from its log file as it grows, until the
-   * container exits or the client's stdin ends. stdin is not passed to the process (conmon's
-   * attach socket is SOCK_SEQPACKET, which Node cannot open).
-   */
+  /** Best effort (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves. */
   async attach(req: AttachRequest, io: StreamIO): Promise<void> {
     const c = this.#running(req.containerId);
-    let offset = (await stat(c.logPath).catch(() => ({ size: 0 }))).size;
-    let detached = false;
-    // stdin is only watched for the client going away; what it sends is dropped
-    io.stdin?.on("end", () => { detached = true; });
-    io.stdin?.on("close", () => { detached = true; });
-    io.stdin?.resume();
-    let rest = "";
-    // a client gone without stdin shows as its output stream closing
-    const gone = (w: NodeJS.WritableStream | undefined): boolean => {
-      const s = w as (NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean }) | undefined;
-      return s?.destroyed === true || s?.writableEnded === true;
-    };
-    while (!detached && !gone(io.stdout)) {
-      const st = await stat(c.logPath).catch(() => undefined);
-      if (st && st.size < offset) offset = 0;
-      if (st && st.size > offset) {
-        const fh = await import("node:fs/promises").then((f) => f.open(c.logPath, "r"));
-        const buf = Buffer.alloc(st.size - offset);
-        await fh.read(buf, 0, buf.length, offset);
-        await fh.close();
-        offset = st.size;
-        const lines = (rest + buf.toString("utf8")).split("\n");
-        rest = lines.pop() ?? "";
-        for (const line of lines) {
-          const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
-          if (!m) continue;
-          const text = m[2] === "F" ? `${m[3] ?? ""}\n` : (m[3] ?? "");
-          if (m[1] === "stdout" && req.stdout) io.stdout?.write(text);
-          if (m[1] === "stderr" && req.stderr) (io.stderr ?? io.stdout)?.write(text);
-        }
-      }
+    await followLog(c.logPath, req, io, async () => {
       await this.#refresh(c);
-      if (c.phase !== "running") return;
-      await pause(100);
-    }
+      return c.phase === "running";
+    });
   }
 
   async reopenContainerLog(containerId: string): Promise<void> {
     const c = this.#running(containerId);
     // conmon's control fifo: message type 2 reopens the log file
     const ctl = join(this.#paths.container(c.id), "ctl");
-    const fh = await import("node:fs/promises").then((f) => f.open(ctl, "w")).catch((err: unknown) => {
+    // non-blocking: with conmon gone there is no reader, and a plain open would wait forever
+    const fh = await open(ctl, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch((err: unknown) => {
       throw new FailedPreconditionError(`failed to reopen the log of container ${containerId}: ${(err as Error).message}`);
     });
     try {
