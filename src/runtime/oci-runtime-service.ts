@@ -14,7 +14,7 @@ import { realClock, type Clock } from "../clock/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PodyardError, UnavailableError, AbortedError } from "../errdefs/index.js";
 import type { LocalImageService } from "../images/index.js";
 import { ociArchitecture, type ImageConfig } from "../oci/index.js";
-import { compactMount, type Snapshotter } from "../store/index.js";
+import type { Snapshotter } from "../store/index.js";
 import { cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
 import { overlayChanges, withoutMountPoints, type Change } from "./container-diff.js";
 import type {
@@ -30,6 +30,7 @@ import { runtimePaths, type RuntimePaths } from "./paths.js";
 import { CONTAINER_FILE, readRecord, SANDBOX_FILE, writeRecord, type ContainerRecord, type SandboxRecord } from "./records.js";
 import { runTool } from "./run-tool.js";
 import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, unmount } from "./sandbox-ns.js";
+import { mountRootfs } from "./rootfs.js";
 import { resolveUser } from "./user.js";
 
 export interface OciRuntimeServiceOptions {
@@ -282,13 +283,7 @@ export class OciRuntimeService implements RuntimeService {
       await mkdir(rootfs, { recursive: true });
       const mounts = await this.#snapshotter.prepare(snapshotKey, found.record.chainID, { labels: { "podyard.container": id } });
       prepared = true;
-      const m = mounts[0];
-      if (!m) throw new FailedPreconditionError(`snapshot ${snapshotKey} has no mount`);
-      const compact = compactMount(m);
-      await runTool("mount", ["-t", m.type, "-o", compact.options.join(","), m.source, rootfs], compact.cwd !== undefined ? { cwd: compact.cwd } : {});
-      const opt = (k: string): string | undefined => m.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
-      const upper = opt("upperdir") ?? (m.type === "bind" ? m.source : undefined);
-      const lowers = (opt("lowerdir") ?? "").split(":").filter((l) => l !== "");
+      const { upper, lowers } = await mountRootfs(mounts, rootfs);
 
       const sc = config.linux?.securityContext;
       const user = await resolveUser(rootfs, imageConfig.config?.User, {
