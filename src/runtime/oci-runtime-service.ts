@@ -23,7 +23,8 @@ import type {
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
 import { followLog } from "./attach-log.js";
-import { execFailure, execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
+import { execFailure, execWithPipes, execWithPty } from "./exec-streams.js";
+import { forwardPort } from "./port-forward.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
 import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
 import { runtimePaths, type RuntimePaths } from "./paths.js";
