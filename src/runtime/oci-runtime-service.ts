@@ -30,7 +30,7 @@ import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from ".
 import { runtimePaths, type RuntimePaths } from "./paths.js";
 import { CONTAINER_FILE, readRecord, SANDBOX_FILE, writeRecord, type ContainerRecord, type SandboxRecord } from "./records.js";
 import { runTool } from "./run-tool.js";
-import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, unmount } from "./sandbox-ns.js";
+import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, sandboxShm, unmount } from "./sandbox-ns.js";
 import { mountRootfs } from "./rootfs.js";
 import { resolveUser } from "./user.js";
 
@@ -209,6 +209,8 @@ export class OciRuntimeService implements RuntimeService {
     if (!sb) return;
     await Promise.all([...this.#containers.values()].filter((c) => c.sandboxId === podSandboxId).map((c) => this.stopContainer(c.id, 0)));
     await destroyNamespaces(this.#paths.sandbox(podSandboxId));
+    // containerd unmounts the sandbox's shm on stop: with every container gone, nothing uses it
+    await unmount(sandboxShm(this.#paths.sandbox(podSandboxId)));
     if (sb.state !== "SANDBOX_NOTREADY") {
       sb.state = "SANDBOX_NOTREADY";
       await writeRecord(this.#paths.sandbox(podSandboxId), SANDBOX_FILE, sb);
@@ -297,6 +299,8 @@ export class OciRuntimeService implements RuntimeService {
       const extraMounts: OciMount[] = [
         { destination: "/etc/hostname", type: "bind", source: join(sbDir, "hostname"), options: ["rbind", "rprivate", sc?.readonlyRootfs ? "ro" : "rw"] },
         { destination: "/etc/resolv.conf", type: "bind", source: join(sbDir, "resolv.conf"), options: ["rbind", "rprivate", sc?.readonlyRootfs ? "ro" : "rw"] },
+        // the pod's one shm, writable even under a read-only rootfs (as containerd binds it)
+        { destination: "/dev/shm", type: "bind", source: sandboxShm(sbDir), options: ["rbind", "rprivate", "rw"] },
       ];
       for (const mnt of config.mounts ?? []) {
         if (mnt.tmpfs) continue;
