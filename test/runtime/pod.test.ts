@@ -78,7 +78,7 @@ test("a file written by one container is not seen by another of the same image; 
   assert.equal(byName.containerId, one);
   assert.deepEqual(byName.changes, diff);
   assert.match(formatChanges(byName.changes), /^C \/etc\nD \/etc\/group\nC \/etc\/passwd\n/m);
-  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: pod.metadata.name }), /has several containers: choose one of \[one two\] with -c/);
+  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: pod.metadata.name }), /a container name must be specified for pod \S+, choose one of: \[one two\] with -c/);
   await assert.rejects(podContainerDiff({ home: fx.node.home, pod: "nope" }), /pod "nope" not found in namespace "default"/);
   await rt.removePodSandbox(sb);
   const snaps = await fx.node.env.snapshotter.walk();
