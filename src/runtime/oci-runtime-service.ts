@@ -23,6 +23,7 @@ import type {
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
 import { followLog } from "./attach-log.js";
+import { attachThroughSocket } from "./attach-socket.js";
 import { execFailure, execWithPipes, execWithPty } from "./exec-streams.js";
 import { forwardPort } from "./port-forward.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
@@ -325,7 +326,7 @@ export class OciRuntimeService implements RuntimeService {
         snapshotKey, ...(upper !== undefined ? { upper } : {}), lowers,
         env: spec.process.env, cwd: spec.process.cwd, user: `${user.uid}:${user.gid}`,
         stopSignal: config.stopSignal || imageConfig.config?.StopSignal || "SIGTERM",
-        tty: config.tty === true, stdin: config.stdin === true, cgroupsPath,
+        tty: config.tty === true, stdin: config.stdin === true, stdinOnce: config.stdinOnce === true, cgroupsPath,
         mountPoints: spec.mounts.map((mt) => mt.destination),
       };
       await this.#save(rec);
@@ -358,7 +359,7 @@ export class OciRuntimeService implements RuntimeService {
     await mkdir(dirname(rec.logPath), { recursive: true, mode: 0o755 });
     await rm(this.#oci.exitFile(containerId), { force: true });
     try {
-      await this.#oci.create(containerId, bundle, rec.logPath, { tty: rec.tty });
+      await this.#oci.create(containerId, bundle, rec.logPath, { tty: rec.tty, stdin: rec.stdin, stdinOnce: rec.stdinOnce === true });
       await this.#oci.start(containerId);
     } catch (err) {
       const message = (err as Error).message;
@@ -593,9 +594,16 @@ export class OciRuntimeService implements RuntimeService {
     return file;
   }
 
-  /** Best effort (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves. */
+  /**
+   * A container made with stdin: conmon's attach socket (attach-socket.ts), both ways. Without
+   * stdin (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves.
+   */
   async attach(req: AttachRequest, io: StreamIO): Promise<void> {
     const c = this.#running(req.containerId);
+    if (c.stdin) {
+      await attachThroughSocket(this.#paths.container(c.id), req, io);
+      return;
+    }
     await followLog(c.logPath, req, io, async () => {
       await this.#refresh(c);
       return c.phase === "running";
