@@ -17,7 +17,7 @@ const LAYER: Record<string, number> = {
   oci: 1, reference: 1, api: 1,
   store: 2, registry: 2,
   images: 3, runtime: 3,
-  kubelet: 4, apiserver: 4,
+  kubelet: 4, apiserver: 4, scheduler: 4,
   cli: 5,
 };
 

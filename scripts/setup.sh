@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   busybox skopeo podman docker-registry crun runc umoci apache2-utils zstd attr time uidmap fuse-overlayfs
-  slirp4netns ca-certificates
+  slirp4netns ca-certificates conmon iproute2 openssl util-linux
 )
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STAMP="$REPO_ROOT/node_modules/.podyard-setup-stamp"

@@ -8,6 +8,7 @@ import { EXIT_CODES, EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.js";
 import { imageCommands } from "./image/index.js";
 import { registryCommand } from "./registry-command.js";
 import { tutorialCommand } from "./tutorial/tutorial-command.js";
+import { upCommands } from "./up/up-command.js";
 
 const program = new Command("podyard")
   .description("A single-node Kubernetes: API server, kubelet, image service, OCI runtime driver and an OCI registry")
@@ -17,6 +18,7 @@ const program = new Command("podyard")
 
 program.addCommand(registryCommand());
 program.addCommand(tutorialCommand());
+for (const c of upCommands()) program.addCommand(c);
 for (const c of imageCommands()) program.addCommand(c);
 reportUsageErrors(program);
 

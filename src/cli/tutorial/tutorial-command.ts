@@ -3,7 +3,7 @@ import { Command } from "commander";
 
 export function tutorialCommand(): Command {
   return new Command("tutorial")
-    .description("Start a registry, push an image built from Debian's busybox to it, pull it back by digest")
-    .option("--keep", "keep the registry storage and image directories")
+    .description("The tutorial end to end: podyard up, an alpine stand-in pushed to its registry, the two pods applied with kubectl, checked, described, cleaned up")
+    .option("--keep", "keep the temporary home (state, logs) after the run")
     .action(async (flags: { keep?: boolean }) => (await import("./run-tutorial.js")).runTutorial({ keep: flags.keep === true }));
 }

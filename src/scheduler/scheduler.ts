@@ -1,0 +1,228 @@
+/**
+ * A minimal default-scheduler: it watches pods that have no node (`spec.nodeName=`), and
+ * binds each to a node that fits (fit.ts) through `pods/<name>/binding`, with the
+ * `Scheduled` event; when none fits it writes `FailedScheduling` (repeats counted in the
+ * event's series) and the PodScheduled=False condition, and tries again with back-off
+ * (1 s doubling to 10 s, as kube-scheduler's podInitialBackoff/podMaxBackoff), on the
+ * injected clock. Pods of another schedulerName are left alone.
+ */
+import { hostname } from "node:os";
+import { realClock, type Clock } from "../clock/index.js";
+import { errorClass } from "../errdefs/index.js";
+import type { Event, Pod } from "../api/index.js";
+import type { SchedulerApi, WatchEvent } from "./api-client.js";
+import { findNode } from "./fit.js";
+
+export const SCHEDULER_NAME = "default-scheduler";
+const INITIAL_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 10_000;
+const RELIST_DELAY_MS = 1_000;
+
+export interface SchedulerOptions {
+  api: SchedulerApi;
+  clock?: Clock;
+  /** reportingInstance of the events; default `default-scheduler-<hostname>` */
+  instance?: string;
+  log?: (line: string) => void;
+}
+
+interface Pending {
+  pod: Pod;
+  attempts: number;
+  /** when the next attempt may run (clock ms) */
+  notBefore: number;
+  failedEvent?: { name: string; message: string; count: number };
+}
+
+function key(pod: Pod): string {
+  return `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`;
+}
+
+function wantsUs(pod: Pod): boolean {
+  const s = pod.spec.schedulerName;
+  return (s === undefined || s === "" || s === SCHEDULER_NAME) && (pod.spec.nodeName ?? "") === "" && pod.metadata.deletionTimestamp === undefined
+    && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed";
+}
+
+/** An RFC 3339 time with microseconds, as metav1.MicroTime is written. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+export class Scheduler {
+  readonly #api: SchedulerApi;
+  readonly #clock: Clock;
+  readonly #instance: string;
+  readonly #log: (line: string) => void;
+  readonly #pending = new Map<string, Pending>();
+  readonly #stop = new AbortController();
+  #wake: (() => void) | undefined;
+  #loops: Promise<void>[] = [];
+
+  constructor(opts: SchedulerOptions) {
+    this.#api = opts.api;
+    this.#clock = opts.clock ?? realClock;
+    this.#instance = opts.instance ?? `${SCHEDULER_NAME}-${hostname()}`;
+    this.#log = opts.log ?? (() => {});
+  }
+
+  start(): void {
+    this.#loops = [this.#watchLoop(), this.#scheduleLoop()];
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#wake?.();
+    await Promise.allSettled(this.#loops);
+  }
+
+  /** Pods waiting for a node, by namespace/name (for tests and status). */
+  pending(): string[] {
+    return [...this.#pending.keys()].sort();
+  }
+
+  #offer(pod: Pod): void {
+    const k = key(pod);
+    if (!wantsUs(pod)) {
+      this.#pending.delete(k);
+      return;
+    }
+    const had = this.#pending.get(k);
+    if (had && had.pod.metadata.uid === pod.metadata.uid) had.pod = pod;
+    else this.#pending.set(k, { pod, attempts: 0, notBefore: 0 });
+    this.#wake?.();
+  }
+
+  #onEvent(e: WatchEvent<Pod>): string | undefined {
+    if (e.type === "ERROR") return undefined;
+    const rv = e.object.metadata.resourceVersion;
+    if (e.type === "BOOKMARK") return rv;
+    if (e.type === "DELETED") this.#pending.delete(key(e.object));
+    else this.#offer(e.object);
+    return rv;
+  }
+
+  async #watchLoop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        const list = await this.#api.listPods("spec.nodeName=");
+        const seen = new Set<string>();
+        for (const p of list.items) {
+          seen.add(key(p));
+          this.#offer(p);
+        }
+        for (const k of [...this.#pending.keys()]) if (!seen.has(k)) this.#pending.delete(k);
+        let rv = list.metadata.resourceVersion ?? "0";
+        // watch until the stream ends, then from the last version seen; a 410 means list again
+        for (;;) {
+          let expired = false;
+          await this.#api.watchPods({ fieldSelector: "spec.nodeName=", resourceVersion: rv }, (e) => {
+            if (e.type === "ERROR") expired = true;
+            rv = this.#onEvent(e) ?? rv;
+          }, signal);
+          if (expired || signal.aborted) break;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#log(`scheduler: watching pods: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!signal.aborted) await this.#clock.sleep(RELIST_DELAY_MS, signal).catch(() => {});
+    }
+  }
+
+  async #scheduleLoop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      const now = this.#clock.now();
+      const due = [...this.#pending.values()].filter((p) => p.notBefore <= now);
+      for (const p of due) {
+        if (signal.aborted) return;
+        await this.#scheduleOne(p).catch((err: unknown) => this.#log(`scheduler: ${key(p.pod)}: ${err instanceof Error ? err.message : String(err)}`));
+      }
+      const next = Math.min(...[...this.#pending.values()].map((p) => p.notBefore));
+      // sleep until the next back-off ends, or a pod arrives
+      await new Promise<void>((resolve) => {
+        const ctl = new AbortController();
+        const done = (): void => {
+          ctl.abort();
+          this.#wake = undefined;
+          resolve();
+        };
+        this.#wake = done;
+        if (Number.isFinite(next)) void this.#clock.sleep(Math.max(0, next - this.#clock.now()), ctl.signal).then(done, () => {});
+        if (signal.aborted) done();
+      });
+    }
+  }
+
+  async #scheduleOne(p: Pending): Promise<void> {
+    const k = key(p.pod);
+    const [nodes, pods] = await Promise.all([this.#api.listNodes(), this.#api.listPods()]);
+    if (this.#pending.get(k) !== p) return;
+    const fit = findNode(p.pod, nodes, pods.items);
+    if ("node" in fit) {
+      try {
+        await this.#api.bind(p.pod, fit.node);
+      } catch (err) {
+        // the pod went away or was bound by someone else: nothing to do
+        if (errorClass(err) === "NotFound" || errorClass(err) === "AlreadyExists") {
+          this.#pending.delete(k);
+          return;
+        }
+        throw err;
+      }
+      this.#pending.delete(k);
+      await this.#event(p.pod, "Normal", "Scheduled", `Successfully assigned ${k} to ${fit.node}`);
+      return;
+    }
+    p.attempts++;
+    p.notBefore = this.#clock.now() + Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** (p.attempts - 1));
+    if (p.failedEvent && p.failedEvent.message === fit.message) {
+      p.failedEvent.count++;
+      await this.#api.patchEvent(p.pod.metadata.namespace ?? "default", p.failedEvent.name, {
+        series: { count: p.failedEvent.count, lastObservedTime: microTime(this.#clock.now()) },
+      }).catch(() => {});
+    } else {
+      const name = await this.#event(p.pod, "Warning", "FailedScheduling", fit.message);
+      p.failedEvent = { name, message: fit.message, count: 1 };
+      await this.#api.patchPodStatus(p.pod, {
+        status: {
+          conditions: [{
+            type: "PodScheduled", status: "False", reason: "Unschedulable", message: fit.message,
+            lastProbeTime: null, lastTransitionTime: new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          }],
+        },
+      }).catch(() => {});
+    }
+  }
+
+  async #event(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): Promise<string> {
+    const now = this.#clock.now();
+    const ns = pod.metadata.namespace ?? "default";
+    // <object>.<hex of UnixNano>, as client-go names events
+    const name = `${pod.metadata.name ?? ""}.${(BigInt(now) * 1_000_000n).toString(16)}`;
+    const event: Event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace: ns },
+      involvedObject: {
+        kind: "Pod", namespace: ns, name: pod.metadata.name ?? "", apiVersion: "v1",
+        ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+        ...(pod.metadata.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
+      },
+      reason,
+      message,
+      type,
+      source: {},
+      firstTimestamp: null,
+      lastTimestamp: null,
+      eventTime: microTime(now),
+      action: type === "Normal" ? "Binding" : "Scheduling",
+      reportingComponent: SCHEDULER_NAME,
+      reportingInstance: this.#instance,
+    };
+    await this.#api.createEvent(ns, event).catch((err: unknown) => this.#log(`scheduler: event ${reason} for ${ns}/${pod.metadata.name ?? ""}: ${err instanceof Error ? err.message : String(err)}`));
+    return name;
+  }
+}
