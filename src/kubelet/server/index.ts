@@ -5,4 +5,3 @@
 export { createKubeletServer, type KubeletServerOptions } from "./kubelet-server.js";
 export { isLookupError, type KubeletProvider, type ContainerLookup, type LookupError } from "./provider.js";
 export type { ReadContainerLog, ReadContainerLogOptions } from "./log-options.js";
-export { readCriLog } from "./cri-log-reader.js";
