@@ -24,7 +24,6 @@ chdir($ARGV[0]) or die "chdir $ARGV[0]: $!\n";
 socket(my $s, PF_UNIX, SOCK_SEQPACKET, 0) or die "socket: $!\n";
 connect($s, pack_sockaddr_un("attach")) or die "connect to the attach socket: $!\n";
 open(my $err, ">&=", 3) or die "fd 3: $!\n";
-syswrite(STDERR, "attached\n");
 my $sel = IO::Select->new($s, \*STDIN);
 while (my @ready = $sel->can_read) {
   for my $fh (@ready) {
@@ -62,7 +61,6 @@ export function attachThroughSocket(bundle: string, req: AttachRequest, io: Stre
     const child = spawn(PERL, ["-e", RELAY, bundle], { stdio: ["pipe", "pipe", "pipe", "pipe"] });
     let running = true;
     let stderr = "";
-    let attached = false;
     const childIn = child.stdin;
     childIn.on("error", () => undefined);
     const stdin = req.stdin ? io.stdin : undefined;
@@ -80,16 +78,11 @@ export function attachThroughSocket(bundle: string, req: AttachRequest, io: Stre
     const errOut = req.stderr ? (io.tty ? io.stdout : io.stderr) : undefined;
     child.stdout.on("data", (d: Buffer) => out?.write(d));
     (child.stdio[3] as Readable).on("data", (d: Buffer) => errOut?.write(d));
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (!attached && stderr.startsWith("attached\n")) {
-        attached = true;
-        stderr = stderr.slice("attached\n".length);
-        stdin?.on("data", onData);
-        stdin?.once("end", onEnd);
-        stdin?.once("close", onEnd);
-      }
-    });
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    // the pipe holds what the client sends until the relay is connected and reads it
+    stdin?.on("data", onData);
+    stdin?.once("end", onEnd);
+    stdin?.once("close", onEnd);
     for (const w of [io.stdout, io.stderr]) (w as Writable | undefined)?.once?.("close", stop);
     io.signal?.addEventListener("abort", stop, { once: true });
     void resizeLoop(join(bundle, "ctl"), io, () => running);

@@ -595,12 +595,13 @@ export class OciRuntimeService implements RuntimeService {
   }
 
   /**
-   * A container made with stdin: conmon's attach socket (attach-socket.ts), both ways. Without
-   * stdin (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves.
+   * stdin to a container made with stdin: conmon's attach socket (attach-socket.ts), both ways.
+   * Output only (attach-log.ts): the container's output from its log file, as it grows, until it
+   * exits or the client leaves (a client without stdin then never closes a stdinOnce container's stdin).
    */
   async attach(req: AttachRequest, io: StreamIO): Promise<void> {
     const c = this.#running(req.containerId);
-    if (c.stdin) {
+    if (c.stdin && req.stdin) {
       await attachThroughSocket(this.#paths.container(c.id), req, io);
       return;
     }

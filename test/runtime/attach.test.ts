@@ -92,3 +92,25 @@ test("a TTY container: keystrokes reach its shell, the terminal's output and the
   assert.match(out.text(), /\r\n42\r\n45 123\r\n\/dev\/pts\/\d+\r\n/);
   assert.equal(await waitExit(rt, id), 3);
 });
+
+test("a client attached without stdin leaves a stdinOnce container's stdin open for the one that types", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  const id = await rt.createContainer(sb, containerConfig(fx.image, "waiter", { command: ["sh", "-c", "echo ready; read x; echo got $x"], stdin: true, stdinOnce: true }), pod);
+  await rt.startContainer(id);
+  const watcher = collect();
+  const watching = rt.attach({ containerId: id, stdin: false, tty: false, stdout: true, stderr: true }, { tty: false, stdout: watcher.stream, stderr: watcher.stream });
+  await new Promise((r) => setTimeout(r, 200));
+  watcher.stream.destroy();
+  await watching;
+  assert.equal((await rt.containerStatus(id)).status.state, "CONTAINER_RUNNING");
+  const stdin = new PassThrough();
+  const out = collect();
+  const typing = rt.attach({ containerId: id, stdin: true, tty: false, stdout: true, stderr: true }, { tty: false, stdin, stdout: out.stream, stderr: out.stream });
+  stdin.write("hi\n");
+  await typing;
+  assert.equal(out.text(), "got hi\n");
+  assert.equal(await waitExit(rt, id), 0);
+});
