@@ -542,7 +542,7 @@ export class OciRuntimeService implements RuntimeService {
         ? await Promise.race([exited, this.#clock.sleep(timeout * 1000, ac.signal).then(() => undefined, () => undefined)])
         : await exited;
       if (result === undefined) {
-        const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+        const pid = await execPid(pidFile, exited);
         if (pid > 0) {
           try {
             process.kill(pid, "SIGKILL");
@@ -662,6 +662,20 @@ export class OciRuntimeService implements RuntimeService {
     for (const m of left) await unmount(m);
     if ((await mountsUnder(dir)).length > 0) throw new FailedPreconditionError(`cannot remove ${dir}: still mounted`);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The exec'd process's PID from the runtime's --pid-file; a loaded host may time out before the
+ * runtime wrote it, so wait for it (real time, at most 2 s) while the runtime still runs.
+ */
+async function execPid(pidFile: string, exited: Promise<unknown>): Promise<number> {
+  let gone = false;
+  void exited.finally(() => { gone = true; }).catch(() => undefined);
+  for (let waited = 0; ; waited += 10) {
+    const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+    if (pid > 0 || gone || waited >= 2000) return pid;
+    await pause(10);
   }
 }
 
