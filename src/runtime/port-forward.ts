@@ -54,9 +54,9 @@ s.on("end", () => process.stdout.end());
 process.stdin.on("end", () => s.end());
 `;
 
-/** A Duplex connected to 127.0.0.1:`port` inside the network namespace `netns`. */
-export function forwardPort(netns: string, port: number): Promise<Duplex> {
-  const nc = hostBusybox();
+/** A Duplex connected to 127.0.0.1:`port` inside the network namespace `netns`; `useBusybox: false` forces the Node child. */
+export function forwardPort(netns: string, port: number, opts: { useBusybox?: boolean } = {}): Promise<Duplex> {
+  const nc = opts.useBusybox ?? hostBusybox();
   const args = nc
     ? [`--net=${netns}`, HOST_BUSYBOX, "nc", "127.0.0.1", String(port)]
     : [`--net=${netns}`, process.execPath, "-e", NODE_FORWARDER, String(port)];

@@ -3,7 +3,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
+import { join } from "node:path";
 import { isConnectionRefused, type OciRuntimeService } from "../../src/runtime/index.js";
+import { forwardPort } from "../../src/runtime/port-forward.js";
 import { cleanupSandbox, containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "./runtime-fixture.js";
 
 let fx: RuntimeFixture;
@@ -79,4 +81,21 @@ test("a connection that is destroyed early kills its forwarder; the server keeps
   assert.deepEqual(texts, Array(5).fill("Hello from A\n"));
   for (let i = 0; i < 50 && (await children()).length > before.length; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(await children(), before);
+});
+
+test("without the host's busybox a Node child forwards the same way: answers, half-close, ECONNREFUSED", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  const id = await rt.createContainer(sb, containerConfig(fx.image, "srv", { command: ["nc", "-lk", "-p", "8080", "-e", "sh", "-c", "wc -c"] }), pod);
+  await rt.startContainer(id);
+  const netns = join(fx.node.home, "runtime", "sandboxes", sb, "ns", "net");
+  await dial(rt, sb, 8080).then((s) => s.destroy());
+  const s = await forwardPort(netns, 8080, { useBusybox: false });
+  const answer = readAll(s);
+  s.end("five!");
+  assert.equal((await answer).trim(), "5");
+  const err = await forwardPort(netns, 9, { useBusybox: false }).then(() => undefined, (e: unknown) => e);
+  assert.ok(isConnectionRefused(err), String(err));
 });
