@@ -209,9 +209,8 @@ export class OciRuntimeService implements RuntimeService {
     const sb = this.#sandboxes.get(podSandboxId);
     if (!sb) return;
     await Promise.all([...this.#containers.values()].filter((c) => c.sandboxId === podSandboxId).map((c) => this.stopContainer(c.id, 0)));
+    // with the namespaces goes the shm (containerd unmounts it on stop: every container is gone)
     await destroyNamespaces(this.#paths.sandbox(podSandboxId));
-    // containerd unmounts the sandbox's shm on stop: with every container gone, nothing uses it
-    await unmount(sandboxShm(this.#paths.sandbox(podSandboxId)));
     if (sb.state !== "SANDBOX_NOTREADY") {
       sb.state = "SANDBOX_NOTREADY";
       await writeRecord(this.#paths.sandbox(podSandboxId), SANDBOX_FILE, sb);
