@@ -24,7 +24,7 @@ type Obj = Record<string, unknown>;
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export function validateObject(resource: string, obj: KubeObject, old?: KubeObject): FieldError[] {
+export function validateObject(resource: string, obj: KubeObject, old?: KubeObject, _subresource?: string): FieldError[] {
   const errs: FieldError[] = [];
   const name = obj.metadata?.name;
   if (!name) errs.push({ type: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" });
@@ -47,7 +47,7 @@ export function invalidMessage(kind: string, name: string, errs: FieldError[]): 
   return `${kind} "${name}" is invalid: ${parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`}`;
 }
 
-export function unknownFields(_resource: string, _body: unknown): string[] {
+export function unknownFields(_resource: string, _body: unknown, _group?: string): string[] {
   return [];
 }
 

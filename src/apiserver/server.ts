@@ -304,7 +304,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw badRequest(`fieldValidation parameter unsupported: ${mode}, only Ignore, Warn and Strict are supported`);
     }
     if (mode === "Ignore") return;
-    const unknown = unknownFields(info.resource, body).map((p) => p.replace(/^\./, ""));
+    const unknown = unknownFields(info.resource, body, info.group).map((p) => p.replace(/^\./, ""));
     if (unknown.length === 0) return;
     if (mode === "Strict") {
       throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(", ")}`);
