@@ -43,7 +43,7 @@ const UNDELETABLE_NAMESPACES = new Set(["default", "kube-system", "kube-public"]
 export interface ApiServerOptions {
   storage: Storage;
   clock?: Clock;
-  /** Who sent a request; undefined answers 401. Health endpoints need no authentication. */
+  /** Who sent a request; undefined answers 401. Health endpoints and /version need no authentication. */
   authenticate?: (req: IncomingMessage) => { user: string; groups: string[] } | undefined;
   kubeletConnection?: KubeletConnectionInfo;
   /** host:port for /api's serverAddressByClientCIDRs. */
@@ -597,12 +597,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }).end("ok");
       return;
     }
+    // /version is public as kube-apiserver's system:public-info-viewer makes it: the kubectl
+    // dispatcher asks it before it has read any credentials.
+    if (path === "/version") return send(res, 200, SERVER_VERSION);
     if (opts.authenticate && !opts.authenticate(req)) {
       send(res, 401, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
       return;
     }
     await ready;
-    if (path === "/version") return send(res, 200, SERVER_VERSION);
     if (path === "/api" || path === "/apis") {
       const agg = wantsAggregated(accept);
       if (agg) return send(res, 200, aggregatedDiscovery(path === "/api" ? "api" : "apis", agg.version), { "content-type": AGGREGATED_CONTENT_TYPE.replace("v=v2", `v=${agg.version}`) });

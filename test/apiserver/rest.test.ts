@@ -302,13 +302,15 @@ test("many requests at once: past the in-flight limit the server answers 429 wit
   assert.equal((await call(s.url, "GET", `${NS}/configmaps`)).status, 200);
 });
 
-test("authentication: no identity gets 401 Unauthorized; health endpoints stay open", async (t) => {
+test("authentication: no identity gets 401 Unauthorized; health endpoints and /version stay open", async (t) => {
   const s = await startServer(t, { authenticate: (req) => (req.headers.authorization === "Bearer good" ? { user: "admin", groups: ["system:masters"] } : undefined) });
   const r = await call(s.url, "GET", `${NS}/pods`);
   assert.deepEqual([r.status, r.body.reason, r.body.message], [401, "Unauthorized", "Unauthorized"]);
   assert.equal((await call(s.url, "GET", `${NS}/pods`, undefined, { authorization: "Bearer good" })).status, 200);
   const h = await call(s.url, "GET", "/healthz");
   assert.deepEqual([h.status, h.text], [200, "ok"]);
+  assert.equal((await call(s.url, "GET", "/version")).status, 200);
+  assert.equal((await call(s.url, "GET", "/api")).status, 401);
 });
 
 test("version, discovery (legacy and aggregated by Accept) and OpenAPI v3", async (t) => {
