@@ -485,3 +485,40 @@ test("events expire an hour after they last happened; /watch/.../name watches on
   const left = await call(s.url, "GET", `${NS}/events`);
   assert.deepEqual((left.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ["new.1"]);
 });
+
+test("state survives a restart on the same database: objects, their resourceVersions, and rising revisions", async (t) => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { createServer } = await import("node:http");
+  const { createApiServer, SqliteStorage } = await import("../../src/apiserver/index.js");
+  const dir = mkdtempSync(join(tmpdir(), "podyard-api-restart-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (fn: (url: string) => Promise<void>): Promise<void> => {
+    const storage = new SqliteStorage(join(dir, "state.db"));
+    const api = createApiServer({ storage });
+    const server = createServer();
+    api.listen(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    await api.ready;
+    try {
+      await fn(`http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`);
+    } finally {
+      await api.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      storage.close();
+    }
+  };
+  let rv = "";
+  await run(async (url) => {
+    rv = String(((await call(url, "POST", `${NS}/pods`, pod("web"))).body.metadata as Record<string, unknown>).resourceVersion);
+  });
+  await run(async (url) => {
+    const got = await call(url, "GET", `${NS}/pods/web`);
+    assert.equal((got.body.metadata as Record<string, unknown>).resourceVersion, rv);
+    const next = await call(url, "POST", `${NS}/configmaps`, { metadata: { name: "after" } });
+    assert.ok(Number((next.body.metadata as Record<string, unknown>).resourceVersion) > Number(rv));
+    assert.equal((await call(url, "GET", "/api/v1/namespaces")).status, 200);
+  });
+});
