@@ -4,6 +4,7 @@
  */
 export { Kubelet, type KubeletOptions, type LookupError } from "./kubelet.js";
 export { KubeClient, KubeApiError, isApiStatus, loadKubeconfig, Reflector, type KubeClientConfig, type PatchType } from "./client/index.js";
+export { defaultPodHelpers } from "./default-helpers.js";
 export type { PodHelpers, GenerateContainerConfigInput, MountedVolumeLike, VolumeSourcesLike } from "./pod-helpers.js";
 export { EventRecorder, podRef } from "./events/recorder.js";
 export { getPhase } from "./status/phase.js";

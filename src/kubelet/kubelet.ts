@@ -10,8 +10,11 @@ import type { ConfigMap, Lease, Node, NodeCondition, Pod, PodStatus, Secret } fr
 import { realClock, type Clock } from "../clock/index.js";
 import { sleepUnlessAborted } from "./sleep.js";
 import type { ImageManager, ImageService } from "../images/index.js";
-import type { RuntimeService } from "../runtime/index.js";
-import { newCrashLoopBackOff, type Backoff } from "./backoff.js";
+import { parseQuantity } from "../api/index.js";
+import { ContainerLogManager, type RuntimeService } from "../runtime/index.js";
+import { defaultPodHelpers } from "./default-helpers.js";
+import type { Backoff } from "../concurrency/index.js";
+import { newCrashLoopBackOff } from "./crash-backoff.js";
 import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
 import { EventRecorder } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
@@ -42,13 +45,22 @@ export interface KubeletOptions {
   nodeLabels?: Record<string, string>;
   containerLogMaxSize?: string | number;
   containerLogMaxFiles?: number;
-  /** Container config and volumes (the container-config and volumes parts). */
-  helpers: PodHelpers;
+  /** containerLogMonitorInterval in ms (default 10 s). */
+  containerLogMonitorIntervalMs?: number;
+  /** Container config and volumes; default: the container-config and volumes parts (defaultPodHelpers). */
+  helpers?: PodHelpers;
+  /** Image garbage collection, run every 5 min (the images part's ImageGCManager; build it with `imagesInUse`). */
+  imageGC?: { garbageCollect(): Promise<unknown> };
   /** Where the agent's messages go (default stderr). */
   log?: (msg: string) => void;
 }
 
 export type LookupError = { error: { code: number; reason: string; message: string } };
+
+function specAndMeta(pod: Pod): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = pod.metadata;
+  return JSON.stringify([meta, pod.spec]);
+}
 
 const nodeLeasePath = (n: string): string => `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n}`;
 
@@ -62,6 +74,8 @@ export class Kubelet {
   readonly #backoff: Backoff;
   readonly #probes: ProbeManager;
   readonly #syncer: PodSyncer;
+  readonly #helpers: PodHelpers;
+  readonly #logs: ContainerLogManager;
   readonly #workers = new Map<string, PodWorker>();
   /** API pods by UID (mirror pods are kept apart: they only carry a static pod's status). */
   readonly #mirrors = new Map<string, Pod>();
@@ -93,9 +107,16 @@ export class Kubelet {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };
+    this.#helpers = opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP });
+    this.#logs = new ContainerLogManager({
+      runtime: opts.runtime, clock: this.#clock,
+      maxSize: parseQuantity(opts.containerLogMaxSize ?? "10Mi"), maxFiles: opts.containerLogMaxFiles ?? 5,
+      ...(opts.containerLogMonitorIntervalMs ? { monitorIntervalMs: opts.containerLogMonitorIntervalMs } : {}),
+      onError: (id, err) => this.#log(`rotating the log of container ${id}: ${err.message}`),
+    });
     this.#syncer = new PodSyncer({
       client: opts.client, runtime: opts.runtime, imageService: opts.imageService, imageManager: opts.imageManager,
-      helpers: opts.helpers, recorder: this.#recorder, crashBackoff: this.#backoff, probes: this.#probes, clock: this.#clock,
+      helpers: this.#helpers, recorder: this.#recorder, crashBackoff: this.#backoff, probes: this.#probes, clock: this.#clock,
       home: opts.home, nodeName: opts.nodeName, nodeIP: this.#nodeIP, sources, log: this.#log,
     });
   }
@@ -147,11 +168,47 @@ export class Kubelet {
     await this.#housekeeping().catch((err: unknown) => this.#log(`housekeeping: ${errorMessage(err)}`));
     this.#loops.push(this.#every(1_000, () => this.#relist()));
     this.#loops.push(this.#every(2_000, () => this.#housekeeping()));
+    this.#logs.start();
+    const gc = this.#o.imageGC;
+    if (gc) this.#loops.push(this.#every(300_000, () => gc.garbageCollect()));
+  }
+
+  /** The image IDs some container (running or exited) uses: image GC must keep them. */
+  async imagesInUse(): Promise<Set<string>> {
+    const ctrs = await this.#o.runtime.listContainers();
+    const out = new Set<string>();
+    for (const c of ctrs) {
+      if (c.imageRef) out.add(c.imageRef);
+      if (c.image.image) out.add(c.image.image);
+    }
+    return out;
+  }
+
+  /**
+   * For `podyard down`: stops the kubelet, then stops every pod's containers (with their grace,
+   * at most `maxGraceSeconds`) and removes the sandboxes, keeping the logs and the API's objects.
+   */
+  async stopAndRemoveAllPods(maxGraceSeconds = 30): Promise<void> {
+    const pods = new Map([...this.#workers.values()].map((w) => [w.uid, w.pod]));
+    await this.stop();
+    const boxes = await this.#o.runtime.listPodSandbox();
+    const uids = new Set(boxes.map((b) => b.labels[LABEL_POD_UID]).filter((u): u is string => !!u));
+    await Promise.all([...uids].map(async (uid) => {
+      const b = boxes.find((x) => x.labels[LABEL_POD_UID] === uid);
+      const pod: Pod = pods.get(uid) ?? { metadata: { name: b?.metadata.name ?? "", namespace: b?.metadata.namespace ?? "default", uid }, spec: { containers: [] } };
+      const grace = Math.min(maxGraceSeconds, pod.spec.terminationGracePeriodSeconds ?? 30);
+      const rs = await readPodRuntimeStatus(this.#o.runtime, uid);
+      await this.#syncer.killPod(pod, rs, grace).catch((err: unknown) => this.#log(`stopping ${formatPod(pod)}: ${errorMessage(err)}`));
+      for (const sb of rs.sandboxes) await this.#o.runtime.removePodSandbox(sb.id).catch((err: unknown) => this.#log(`removing sandbox of ${formatPod(pod)}: ${errorMessage(err)}`));
+      await this.#helpers.tearDownPodVolumes(this.#syncer.podDir(uid)).catch(() => {});
+    }));
+    await this.#recorder.flush();
   }
 
   /** Stops the workers and loops; containers are left running for the next kubelet to adopt. */
   async stop(): Promise<void> {
     this.#abort.abort();
+    await this.#logs.stop();
     this.#probes.stop();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     await Promise.allSettled(this.#loops);
@@ -184,6 +241,8 @@ export class Kubelet {
     this.#runtimeVersion = await this.#o.runtime.version().then((v) => v.runtimeVersion).catch(() => "0.1.0");
     const node = this.#node();
     this.#nodeConditions = node.status?.conditions ?? [];
+    this.#lastNodeReport = this.#clock.now();
+    this.#lastNodeShape = JSON.stringify({ ...node.status, conditions: node.status?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
     try {
       await this.#client.create("/api/v1/nodes", node);
     } catch (err) {
@@ -193,11 +252,20 @@ export class Kubelet {
     }
   }
 
+  /** Patches the node's status when it changed, and at least every 5 min (nodeStatusReportFrequency) as the heartbeat. */
   async #updateNodeStatus(): Promise<void> {
     const node = this.#node();
-    this.#nodeConditions = node.status?.conditions ?? [];
+    const now = this.#clock.now();
+    const shape = JSON.stringify({ ...node.status, conditions: node.status?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+    if (shape === this.#lastNodeShape && now - this.#lastNodeReport < 300_000) return;
     await this.#client.patch(`/api/v1/nodes/${this.#o.nodeName}/status`, { status: node.status }, "merge");
+    this.#nodeConditions = node.status?.conditions ?? [];
+    this.#lastNodeShape = shape;
+    this.#lastNodeReport = now;
   }
+
+  #lastNodeShape = "";
+  #lastNodeReport = 0;
 
   async #renewLease(): Promise<void> {
     const path = nodeLeasePath(this.#o.nodeName);
@@ -263,7 +331,10 @@ export class Kubelet {
     const uid = pod.metadata.uid ?? "";
     const w = this.#workers.get(uid);
     if (w) {
-      w.update(pod);
+      // our own status writes come back as updates: only a change of spec or metadata is news
+      const news = specAndMeta(w.pod) !== specAndMeta(pod);
+      if (news) w.update(pod);
+      else w.pod = pod;
       return;
     }
     if (this.#abort.signal.aborted) return;
@@ -310,7 +381,7 @@ export class Kubelet {
   }
 
   async #stepInner(w: PodWorker): Promise<number> {
-    const read = (): Promise<PodRuntimeStatus> => readPodRuntimeStatus(this.#o.runtime, w.uid);
+    const read = (): Promise<PodRuntimeStatus> => this.#syncer.readStatus(w.pod, w.state);
     switch (w.phase) {
       case "sync": {
         if (w.pod.metadata.deletionTimestamp || w.gone) {
@@ -337,8 +408,7 @@ export class Kubelet {
       }
       case "terminating": {
         this.#probes.removePod(w.uid);
-        const grace = w.gone && !w.pod.metadata.deletionGracePeriodSeconds ? undefined : undefined;
-        await this.#syncer.syncTerminatingPod(w.pod, read, grace);
+        await this.#syncer.syncTerminatingPod(w.pod, read);
         const st = this.#generate(w, await read(), true);
         await this.#setStatus(w, st);
         w.phase = "terminated";

@@ -10,7 +10,7 @@ import type { Container, Pod, Secret } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { ImageManager, ImageService } from "../images/index.js";
 import type { PodSandboxConfig, RuntimeService } from "../runtime/index.js";
-import type { Backoff } from "./backoff.js";
+import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
@@ -66,6 +66,8 @@ const newestOf = (rs: PodRuntimeStatus, name: string): RuntimeContainer | undefi
 /** Per-pod state the sync keeps between rounds (the reason cache, mounted volumes, pull secrets warned of). */
 export class PodSyncState {
   readonly reasons = new Map<string, ReasonCacheEntry>();
+  /** Termination messages read from exited instances, by container ID. */
+  readonly terminationMessages = new Map<string, string>();
   volumes?: Map<string, MountedVolumeLike>;
   sandboxConfig?: PodSandboxConfig;
 }
@@ -105,6 +107,7 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
     return a;
   }
   a.sandboxId = sandbox.id;
+  a.attempt = sandbox.attempt;
   let keep = 0;
   // init containers (computeInitContainerActions)
   const inits = spec.initContainers ?? [];
@@ -273,7 +276,9 @@ export class PodSyncer {
       try {
         state.volumes = await this.#d.helpers.setUpPodVolumes({ pod, podDir, sources: this.#d.sources, nodeName: this.#d.nodeName, ...(podIP ? { podIP } : {}) });
       } catch (err) {
-        this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(err));
+        // one event per volume that failed (VolumeSetUpError carries them all)
+        const failures = (err as { failures?: unknown[] }).failures ?? [err];
+        for (const f of failures) this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(f));
         return { error: errorMessage(err) };
       }
     }
@@ -425,6 +430,27 @@ export class PodSyncer {
       }
     }
     return {};
+  }
+
+  /** The pod's runtime status, with each exited instance's termination message joined to the runtime's (§2.3, §5.6). */
+  async readStatus(pod: Pod, state: PodSyncState): Promise<PodRuntimeStatus> {
+    const rs = await readPodRuntimeStatus(this.#d.runtime, pod.metadata.uid ?? "");
+    const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    for (const c of rs.containers) {
+      if (c.state !== "CONTAINER_EXITED" || !c.terminationMessageHostPath) continue;
+      let tm = state.terminationMessages.get(c.id);
+      if (tm === undefined) {
+        const spec = specs.find((s) => s.name === c.name);
+        tm = spec
+          ? await this.#d.helpers.readTerminationMessage({ hostPath: c.terminationMessageHostPath, container: spec, exitCode: c.exitCode, reason: c.reason, logPath: c.logPath }).catch((err: unknown) => `Error on reading termination log ${c.terminationMessageHostPath ?? ""}: ${errorMessage(err)}`)
+          : "";
+        state.terminationMessages.set(c.id, tm);
+      }
+      if (tm) c.message = c.message ? `${c.message}: ${tm}` : tm;
+    }
+    const live = new Set(rs.containers.map((c) => c.id));
+    for (const id of state.terminationMessages.keys()) if (!live.has(id)) state.terminationMessages.delete(id);
+    return rs;
   }
 
   /** SyncTerminatingPod: stop everything with the pod's grace. */

@@ -52,11 +52,20 @@ export function containerCgroupPath(own: string, sandboxId: string, containerId:
 /** Removes `path` (absolute cgroup path) in every hierarchy; an absent or busy directory is left as it is. */
 export async function removeCgroup(path: string): Promise<void> {
   for (const h of await hierarchies()) {
-    try {
-      await rmdir(join(h, path));
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== "ENOENT" && code !== "EBUSY" && code !== "ENOTEMPTY") throw err;
+    // a cgroup whose last task just died is busy for a moment
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rmdir(join(h, path));
+        break;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === "EBUSY" && attempt < 10) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        if (code !== "ENOENT" && code !== "EBUSY" && code !== "ENOTEMPTY") throw err;
+        break;
+      }
     }
   }
 }

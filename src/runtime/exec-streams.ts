@@ -65,10 +65,9 @@ export function signalNumber(name: string): number {
 const FORWARDER = `
 const net = require("node:net");
 const s = net.connect({ host: "127.0.0.1", port: Number(process.argv[1]) });
-s.on("connect", () => { process.stderr.write("connected\n"); process.stdin.pipe(s); s.pipe(process.stdout); });
-s.on("error", (e) => { process.stderr.write(e.message); process.exit(1); });
+s.on("connect", () => { process.stderr.write("connected\\n"); process.stdin.pipe(s); s.pipe(process.stdout); });
+s.on("error", (e) => { process.stderr.write(e.message); process.exitCode = 1; process.stdin.destroy(); });
 s.on("end", () => process.stdout.end());
-s.on("close", () => process.exit(0));
 process.stdin.on("end", () => s.end());
 `;
 

@@ -24,7 +24,7 @@ import type {
 } from "./cri.js";
 import { execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
-import { generateSpec, type OciMount } from "./oci-spec.js";
+import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
 import { runtimePaths, type RuntimePaths } from "./paths.js";
 import { CONTAINER_FILE, readRecord, SANDBOX_FILE, writeRecord, type ContainerRecord, type SandboxRecord } from "./records.js";
 import { runTool } from "./run-tool.js";
@@ -60,6 +60,7 @@ export class OciRuntimeService implements RuntimeService {
   /** One pending exit bookkeeping per container, so concurrent readers record it once. */
   readonly #finishing = new Map<string, Promise<void>>();
   #ownCgroup = "/";
+  #hostCaps: string[] = [];
   #watcher: FSWatcher | undefined;
   #ipLock: Promise<unknown> = Promise.resolve();
 
@@ -78,6 +79,8 @@ export class OciRuntimeService implements RuntimeService {
     await mkdir(this.#paths.containers, { recursive: true });
     await this.#oci.init();
     this.#ownCgroup = await ownCgroupPath();
+    const status = await readFile("/proc/self/status", "utf8");
+    this.#hostCaps = capabilitiesInMask(/CapBnd:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0");
     for (const id of await readdir(this.#paths.sandboxes)) {
       const dir = this.#paths.sandbox(id);
       const rec = await readRecord<SandboxRecord>(dir, SANDBOX_FILE);
@@ -306,7 +309,7 @@ export class OciRuntimeService implements RuntimeService {
       const cgroupsPath = containerCgroupPath(this.#ownCgroup, podSandboxId, id);
       const spec = generateSpec({
         config, image: imageConfig.config, hostname: sb.hostname, rootfs, user,
-        namespaces: namespaceFiles(sbDir), cgroupsPath, extraMounts,
+        namespaces: namespaceFiles(sbDir), cgroupsPath, extraMounts, hostCapabilities: this.#hostCaps,
       });
       await writeFile(join(dir, "config.json"), JSON.stringify(spec, null, 2));
       const repoDigest = this.#images.repoDigests(found.record.configDigest)[0];
@@ -513,7 +516,8 @@ export class OciRuntimeService implements RuntimeService {
     await this.#refresh(c);
     this.#running(containerId);
     const pidFile = join(this.#paths.container(containerId), `exec-${randomBytes(6).toString("hex")}.pid`);
-    const args = this.#oci.execArgs(containerId, cmd, { tty: false, env: c.env, cwd: c.cwd, user: c.user, pidFile });
+    const processFile = await this.#execProcess(containerId, cmd, false);
+    const args = this.#oci.execArgs(containerId, processFile, { tty: false, pidFile });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const child = spawn(this.#oci.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -545,6 +549,7 @@ export class OciRuntimeService implements RuntimeService {
     } finally {
       ac.abort();
       await rm(pidFile, { force: true });
+      await rm(processFile, { force: true });
     }
   }
 
@@ -552,7 +557,8 @@ export class OciRuntimeService implements RuntimeService {
     const c = this.#container(req.containerId);
     await this.#refresh(c);
     this.#running(req.containerId);
-    const args = this.#oci.execArgs(req.containerId, req.cmd, { tty: req.tty, env: c.env, cwd: c.cwd, user: c.user });
+    const processFile = await this.#execProcess(req.containerId, req.cmd, req.tty);
+    const args = this.#oci.execArgs(req.containerId, processFile, { tty: req.tty });
     const streams: StreamIO = {
       tty: req.tty,
       ...(req.stdin && io.stdin ? { stdin: io.stdin } : {}),
@@ -560,7 +566,21 @@ export class OciRuntimeService implements RuntimeService {
       ...(req.stderr && io.stderr ? { stderr: io.stderr } : {}),
       ...(io.resize ? { resize: io.resize } : {}),
     };
-    return req.tty ? execWithPty(this.#oci.binary, args, streams) : execWithPipes(this.#oci.binary, args, streams);
+    try {
+      return await (req.tty ? execWithPty(this.#oci.binary, args, streams) : execWithPipes(this.#oci.binary, args, streams));
+    } finally {
+      await rm(processFile, { force: true });
+    }
+  }
+
+  /** The container's process (user, env, cwd, capabilities…) with `cmd` as args, written for `exec --process`. */
+  async #execProcess(containerId: string, cmd: readonly string[], tty: boolean): Promise<string> {
+    if (cmd.length === 0) throw new InvalidArgumentError("exec needs a command");
+    const dir = this.#paths.container(containerId);
+    const spec = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as OciSpec;
+    const file = join(dir, `exec-${randomBytes(6).toString("hex")}.json`);
+    await writeFile(file, JSON.stringify({ ...spec.process, args: cmd, terminal: tty }));
+    return file;
   }
 
   /**
@@ -572,7 +592,10 @@ export class OciRuntimeService implements RuntimeService {
     const c = this.#running(req.containerId);
     let offset = (await stat(c.logPath).catch(() => ({ size: 0 }))).size;
     let detached = false;
+    // stdin is only watched for the client going away; what it sends is dropped
     io.stdin?.on("end", () => { detached = true; });
+    io.stdin?.on("close", () => { detached = true; });
+    io.stdin?.resume();
     let rest = "";
     while (!detached) {
       const st = await stat(c.logPath).catch(() => undefined);

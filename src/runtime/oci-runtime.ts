@@ -4,6 +4,7 @@
  * (runtime-notes §7) so exit codes and logs outlive podyard.
  */
 import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { access, chmod, constants, mkdir, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { FailedPreconditionError, UnavailableError } from "../errdefs/index.js";
@@ -91,23 +92,32 @@ export class OciRuntime {
       ...this.globalArgs.flatMap((a) => ["--runtime-arg", a]),
     ];
     await mkdir(join(this.#paths.root, "sockets"), { recursive: true });
-    return new Promise((resolve, reject) => {
+    // conmon outlives podyard: its stderr goes to a file, never to a pipe that dies with us
+    const errLog = join(bundle, "conmon.log");
+    const errFd = openSync(errLog, "a");
+    return new Promise<number>((resolve, reject) => {
       const child = spawn(this.#conmon, args, {
-        stdio: ["ignore", "ignore", "pipe", "pipe"],
+        stdio: ["ignore", "ignore", errFd, "pipe"],
         env: { ...process.env, _OCI_SYNCPIPE: "3" },
         detached: true,
         cwd: bundle,
       });
       let sync = "";
-      let stderr = "";
       let done = false;
+      const pipe = child.stdio[3] as (NodeJS.ReadableStream & { destroy(): void }) | null;
+      const stderr = (): string => {
+        try {
+          return readFileSync(errLog, "utf8");
+        } catch {
+          return "";
+        }
+      };
       const finish = (fn: () => void): void => {
         if (done) return;
         done = true;
+        pipe?.destroy();
         fn();
       };
-      child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
-      const pipe = child.stdio[3] as NodeJS.ReadableStream | null;
       pipe?.on("data", (d: Buffer) => {
         sync += d.toString();
         const m = /\{[^{}]*\}/.exec(sync);
@@ -115,13 +125,13 @@ export class OciRuntime {
         const msg = JSON.parse(m[0]) as { data: number; message?: string };
         finish(() => {
           if (msg.data > 0) resolve(msg.data);
-          else reject(new UnavailableError(cleanConmonMessage(msg.message ?? stderr)));
+          else reject(new UnavailableError(cleanConmonMessage(msg.message ?? stderr())));
         });
       });
       child.on("error", (err) => finish(() => reject(new UnavailableError(`conmon: ${err.message}`, { cause: err }))));
-      child.on("close", () => finish(() => reject(new UnavailableError(cleanConmonMessage(stderr) || `conmon exited before ${this.name} created container ${id}`))));
+      child.on("close", () => finish(() => reject(new UnavailableError(cleanConmonMessage(stderr()) || `conmon exited before ${this.name} created container ${id}`))));
       child.unref();
-    });
+    }).finally(() => closeSync(errFd));
   }
 
   async start(id: string): Promise<void> {
@@ -147,13 +157,16 @@ export class OciRuntime {
     }
   }
 
-  /** The argv of `exec` in `id` (the caller spawns it, with pipes or a pty). */
-  execArgs(id: string, cmd: readonly string[], opts: { tty: boolean; env: readonly string[]; cwd: string; user: string; pidFile?: string }): string[] {
+  /**
+   * The argv of `exec` in `id` running `processFile` (an OCI process JSON: the container's own
+   * user, env, cwd, capabilities and no_new_privs with other args), for the caller to spawn with
+   * pipes or a pty. Without it crun would exec with capabilities beyond the container's bounding set.
+   */
+  execArgs(id: string, processFile: string, opts: { tty: boolean; pidFile?: string }): string[] {
     return [
-      ...this.globalArgs, "exec", ...(opts.tty ? ["-t"] : []), "--cwd", opts.cwd, "--user", opts.user,
-      ...opts.env.flatMap((e) => ["--env", e]),
+      ...this.globalArgs, "exec", ...(opts.tty ? ["-t"] : []), "--process", processFile,
       ...(opts.pidFile ? ["--pid-file", opts.pidFile] : []),
-      id, ...cmd,
+      id,
     ];
   }
 

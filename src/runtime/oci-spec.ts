@@ -105,15 +105,25 @@ function capName(c: string): string {
   return up.startsWith("CAP_") ? up : `CAP_${up}`;
 }
 
-/** Docker's default set with `add` then `drop` applied (`ALL` in either names every capability). */
-export function capabilities(add: readonly string[] = [], drop: readonly string[] = [], privileged = false): string[] {
-  if (privileged) return [...ALL_CAPABILITIES];
+/** The capabilities in a `/proc/<pid>/status` mask such as CapBnd (bit n = ALL_CAPABILITIES[n]). */
+export function capabilitiesInMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
+
+/**
+ * Docker's default set with `add` then `drop` applied (`ALL` in either names every capability).
+ * `ALL` and privileged mean every capability the host can give (`available`: podyard's own
+ * bounding set; this host's root lacks CAP_SYS_RESOURCE, and asking for it fails capset).
+ */
+export function capabilities(add: readonly string[] = [], drop: readonly string[] = [], privileged = false, available: readonly string[] = ALL_CAPABILITIES): string[] {
+  if (privileged) return ALL_CAPABILITIES.filter((c) => available.includes(c));
   const addNames = add.map(capName);
   const dropNames = drop.map(capName);
   for (const c of [...addNames, ...dropNames]) {
     if (c !== "CAP_ALL" && !ALL_CAPABILITIES.includes(c)) throw new InvalidArgumentError(`unknown capability "${c}"`);
   }
-  let caps = new Set(addNames.includes("CAP_ALL") ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES);
+  let caps = new Set(addNames.includes("CAP_ALL") ? ALL_CAPABILITIES.filter((c) => available.includes(c)) : DEFAULT_CAPABILITIES);
   for (const c of addNames) if (c !== "CAP_ALL") caps.add(c);
   if (dropNames.includes("CAP_ALL")) caps = new Set(addNames.filter((c) => c !== "CAP_ALL" && !addNames.includes("CAP_ALL")));
   for (const c of dropNames) caps.delete(c);
@@ -201,13 +211,15 @@ export interface SpecInput {
   cgroupsPath: string;
   /** /etc/hostname, /etc/resolv.conf (and whatever else the runtime adds), as host files. */
   extraMounts: OciMount[];
+  /** The capabilities the host can give (default: all). */
+  hostCapabilities?: readonly string[];
 }
 
 export function generateSpec(input: SpecInput): OciSpec {
   const { config } = input;
   const sc = config.linux?.securityContext;
   const privileged = sc?.privileged === true;
-  const caps = capabilities(sc?.capabilities?.addCapabilities, sc?.capabilities?.dropCapabilities, privileged);
+  const caps = capabilities(sc?.capabilities?.addCapabilities, sc?.capabilities?.dropCapabilities, privileged, input.hostCapabilities);
   const cwd = config.workingDir || input.image?.WorkingDir || "/";
   if (!cwd.startsWith("/")) throw new InvalidArgumentError(`working directory ${cwd} is not an absolute path`);
   const userMounts = (config.mounts ?? []).map(ociMount);

@@ -30,7 +30,7 @@ async function writePods(t: { after(fn: () => Promise<void>): void }): Promise<s
   ].join("\n"));
   await writeFile(join(dir, "crasher.yaml"), [
     "apiVersion: v1", "kind: Pod", "metadata:", "  name: crasher", "spec:", "  containers:", "  - name: app", "    image: alpine",
-    "    command: ['sh', '-c', 'echo run at $(date +%s%N); exit 1']", "",
+    "    command: ['sh', '-c', 'echo run; exit 1']", "",
   ].join("\n"));
   return dir;
 }
@@ -147,7 +147,7 @@ test("the real kubectl drives podyard up", async (t) => {
     }, 90_000, 200);
     assert.ok(Number(restarted) >= 1);
     const previous = ok(await k(["logs", "crasher", "--previous"]), "logs --previous");
-    assert.match(previous, /^run at \d+\n$/);
+    assert.equal(previous, "run\n");
     const status = ok(await k(["get", "pod", "crasher"]), "get crasher");
     assert.match(status, /crasher\s+0\/1\s+(CrashLoopBackOff|Error|Completed|Running)\s+\d/);
   });
@@ -210,17 +210,18 @@ test("the real kubectl drives podyard up", async (t) => {
     assert.match(text, /^ {2}containers\s+<\[\]Container> -required-$/m);
   });
 
-  await t.test("the oldest and newest kubectl binaries exec too", async () => {
-    for (const v of ["1.27", "1.33"]) {
+  for (const v of ["1.33", "1.27"]) {
+    await t.test(`kubectl ${v} (the ${v === "1.27" ? "oldest" : "newest"} binary) execs too`, async (st) => {
       const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`;
       if (!existsSync(bin)) {
         process.stderr.write(`${FILE}: kubectl ${v}: skipping: ${bin} is not installed\n`);
-        continue;
+        st.skip(`${bin} is not installed`);
+        return;
       }
       const r = await k(["exec", "shared-volume-pod", "-c", "container-b", "--", "cat", "/mnt/vol/message"], { kubectl: bin });
       assert.equal(ok(r, `kubectl ${v} exec`), "Hello from A\n", `kubectl ${v}`);
-    }
-  });
+    });
+  }
 
   await t.test("delete waits for the pod to go", async () => {
     const r = ok(await k(["delete", "pod", "logger", "crasher", "watched"], { timeoutMs: 120_000 }), "delete");

@@ -17,10 +17,9 @@ import { FakeImages, FakeRuntime, fakeHelpers } from "./fake-runtime.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const T0 = Date.parse("2026-12-03T10:00:00Z");
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
@@ -44,19 +43,30 @@ async function setup(t: TestContext): Promise<Env> {
   return {
     api, clock, rt, images, client, home,
     newKubelet: () => {
-      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: () => {} });
+      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
       kubelets.push(k);
       return k;
     },
   };
 }
 
-/** Steps the fake clock a second at a time, letting the kubelet's work run between steps. */
-async function advance(clock: FakeClock, seconds: number, each?: () => void): Promise<void> {
+/** Waits until the kubelet has gone quiet: no new requests, runtime calls or sleepers for a while. */
+async function settle(env: Env): Promise<void> {
+  let last = "";
+  let same = 0;
+  for (let i = 0; i < 400 && same < 5; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = `${env.clock.sleepers}/${env.api.log.length}/${env.rt.calls.length}`;
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+}
+
+/** Steps the fake clock a second at a time, letting the kubelet's work finish between steps. */
+async function advance(env: Env, seconds: number): Promise<void> {
   for (let i = 0; i < seconds; i++) {
-    clock.step(1000);
-    for (let j = 0; j < 6; j++) await tick();
-    each?.();
+    env.clock.step(1000);
+    await settle(env);
   }
 }
 
@@ -112,7 +122,8 @@ test("a crashing container restarts at once, then after 10, 20, 40 s (next 80 s)
   await env.newKubelet().start();
   const created = env.api.put(PODS, spec("crash", [{ name: "app", image: "busybox" }])) as Pod;
   await until(() => starts.length === 1, "first start");
-  await advance(env.clock, 80);
+  await settle(env);
+  await advance(env, 80);
   const deltas = starts.slice(1).map((s, i) => s - (starts[i] ?? 0));
   assert.deepEqual(deltas.slice(1), [10_000, 20_000, 40_000], `restarts at ${deltas.join(",")}`);
   assert.equal(deltas[0], 1000, "the first restart comes with the next relist");
@@ -155,13 +166,13 @@ test("a Never pod that exits 0 is Succeeded and keeps its container until delete
   await env.newKubelet().start();
   env.api.put(PODS, spec("job", [{ name: "once", image: "busybox" }], { restartPolicy: "Never" }));
   await until(() => env.rt.calls.includes("startContainer once"), "start");
-  await advance(env.clock, 3);
+  await advance(env, 3);
   await until(() => podOf(env.api, "job")?.status?.phase === "Succeeded", "Succeeded");
   const st = podOf(env.api, "job")?.status;
   assert.equal(st?.containerStatuses?.[0]?.state?.terminated?.reason, "Completed");
   assert.equal(st?.conditions?.find((c) => c.type === "Ready")?.reason, "PodCompleted");
   assert.equal(st?.conditions?.find((c) => c.type === "PodReadyToStartContainers")?.status, "False");
-  await advance(env.clock, 3);
+  await advance(env, 3);
   assert.equal(env.rt.calls.filter((c) => c === "startContainer once").length, 1, "never restarted");
   assert.equal(env.rt.ctrs.size, 1, "container kept");
   await env.client.delete(`${PODS}/job`, { gracePeriodSeconds: 30 });
@@ -176,7 +187,7 @@ test("init containers run one at a time, in order, before the app container", as
   env.api.put(PODS, inits);
   await until(() => env.rt.calls.includes("startContainer init1"), "init1");
   const first = podOf(env.api, "inits")?.status;
-  await advance(env.clock, 4);
+  await advance(env, 4);
   await until(() => podOf(env.api, "inits")?.status?.phase === "Running", "Running");
   assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("startContainer")), ["startContainer init1", "startContainer init2", "startContainer app"]);
   assert.ok(first?.containerStatuses?.[0]?.state?.waiting?.reason === "PodInitializing" || first === undefined || first.phase === "Pending");
@@ -194,7 +205,7 @@ test("a new kubelet adopts the running containers of the old one: nothing is sta
   const before = env.rt.calls.length;
   const k2 = env.newKubelet();
   await k2.start();
-  await advance(env.clock, 5);
+  await advance(env, 5);
   assert.deepEqual(env.rt.calls.slice(before), [], "no runtime changes");
   const st = podOf(env.api, "keep")?.status;
   assert.equal(st?.phase, "Running");
@@ -216,4 +227,77 @@ test("a start error shows RunContainerError with the runtime's message and a Fai
   assert.equal(cs?.lastState?.terminated?.exitCode, 128);
   await until(() => events(env.api).some((e) => e.reason === "Failed"), "Failed event");
   assert.equal(events(env.api).find((e) => e.reason === "Failed")?.message, 'Error: exec: "nope": executable file not found in $PATH');
+});
+
+test("a force-deleted pod (gone from the API at once) still has its containers stopped with grace, and its sandbox removed", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("force", [{ name: "a", image: "busybox" }], { terminationGracePeriodSeconds: 5 }));
+  await until(() => podOf(env.api, "force")?.status?.phase === "Running", "Running");
+  await env.client.delete(`${PODS}/force`, { gracePeriodSeconds: 0 });
+  await until(() => env.rt.boxes.size === 0, "sandbox removed");
+  assert.ok(env.rt.calls.includes("stopContainer a 5"), env.rt.calls.join(","));
+});
+
+test("stopAndRemoveAllPods (podyard down) stops and removes every sandbox but keeps the API's pods", async (t) => {
+  const env = await setup(t);
+  const k = env.newKubelet();
+  await k.start();
+  env.api.put(PODS, spec("p1", [{ name: "a", image: "busybox" }]));
+  env.api.put(PODS, spec("p2", [{ name: "a", image: "busybox" }]));
+  await until(() => podOf(env.api, "p1")?.status?.phase === "Running" && podOf(env.api, "p2")?.status?.phase === "Running", "Running");
+  await k.stopAndRemoveAllPods();
+  assert.equal(env.rt.boxes.size, 0);
+  assert.equal(env.rt.ctrs.size, 0);
+  assert.ok(podOf(env.api, "p1") && podOf(env.api, "p2"));
+  // the next start runs them again
+  await env.newKubelet().start();
+  await until(() => env.rt.boxes.size === 2, "sandboxes again");
+});
+
+test("an image that cannot be pulled: waiting ErrImagePull with the registry's message, Failed events, a warning for a missing pull secret", async (t) => {
+  const env = await setup(t);
+  env.images.fail["private/app"] = { reason: "ErrImagePull", message: "failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized" };
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("pull", [{ name: "app", image: "private/app" }], { imagePullSecrets: [{ name: "regcred" }] }));
+  await until(() => podOf(env.api, "pull")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImagePull", "ErrImagePull");
+  const cs = podOf(env.api, "pull")?.status?.containerStatuses?.[0];
+  assert.equal(cs?.state?.waiting?.message, "failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized");
+  assert.equal(podOf(env.api, "pull")?.status?.phase, "Pending");
+  await until(() => events(env.api).filter((e) => e.reason === "Failed").length === 2, "two Failed events");
+  assert.deepEqual(events(env.api).filter((e) => e.reason === "Failed").map((e) => e.message).sort(), [
+    "Error: ErrImagePull", "Failed to pull image \"private/app\": failed to pull and unpack image \"docker.io/private/app:latest\": unauthorized",
+  ]);
+  const warn = events(env.api).find((e) => e.reason === "FailedToRetrieveImagePullSecret");
+  assert.equal(warn?.message, "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.");
+  assert.equal(env.rt.calls.filter((c) => c.startsWith("createContainer")).length, 0);
+  // tried again when the relist sees the new sandbox (1 s), then 10 s after that failure
+  const times: number[] = [];
+  const ensure = env.images.ensureImageExists.bind(env.images);
+  env.images.ensureImageExists = (req) => {
+    times.push(env.clock.now() - T0);
+    return ensure(req);
+  };
+  await settle(env);
+  await advance(env, 12);
+  assert.deepEqual(times, [1000, 11000]);
+});
+
+test("a sidecar (init container with restartPolicy Always) starts first, keeps running past the next init container, and is restarted when it exits", async (t) => {
+  const env = await setup(t);
+  env.rt.script = (name) => (name === "init2" ? { exitCode: 0 } : {});
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("side", []), spec: { nodeName: "n1", initContainers: [{ name: "proxy", image: "busybox", restartPolicy: "Always" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.includes("startContainer proxy"), "sidecar");
+  await settle(env);
+  await advance(env, 3);
+  await until(() => podOf(env.api, "side")?.status?.phase === "Running", "Running");
+  assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("startContainer")), ["startContainer proxy", "startContainer init2", "startContainer app"]);
+  const st = podOf(env.api, "side")?.status;
+  assert.deepEqual(st?.initContainerStatuses?.map((c) => `${c.name}:${Object.keys(c.state ?? {})[0] ?? ""}:${c.ready}`), ["proxy:running:true", "init2:terminated:true"]);
+  env.rt.exitNow("proxy", 1);
+  await advance(env, 2);
+  assert.equal(env.rt.calls.filter((c) => c === "startContainer proxy").length, 2, "sidecar restarted");
+  assert.equal(env.rt.calls.filter((c) => c === "startContainer init2").length, 1, "completed init container not run again");
 });

@@ -14,7 +14,7 @@ import { FakeImages, FakeRuntime, fakeHelpers } from "./fake-runtime.js";
 const PODS = "/api/v1/namespaces/default/pods";
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 

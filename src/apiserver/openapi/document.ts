@@ -190,9 +190,14 @@ export function buildOpenApiV3(): OpenApiV3 {
   const hashes: Record<string, string> = {};
   for (const gv of GROUP_VERSIONS) {
     const json = JSON.stringify(openApiV3Document(gv));
-    const hash = createHash("sha512").update(json).digest("hex").toUpperCase().slice(0, 128);
+    const hash = createHash("sha512").update(json).digest("hex").toUpperCase();
     documents.set(gv, { json, hash });
     hashes[gv] = hash;
   }
   return { index: openApiV3Index(hashes), documents };
+}
+
+/** The hash naming one document's version in the index (upper-case hex SHA-512, as kube-apiserver's). */
+export function openApiHash(doc: object): string {
+  return createHash("sha512").update(JSON.stringify(doc)).digest("hex").toUpperCase();
 }

@@ -6,7 +6,7 @@
  * and list items, `$retainKeys`, `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`;
  * `null` deletes. No directive is ever left in the result.
  */
-import { definitionOf, definitionOfKind, isList, isMap, type Definition, type FieldType } from "../openapi/index.js";
+import { DEFINITIONS, definitionOf, definitionOfKind, isList, isMap, type Definition, type FieldType } from "../openapi/index.js";
 import { PatchError } from "./errors.js";
 
 type Obj = Record<string, unknown>;
@@ -180,7 +180,8 @@ function orderList(merged: unknown[], live: unknown, order: unknown[], mergeKey:
  */
 export function strategicMergePatch(original: unknown, patch: unknown, kind: string, group = ""): unknown {
   if (!isObject(patch)) throw new PatchError(`json: cannot unmarshal ${Array.isArray(patch) ? "array" : typeof patch} into Go value of type map[string]interface {}`, 400);
-  const def = definitionOfKind(kind, group);
+  // Lease and events.k8s.io Event arrive without their group from callers that only know the kind.
+  const def = definitionOfKind(kind, group) ?? [...DEFINITIONS.values()].find((d) => d.gvk?.kind === kind);
   const result = mergeMap(isObject(original) ? structuredClone(original) : {}, structuredClone(patch), def ? { def } : undefined);
   return result ?? {};
 }

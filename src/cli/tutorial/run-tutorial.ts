@@ -65,7 +65,7 @@ export async function runTutorial(opts: TutorialOptions): Promise<void> {
   };
   const exec = async (file: string, args: string[], shown: string, timeoutMs = 120_000): Promise<Step> => {
     try {
-      const r = await run(file, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20, cwd: work });
+      const r = await run(file, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 });
       const step = { stdout: r.stdout, stderr: r.stderr, code: 0 };
       show(shown, step);
       return step;

@@ -12,6 +12,7 @@ import type { ImageService, ImageSpec } from "../cri.js";
 import type { EnsureImageRequest, EnsureImageResult, ImageErrorReason, ImageManager, ImageManagerConfig } from "../image-manager-types.js";
 import { defaultImageManagerConfig, validateImageManagerConfig, type ResolvedImageManagerConfig } from "./config.js";
 import { formatGoDuration } from "./go-duration.js";
+import { goQuote } from "./go-quote.js";
 import { BasicDockerKeyring, makeDockerKeyring, type DockerConfig, type DockerKeyring, type TrackedAuthConfig } from "./keyring.js";
 import { credentialsOfPull, PullManager } from "./pull-manager.js";
 import { FsPullRecords, type ImagePullSecretRecord } from "./pull-records.js";
@@ -35,10 +36,7 @@ export interface KubeletImageManagerOptions {
   validate?: boolean;
 }
 
-/** Go's `%q` for an image string. */
-function q(s: string): string {
-  return JSON.stringify(s);
-}
+const q = goQuote;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

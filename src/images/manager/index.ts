@@ -6,6 +6,7 @@ export type { ImageFsStats, ImageGCManagerOptions, ImageRecordGC, NodeEventRecor
 export { containerPullPolicy, defaultImagePullPolicy } from "./pull-policy.js";
 export { applyDefaultImageTag } from "../../reference/index.js";
 export { formatGoDuration } from "./go-duration.js";
+export { goQuote } from "./go-quote.js";
 export {
   aggregateMessage, allowlistErrors, defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig,
 } from "./config.js";

@@ -26,8 +26,8 @@ export const POD_DELETION_GRACE_ANNOTATION = "io.kubernetes.pod.deletionGracePer
 export const POD_TERMINATION_GRACE_ANNOTATION = "io.kubernetes.pod.terminationGracePeriod";
 export const PRESTOP_HANDLER_ANNOTATION = "io.kubernetes.container.preStopHandler";
 export const CONTAINER_PORTS_ANNOTATION = "io.kubernetes.container.ports";
-/** podyard's own: whether the container is an init container (a sidecar is one too). */
-export const CONTAINER_KIND_ANNOTATION = "io.podyard.container.kind";
+/** podyard's own label: `init` for init containers (sidecars too), `regular` for the others. */
+export const CONTAINER_KIND_LABEL = "io.podyard.container.kind";
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 const ETC_HOSTS = "/etc/hosts";
@@ -88,7 +88,6 @@ function annotations(input: GenerateContainerConfigInput, terminationMessagePath
     [CONTAINER_RESTART_COUNT_ANNOTATION]: String(input.restartCount),
     [TERMINATION_MESSAGE_PATH_ANNOTATION]: terminationMessagePath,
     [TERMINATION_MESSAGE_POLICY_ANNOTATION]: container.terminationMessagePolicy ?? "File",
-    [CONTAINER_KIND_ANNOTATION]: input.kind,
   };
   if (pod.metadata.deletionGracePeriodSeconds !== undefined) out[POD_DELETION_GRACE_ANNOTATION] = String(pod.metadata.deletionGracePeriodSeconds);
   if (pod.spec.terminationGracePeriodSeconds !== undefined) out[POD_TERMINATION_GRACE_ANNOTATION] = String(pod.spec.terminationGracePeriodSeconds);
@@ -136,6 +135,7 @@ export async function generateContainerConfig(input: GenerateContainerConfigInpu
       [POD_NAMESPACE_LABEL]: pod.metadata.namespace ?? "default",
       [POD_UID_LABEL]: pod.metadata.uid ?? "",
       [CONTAINER_NAME_LABEL]: container.name,
+      [CONTAINER_KIND_LABEL]: input.kind,
     },
     annotations: annotations(input, terminationMessagePath),
     logPath: `${container.name}/${input.restartCount}.log`,

@@ -8,7 +8,7 @@ export type { GenerateContainerConfigInput, GeneratedContainerConfig } from "./g
 export {
   CONTAINER_NAME_LABEL, CONTAINER_HASH_ANNOTATION, CONTAINER_RESTART_COUNT_ANNOTATION, TERMINATION_MESSAGE_PATH_ANNOTATION,
   TERMINATION_MESSAGE_POLICY_ANNOTATION, POD_DELETION_GRACE_ANNOTATION, POD_TERMINATION_GRACE_ANNOTATION,
-  PRESTOP_HANDLER_ANNOTATION, CONTAINER_PORTS_ANNOTATION, CONTAINER_KIND_ANNOTATION,
+  PRESTOP_HANDLER_ANNOTATION, CONTAINER_PORTS_ANNOTATION, CONTAINER_KIND_LABEL,
 } from "./generate.js";
 export { buildPodSandboxConfig, podDNSConfig, podLogsDirectory, podSandboxLabels, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from "./sandbox-config.js";
 export type { SandboxConfigOptions } from "./sandbox-config.js";
@@ -25,3 +25,5 @@ export { computeContainerHash } from "./hash.js";
 export { readTerminationMessage, lastLogString, MAX_TERMINATION_MESSAGE_LENGTH } from "./termination.js";
 export type { TerminationMessageInput } from "./termination.js";
 export { formatPod } from "./format.js";
+export { containerConfigHelpers } from "./helpers.js";
+export type { PodHelperOptions } from "./helpers.js";

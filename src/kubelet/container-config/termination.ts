@@ -1,6 +1,7 @@
 /** The termination message after a container exits (`getTerminationMessage`, kubelet-pods §5.6). */
 import { open } from "node:fs/promises";
 import { Writable } from "node:stream";
+import type { Container } from "../../api/index.js";
 import { errnoCode } from "../../errdefs/index.js";
 import { readContainerLog } from "../../runtime/index.js";
 
@@ -36,9 +37,11 @@ export async function lastLogString(logPath: string): Promise<string> {
 }
 
 export interface TerminationMessageInput {
-  /** The host file mounted at terminationMessagePath (from the config or the CRI status mounts); undefined when none. */
+  /** The host file mounted at terminationMessagePath (from the config or the CRI status mounts); undefined or "" when none. */
   hostPath: string | undefined;
+  /** The policy; default the container's terminationMessagePolicy, else File. */
   policy?: "File" | "FallbackToLogsOnError";
+  container?: Pick<Container, "terminationMessagePolicy">;
   exitCode: number;
   /** The CRI reason (`ContainerCannotRun` never falls back to logs). */
   reason?: string;
@@ -51,7 +54,8 @@ export interface TerminationMessageInput {
  * FallbackToLogsOnError and a failed exit, the log's tail when the file is missing or empty.
  */
 export async function readTerminationMessage(input: TerminationMessageInput): Promise<string> {
-  const fallback = input.policy === "FallbackToLogsOnError" && input.exitCode !== 0 && input.reason !== "ContainerCannotRun";
+  const policy = input.policy ?? input.container?.terminationMessagePolicy ?? "File";
+  const fallback = policy === "FallbackToLogsOnError" && input.exitCode !== 0 && input.reason !== "ContainerCannotRun";
   let message = "";
   let checkLogs = fallback;
   if (input.hostPath) {

@@ -8,7 +8,8 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import type { Pod } from "../../api/index.js";
+import type { Pod, Status } from "../../api/index.js";
+import type { StreamIO } from "../../runtime/index.js";
 import { type Clock, realClock } from "../../clock/index.js";
 import { serveContainerLogs } from "./container-logs.js";
 import { readCriLog } from "./cri-log-reader.js";
@@ -16,7 +17,9 @@ import type { ReadContainerLog } from "./log-options.js";
 import { servePortForwardSpdy } from "./port-forward-spdy.js";
 import { parsePorts, PORT_FORWARD_PROTOCOLS, servePortForwardWebSocket } from "./port-forward-websocket.js";
 import { isLookupError, type KubeletProvider } from "./provider.js";
-import { parseStreamRequest, runAttach, runExec, runWebSocketSession, selectProtocol, streamRequestProblem } from "./remotecommand/index.js";
+import {
+  negotiateSpdyProtocol, parseStreamRequest, runAttach, runExec, runSpdyRemoteCommand, runWebSocketSession, selectProtocol, SPDY_STREAM_PROTOCOLS, streamRequestProblem,
+} from "./remotecommand/index.js";
 import { type KubeletRoute, matchRoute } from "./routes.js";
 import { failureStatus, writeStatus, writeStatusToSocket } from "./status.js";
 import { runningPods } from "./running-pods.js";
@@ -34,7 +37,10 @@ const PORT_FORWARD_SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
 
 const UNAUTHORIZED = failureStatus(401, "Unauthorized", "Unauthorized");
 
-/** An https.Server, not listening yet: call `listen(10250)` (tests: port 0). */
+/**
+ * An https.Server, not listening yet: call `listen(10250)` (tests: port 0). To stop it with
+ * streams open, call `closeAllConnections()` (which also ends exec/attach/port-forward sockets), then `close()`.
+ */
 export function createKubeletServer(opts: KubeletServerOptions): Server {
   const clock = opts.clock ?? realClock;
   const readContainerLog = opts.readContainerLog ?? readCriLog;
@@ -49,7 +55,16 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       else res.destroy();
     });
   });
+  // Upgraded sockets leave the server's connection list; closeAllConnections() ends them too.
+  const upgraded = new Set<Duplex>();
+  const closeAll = server.closeAllConnections.bind(server);
+  server.closeAllConnections = (): void => {
+    for (const s of upgraded) s.destroy();
+    closeAll();
+  };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
     socket.on("error", () => socket.destroy());
     handleUpgrade(req, socket, head).catch((err: unknown) => writeStatusToSocket(socket, failureStatus(500, "InternalError", `Internal error occurred: ${(err as Error).message}`)));
   });
@@ -98,12 +113,10 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       const target = { sandboxId: sandbox.sandboxId, podName: route.pod, podUid: podUid(route.namespace, route.pod) };
       if (!isWebSocket) {
         // kubectl's SPDY/3.1 upgrade (its fallback, and what kubectl before 1.31 sends).
-        if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") return writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
         const wanted = String(req.headers["x-stream-protocol-version"] ?? "").split(",").map((p) => p.trim());
-        if (!wanted.includes(PORT_FORWARD_SPDY)) return writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${wanted.join(" ")}], server supports [${PORT_FORWARD_SPDY}]`));
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_SPDY}\r\n\r\n`);
-        if (head.length > 0) socket.unshift(head);
-        servePortForwardSpdy(socket, provider.runtime, target);
+        if (acceptSpdyUpgrade(req, socket, head, wanted.includes(PORT_FORWARD_SPDY) ? PORT_FORWARD_SPDY : undefined, [PORT_FORWARD_SPDY])) {
+          servePortForwardSpdy(socket, provider.runtime, target);
+        }
         return;
       }
       if (offered.includes(PORT_FORWARD_SPDY_TUNNEL)) {
@@ -128,17 +141,25 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     const found = await provider.lookupContainer(route.namespace, route.pod, route.container, {});
     if (isLookupError(found)) return writeStatusToSocket(socket, failureStatus(found.error.code, found.error.reason, found.error.message));
     if (!found.running) {
-      return writeStatusToSocket(socket, failureStatus(400, "BadRequest", `container ${route.container} is not running in pod ${route.pod}`));
+      // The kubelet's text when no running instance of the container exists (GetExec/GetAttach).
+      return writeStatusToSocket(socket, failureStatus(400, "BadRequest", `container not found ("${route.container}")`));
     }
-    if (!isWebSocket) return writeStatusToSocket(socket, spdyRefusal());
+    const kind = route.kind;
+    const run = (io: StreamIO): Promise<Status> =>
+      kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io);
+    if (!isWebSocket) {
+      const spdyProtocol = negotiateSpdyProtocol(req.headers["x-stream-protocol-version"]);
+      if (spdyProtocol !== undefined && acceptSpdyUpgrade(req, socket, head, spdyProtocol, SPDY_STREAM_PROTOCOLS)) {
+        void runSpdyRemoteCommand(socket, { ...streamReq, protocol: spdyProtocol, clock }, run);
+      }
+      if (spdyProtocol === undefined) acceptSpdyUpgrade(req, socket, head, undefined, SPDY_STREAM_PROTOCOLS);
+      return;
+    }
     const protocol = offered.length === 0 ? selectProtocol(["channel.k8s.io"]) : selectProtocol(offered);
     if (!protocol) return writeStatusToSocket(socket, unsupportedProtocols(offered, ["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"]));
     if (offered.length > 0) (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = protocol.name;
-    const kind = route.kind;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void runWebSocketSession(ws, protocol, streamReq, (io) =>
-        kind === "exec" ? runExec(provider.runtime, found.containerId, streamReq, io) : runAttach(provider.runtime, found.containerId, streamReq, io),
-      );
+      void runWebSocketSession(ws, protocol, streamReq, run);
     });
   }
 
@@ -158,8 +179,23 @@ function writeJson(res: ServerResponse, value: object | Pod[]): void {
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
-function spdyRefusal() {
-  return failureStatus(400, "BadRequest", "this kubelet streams over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); SPDY/3.1 upgrades are not supported");
+/**
+ * Answers a SPDY/3.1 upgrade (httpstream.Handshake): 101 with the negotiated stream protocol, or
+ * the kubelet's refusal. Returns whether the socket now speaks SPDY.
+ */
+function acceptSpdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, supported: string[]): boolean {
+  if ((req.headers.upgrade ?? "").toLowerCase() !== "spdy/3.1") {
+    writeStatusToSocket(socket, failureStatus(400, "BadRequest", "unable to upgrade: missing upgrade headers in request"));
+    return false;
+  }
+  if (!protocol) {
+    const wanted = String(req.headers["x-stream-protocol-version"] ?? "");
+    writeStatusToSocket(socket, failureStatus(403, "Forbidden", `unable to upgrade: unable to negotiate protocol: client supports [${wanted}], server supports [${supported.join(" ")}]`));
+    return false;
+  }
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+  if (head.length > 0) socket.unshift(head);
+  return true;
 }
 
 function unsupportedProtocols(offered: string[], supported: string[]) {

@@ -54,7 +54,7 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   }
   status.hostIP = input.nodeIP;
   status.hostIPs = [{ ip: input.nodeIP }];
-  const ip = (newest?.state === "SANDBOX_READY" ? newest.ip : undefined) ?? old.podIP;
+  const ip = spec.hostNetwork ? input.nodeIP : ((newest?.state === "SANDBOX_READY" ? newest.ip : undefined) ?? old.podIP);
   if (ip) {
     status.podIP = ip;
     status.podIPs = [{ ip }];

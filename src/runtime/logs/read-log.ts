@@ -58,9 +58,15 @@ export async function tailLineStart(fh: FileHandle, n: number): Promise<number> 
 
 class MaximumWrite extends Error {}
 
-/** Writes one message as the kubelet's logWriter: since filter, prefix at line starts, byte limit. */
+/**
+ * Writes messages as the kubelet's logWriter: since filter, stream choice, prefix at line starts,
+ * byte limit. Output is gathered and written in chunks of up to 64 KiB, and whenever the reader
+ * reaches the end of the file, so a follow shows each line at once.
+ */
 class LogWriter {
   #remain: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
   constructor(private readonly out: Writable, private readonly opts: ReadLogOptions) {
     this.#remain = opts.limitBytes !== undefined && opts.limitBytes > 0 ? opts.limitBytes : Number.POSITIVE_INFINITY;
   }
@@ -72,9 +78,22 @@ class LogWriter {
     let line = msg.log;
     if (this.opts.timestamps && addPrefix) line = Buffer.concat([Buffer.from(formatLogTimestamp(msg.time) + " "), line]);
     if (line.length > this.#remain) line = line.subarray(0, this.#remain);
-    await writeOut(this.out, line);
+    this.#pending.push(Buffer.from(line));
+    this.#pendingBytes += line.length;
     this.#remain -= line.length;
-    if (this.#remain <= 0) throw new MaximumWrite();
+    if (this.#remain <= 0) {
+      await this.flush();
+      throw new MaximumWrite();
+    }
+    if (this.#pendingBytes >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await writeOut(this.out, data);
   }
 }
 
@@ -189,7 +208,10 @@ export async function readContainerLog(path: string, opts: ReadLogOptions, out: 
 
   try {
     for (;;) {
-      if (opts.signal?.aborted || (limited && left === 0)) return;
+      if (opts.signal?.aborted || (limited && left === 0)) {
+        await writer.flush();
+        return;
+      }
       const line = await reader.next();
       if (line) {
         await emit(line);
@@ -198,8 +220,10 @@ export async function readContainerLog(path: string, opts: ReadLogOptions, out: 
       if (!opts.follow) {
         const rest = reader.takeRest();
         if (rest.length > 0) await emit(rest);
+        await writer.flush();
         return;
       }
+      await writer.flush();
       if (!running) return; // the container had stopped and everything is read
       // Rotated: the path now names a new file. What the old one still held has been read.
       const ino = await inodeOf(real);

@@ -5,9 +5,10 @@
  * rename, so a reader in the container sees the old set of files or the new one, never a mix.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../../clock/index.js";
+import { realClock } from "../../clock/index.js";
 import { errnoCode } from "../../errdefs/index.js";
 import { VolumePluginError } from "./types.js";
 
@@ -78,7 +79,36 @@ function topLevel(payload: Payload): Set<string> {
 }
 
 /** Writes `payload` into `targetDir` atomically; an unchanged payload leaves everything as it is. */
-export async function writeAtomic(targetDir: string, payload: Payload, clock: Clock): Promise<void> {
+/** The mode a file ends with: the payload's, plus group read when an fsGroup owns the volume (`roMask`). */
+function finalMode(mode: number, fsGroup: number | undefined): number {
+  return fsGroup === undefined ? mode : mode | 0o440;
+}
+
+/**
+ * Gives the fsGroup the volume as the kubelet's `SetVolumeOwnership` does for read-only volumes:
+ * group ownership of everything, group read on files, and group read/search plus setgid on directories.
+ */
+export async function applyFsGroup(path: string, fsGroup: number, readOnly: boolean): Promise<void> {
+  const st = await lstat(path);
+  await lchown(path, -1, fsGroup);
+  if (st.isSymbolicLink()) return;
+  const mask = readOnly ? 0o440 : 0o660;
+  if (st.isDirectory()) {
+    await chmod(path, (st.mode & 0o7777) | mask | 0o2000 | 0o110);
+    for (const e of await readdir(path)) await applyFsGroup(join(path, e), fsGroup, readOnly);
+  } else {
+    await chmod(path, (st.mode & 0o7777) | mask);
+  }
+}
+
+export interface WriteAtomicOptions {
+  /** Names the timestamped payload directories (default: the real clock). */
+  clock?: Clock;
+  /** The pod's fsGroup: it owns the files, which it can read (`SetVolumeOwnership`). */
+  fsGroup?: number;
+}
+
+export async function writeAtomic(targetDir: string, payload: Payload, opts: WriteAtomicOptions = {}): Promise<void> {
   for (const path of payload.keys()) {
     const err = payloadPathError(path);
     if (err) throw new VolumePluginError(err);
@@ -86,9 +116,10 @@ export async function writeAtomic(targetDir: string, payload: Payload, clock: Cl
   const oldDirName = await readLinkIfAny(join(targetDir, DATA));
   const oldDir = oldDirName ? join(targetDir, oldDirName) : undefined;
   const oldPayload = oldDir ? await readTree(oldDir).catch(() => undefined) : undefined;
-  if (oldPayload && samePayload(oldPayload, payload)) return;
+  const expected: Payload = new Map([...payload].map(([k, v]) => [k, { data: v.data, mode: finalMode(v.mode, opts.fsGroup) }]));
+  if (oldPayload && samePayload(oldPayload, expected)) return;
 
-  const newDirName = tsPrefix(clock.now()) + String(randomBytes(4).readUInt32BE()).padStart(10, "0");
+  const newDirName = tsPrefix((opts.clock ?? realClock).now()) + String(randomBytes(4).readUInt32BE()).padStart(10, "0");
   const newDir = join(targetDir, newDirName);
   await mkdir(newDir, { mode: 0o755 });
   await chmod(newDir, 0o755);
@@ -99,6 +130,7 @@ export async function writeAtomic(targetDir: string, payload: Payload, clock: Cl
       await writeFile(full, file.data, { mode: file.mode });
       await chmod(full, file.mode); // the umask may have narrowed the create mode
     }
+    if (opts.fsGroup !== undefined) await applyFsGroup(newDir, opts.fsGroup, true);
     const names = topLevel(payload);
     for (const name of names) {
       try {

@@ -26,7 +26,8 @@ export async function isMountPoint(path: string): Promise<boolean> {
 /** Mounts a tmpfs at `dir` (size in bytes when given) unless one is already mounted there. */
 export async function mountTmpfs(dir: string, sizeBytes?: number): Promise<void> {
   if (await isMountPoint(dir)) return;
-  const opts = ["nodev", "nosuid", ...(sizeBytes !== undefined ? [`size=${sizeBytes}`] : [])];
+  // As the kubelet: no extra flags, only the size (a tmpfs with none gets half the RAM).
+  const opts = sizeBytes !== undefined ? [`size=${sizeBytes}`] : ["defaults"];
   try {
     await run("mount", ["-t", "tmpfs", "-o", opts.join(","), "tmpfs", dir]);
   } catch (err) {

@@ -41,12 +41,12 @@ function talk(port: number, line: string): Promise<string> {
   });
 }
 
-async function forwardTest(t: TestContext, extraEnv: NodeJS.ProcessEnv): Promise<void> {
+async function forwardTest(t: TestContext, extraEnv: NodeJS.ProcessEnv, kubectl = KUBECTL): Promise<void> {
   try {
-    await access(KUBECTL);
+    await access(kubectl);
   } catch {
-    process.stderr.write(`skipping: ${KUBECTL} is not installed\n`);
-    return t.skip(`${KUBECTL} is not installed`);
+    process.stderr.write(`skipping: ${kubectl} is not installed\n`);
+    return t.skip(`${kubectl} is not installed`);
   }
   const kubelet = await startKubelet(t);
   if (!kubelet) return;
@@ -54,7 +54,7 @@ async function forwardTest(t: TestContext, extraEnv: NodeJS.ProcessEnv): Promise
   const node: Node = { metadata: { name: "node1" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } };
   const pod: Pod = { ...WEB_POD, status: { phase: "Running" } };
   const api = await startTestApi(t, { pods: [pod], node, kubelet: { clientCert: kubelet.pki.clientCert, clientKey: kubelet.pki.clientKey, ca: kubelet.pki.ca } });
-  const child = spawn(KUBECTL, ["port-forward", "pod/web", ":8080", "--address", "127.0.0.1"], { env: { ...api.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(kubectl, ["port-forward", "pod/web", ":8080", "--address", "127.0.0.1"], { env: { ...api.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
   t.after(() => {
     if (child.exitCode === null) child.kill("SIGTERM");
   });
@@ -77,6 +77,8 @@ async function forwardTest(t: TestContext, extraEnv: NodeJS.ProcessEnv): Promise
 test("kubectl port-forward through the proxy reaches the pod's port (SPDY tunnelled in WebSocket), connection after connection", (t) => forwardTest(t, {}));
 
 test("kubectl port-forward over a plain SPDY/3.1 upgrade (kubectl before 1.31, or with websockets off) works too", (t) => forwardTest(t, { KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" }));
+
+test("kubectl 1.27 (SPDY only) port-forwards too", (t) => forwardTest(t, {}, "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"));
 
 test("a port nothing listens on: kubectl reports the kubelet's error for that connection", async (t) => {
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { access, appendFile, readFile, writeFile } from "node:fs/promises";
+import { access, appendFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test, type TestContext } from "node:test";
@@ -94,6 +94,10 @@ test("kubectl logs through the proxy: tail, timestamps, and a waiting container'
   const waiting = await kubectl(s.api, ["logs", "web", "-c", "side"]);
   assert.notEqual(waiting.code, 0);
   assert.match(waiting.stderr, /Error from server \(BadRequest\): container "side" in pod "web" is waiting to start: ContainerCreating/);
+  const previous = await kubectl(s.api, ["logs", "web", "-c", "main", "--previous"]);
+  assert.match(previous.stderr, /Error from server \(BadRequest\): previous terminated container "main" in pod "web" not found/);
+  const pending = await kubectl(s.api, ["logs", "pending", "-c", "main"]);
+  assert.deepEqual([pending.code, pending.stdout], [0, ""]);
 });
 
 test("with several containers and none named, the API server names the choices; an unscheduled pod has no host", async (t) => {
@@ -205,4 +209,87 @@ test("kubectl logs -f passes lines through as they come and returns when the con
   });
   assert.equal(await exited, 0);
   assert.equal(out, "first\nsecond\n");
+});
+
+test("kubectl attach -i reaches the container's main process through the proxy", async (t) => {
+  if (await kubectlMissing(t)) return;
+  const s = await setUp(t);
+  if (!s) return;
+  const r = await kubectl(s.api, ["attach", "-i", "web", "-c", "main"], "attached line\n");
+  assert.match(r.stdout, /attached line/);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+/** The versioned kubectls beside the dispatcher, oldest and newest (1.27 speaks only SPDY for exec). */
+async function versionedKubectls(): Promise<string[]> {
+  const dir = "/usr/lib/google-cloud-sdk/bin";
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^kubectl\.1\.\d+$/.test(n));
+  names.sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]));
+  const picked = [...new Set([names[0], names[names.length - 1]])].filter((n): n is string => n !== undefined);
+  return picked.map((n) => join(dir, n));
+}
+
+test("the oldest and newest versioned kubectls exec through the proxy (SPDY/3.1 streams for the old one): stdout, stdin, exit code", async (t) => {
+  const binaries = await versionedKubectls();
+  if (binaries.length === 0) {
+    process.stderr.write("skipping: no versioned kubectl binaries in /usr/lib/google-cloud-sdk/bin\n");
+    return t.skip("no versioned kubectl binaries");
+  }
+  const s = await setUp(t);
+  if (!s) return;
+  for (const bin of binaries) {
+    const run = (args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(bin, args, { env: s.api.env, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        child.stdin.end(stdin);
+      });
+    const r = await run(["exec", "web", "-c", "main", "--", "sh", "-c", "echo hi; echo oops >&2; exit 3"]);
+    assert.equal(r.stdout, "hi\n", `${bin}: ${r.stderr}`);
+    assert.match(r.stderr, /oops/);
+    assert.equal(r.code, 3, `${bin}: ${r.stderr}`);
+    const i = await run(["exec", "-i", "web", "-c", "main", "--", "sh", "-c", "cat; echo done"], "piped\n");
+    assert.equal(i.stdout, "piped\ndone\n", `${bin}: ${i.stderr}`);
+    assert.equal(i.code, 0);
+    const bad = await run(["exec", "web", "-c", "main", "--", "no-such-tool"]);
+    assert.match(bad.stderr, /executable file not found/, bin);
+    assert.equal(bad.code, 1);
+  }
+});
+
+test("kubectl 1.27 exec -it through a pty: SPDY resize stream sets the terminal size, exit 3 exits 3", async (t) => {
+  const bin = (await versionedKubectls())[0];
+  if (!bin) return t.skip("no versioned kubectl binaries");
+  const s = await setUp(t);
+  if (!s) return;
+  const term = pty.spawn(bin, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 77, rows: 21, env: s.api.env as Record<string, string> });
+  t.after(() => {
+    try {
+      term.kill();
+    } catch {
+      // already gone
+    }
+  });
+  let screen = "";
+  const code = await new Promise<number>((resolve) => {
+    let typed = 0;
+    term.onData((d) => {
+      screen += d;
+      if (typed === 0 && /[$#] $/.test(screen)) {
+        typed = 1;
+        term.write("stty size\r");
+      } else if (typed === 1 && /21 77/.test(screen)) {
+        typed = 2;
+        term.write("exit 3\r");
+      }
+    });
+    term.onExit(({ exitCode }) => resolve(exitCode));
+  });
+  assert.match(screen, /21 77/);
+  assert.equal(code, 3);
 });

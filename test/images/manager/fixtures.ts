@@ -38,12 +38,10 @@ export function requestLog(reg: TestRegistry): string[] {
 export interface HoldingProxy {
   /** The proxy's host:port, to name images by. */
   host: string;
-  /** Repositories whose manifest requests arrived, in order of the first arrival of each. */
+  /** Repositories whose manifest requests arrived (held or not), in order of the first arrival of each. */
   arrivals: string[];
   /** Lets the held manifest requests of `repo` (and later ones) through. */
   release(repo: string): void;
-  /** Resolves once `repo`'s first manifest request has arrived. */
-  arrived(repo: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,7 +50,6 @@ export async function holdingProxy(target: string): Promise<HoldingProxy> {
   const t = new URL(target);
   const released = new Set<string>();
   const waiting = new Map<string, (() => void)[]>();
-  const arrivalWaiters = new Map<string, (() => void)[]>();
   const arrivals: string[] = [];
   const server: Server = createServer((req, res) => {
     const m = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(req.url ?? "");
@@ -65,12 +62,11 @@ export async function holdingProxy(target: string): Promise<HoldingProxy> {
       req.pipe(up);
     };
     const repo = m?.[1];
-    if (repo === undefined || released.has(repo)) return forward();
+    if (repo === undefined) return forward();
     if (!arrivals.includes(repo)) {
       arrivals.push(repo);
-      for (const w of arrivalWaiters.get(repo) ?? []) w();
-      arrivalWaiters.delete(repo);
     }
+    if (released.has(repo)) return forward();
     const list = waiting.get(repo) ?? [];
     list.push(forward);
     waiting.set(repo, list);
@@ -85,11 +81,6 @@ export async function holdingProxy(target: string): Promise<HoldingProxy> {
       for (const f of waiting.get(repo) ?? []) f();
       waiting.delete(repo);
     },
-    arrived: (repo) => arrivals.includes(repo) ? Promise.resolve() : new Promise<void>((resolve) => {
-      const list = arrivalWaiters.get(repo) ?? [];
-      list.push(resolve);
-      arrivalWaiters.set(repo, list);
-    }),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

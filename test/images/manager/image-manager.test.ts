@@ -184,12 +184,23 @@ test("the registry QPS throttle refuses pulls beyond the burst with 'pull QPS ex
   assert.equal((await ensure(m, makePod("p3"), `${host}/pods/c:v1`)).ok, true, "a second later there is a token again");
 });
 
+interface OrderRun {
+  proxy: Awaited<ReturnType<typeof holdingProxy>>;
+  finished: string[];
+  /** Resolves when pod `name`'s pull has finished. */
+  done(name: string): Promise<void>;
+  /** Resolves once `n` repositories have had manifest requests held. */
+  arrivals(n: number): Promise<string[]>;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+
 /**
- * Three pods pull three images through a proxy that holds manifest requests. Returns which pulls
- * reached the registry while a was held, and the finish order when the pulls are let through one
- * at a time in `releaseOrder`, each awaited when `awaitEach` says so.
+ * Three pods (a, b, c) pull three images at once through a proxy that holds each repository's
+ * manifest requests until the scenario lets them through. Which pod reaches the puller first is
+ * up to the event loop, so scenarios go by the order the registry saw.
  */
-async function pullOrder(config: ImageManagerConfig, releaseOrder: string[], awaitEach: (name: string) => boolean): Promise<{ arrivalsBeforeRelease: string[]; finished: string[] }> {
+async function pullScenario(config: ImageManagerConfig, scenario: (run: OrderRun) => Promise<void>): Promise<void> {
   const node = await openTestNode();
   const proxy = await holdingProxy(reg.url);
   try {
@@ -201,38 +212,61 @@ async function pullOrder(config: ImageManagerConfig, releaseOrder: string[], awa
       assert.equal(r.ok, true, JSON.stringify(r));
       finished.push(name);
     })]));
-    await proxy.arrived("pods/a");
-    // Give the other pulls every chance to reach the registry too (not a timing assertion: a held pull cannot finish).
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const arrivalsBeforeRelease = [...proxy.arrivals];
-    for (const name of releaseOrder) {
-      proxy.release(`pods/${name}`);
-      if (awaitEach(name)) await pulls.get(name);
-    }
+    const arrivals = async (n: number): Promise<string[]> => {
+      while (proxy.arrivals.length < n) await new Promise((resolve) => setTimeout(resolve, 10));
+      return proxy.arrivals.map((r) => r.replace("pods/", ""));
+    };
+    await scenario({ proxy, finished, done: (name) => pulls.get(name) ?? Promise.resolve(), arrivals });
     await Promise.all(pulls.values());
-    return { arrivalsBeforeRelease, finished };
   } finally {
     await proxy.close();
     await node.close();
   }
 }
 
-test("serial pulls (the default): one at a time in arrival order, across pods", async () => {
-  const { arrivalsBeforeRelease, finished } = await pullOrder({}, ["c", "b", "a"], () => false);
-  assert.deepEqual(arrivalsBeforeRelease, ["pods/a"], "b and c wait in the queue while a is held");
-  assert.deepEqual(finished, ["a", "b", "c"], "c, let through first, still waits its turn");
+test("serial pulls (the default): one at a time across pods; the waiting ones cannot overtake", async () => {
+  await pullScenario({}, async (run) => {
+    const [first] = await run.arrivals(1);
+    await settle();
+    assert.deepEqual(run.proxy.arrivals.length, 1, "the others wait in the queue while the first is held");
+    const others = ["a", "b", "c"].filter((n) => n !== first);
+    for (const n of others) run.proxy.release(`pods/${n}`);
+    await settle();
+    assert.deepEqual(run.finished, [], "let through at the registry, they still wait their turn");
+    run.proxy.release(`pods/${first ?? ""}`);
+    for (const n of ["a", "b", "c"]) await run.done(n);
+    assert.equal(run.finished[0], first);
+    assert.deepEqual(run.finished, await run.arrivals(3), "each pull reached the registry only after the one before finished");
+  });
 });
 
 test("parallel pulls: all three pods pull at once and finish as the registry answers", async () => {
-  const { arrivalsBeforeRelease, finished } = await pullOrder({ serializeImagePulls: false }, ["c", "b", "a"], () => true);
-  assert.deepEqual([...arrivalsBeforeRelease].sort(), ["pods/a", "pods/b", "pods/c"]);
-  assert.deepEqual(finished, ["c", "b", "a"]);
+  await pullScenario({ serializeImagePulls: false }, async (run) => {
+    const arrived = await run.arrivals(3);
+    const order = [...arrived].reverse();
+    for (const n of order) {
+      run.proxy.release(`pods/${n}`);
+      await run.done(n);
+    }
+    assert.deepEqual(run.finished, order);
+  });
 });
 
 test("parallel pulls with 2 tokens: the third waits for a token", async () => {
-  const { arrivalsBeforeRelease, finished } = await pullOrder({ serializeImagePulls: false, maxParallelImagePulls: 2 }, ["c", "b", "a"], (n) => n !== "c");
-  assert.deepEqual(arrivalsBeforeRelease, ["pods/a", "pods/b"]);
-  assert.deepEqual(finished, ["b", "c", "a"], "c gets b's token and finishes while a is still held");
+  await pullScenario({ serializeImagePulls: false, maxParallelImagePulls: 2 }, async (run) => {
+    const [x = "", y = ""] = await run.arrivals(2);
+    await settle();
+    assert.equal(run.proxy.arrivals.length, 2, "the third pull holds no token");
+    const z = ["a", "b", "c"].find((n) => n !== x && n !== y) ?? "";
+    run.proxy.release(`pods/${z}`);
+    run.proxy.release(`pods/${y}`);
+    await run.done(y);
+    await run.done(z);
+    assert.deepEqual(run.finished, [y, z], "the third got the freed token and finished while the first is still held");
+    run.proxy.release(`pods/${x}`);
+    await run.done(x);
+    assert.deepEqual(run.finished, [y, z, x]);
+  });
 });
 
 test("many pods wanting one image at once: one pull, every pod gets its events", async (t) => {
@@ -305,4 +339,21 @@ test("an invalid configuration is refused when the manager is made", async (t) =
   assert.throws(() => s.manager({ maxParallelImagePulls: 0 }), /maxParallelImagePulls 0 must be a positive number/);
   const events = eventLog();
   assert.deepEqual(events.list, []);
+});
+
+test("node credentials (the node keyring) pull a private image for a pod without secrets; then every pod may use it", async (t) => {
+  const s = await setUp(t);
+  const ref = `${privHost}/team/secret:v1`;
+  const m = new KubeletImageManager({
+    imageService: s.cri, clock: s.clock, stateDir: join(s.node.home, "kubelet"),
+    nodeCredentials: () => Promise.resolve({ [`http://${privHost}/v2/`]: { username: "alice", password: "wonderland" } }),
+  });
+  const first = await ensure(m, makePod("a"), ref);
+  assert.equal(first.ok, true, JSON.stringify(first));
+  const log = requestLog(priv);
+  const other = await ensure(m, makePod("b"), ref);
+  assert.deepEqual(other.events, [`Normal Pulled Container image "${ref}" already present on machine and can be accessed by the pod`]);
+  assert.deepEqual(log, []);
+  const noNodeLogin = await ensure(s.manager(), makePod("c"), ref);
+  assert.equal(noNodeLogin.ok, true, "pulled with node credentials: node-wide, also for a manager without them");
 });

@@ -1,9 +1,12 @@
 /** Which registry credentials an image gets (pkg/credentialprovider keyring_test vectors). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Secret } from "../../../src/api/index.js";
 import {
-  BasicDockerKeyring, dockerConfigFromSecret, isDefaultRegistryMatch, makeDockerKeyring, normalizeRegistryKey, parseDockerConfigEntry, urlsMatch,
+  BasicDockerKeyring, dockerConfigFromSecret, isDefaultRegistryMatch, makeDockerKeyring, normalizeRegistryKey, parseDockerConfigEntry, readNodeDockerConfig, urlsMatch,
 } from "../../../src/images/index.js";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
@@ -84,4 +87,20 @@ test("pull secrets: dockerconfigjson and dockercfg are read, other types ignored
   assert.throws(() => makeDockerKeyring([broken], node), /pull secret default\/broken/);
   assert.equal(found[0]?.authConfigHash, makeDockerKeyring([secret("j2", "kubernetes.io/dockercfg", { ".dockercfg": b64(JSON.stringify({ x: { username: "j", password: "pw" } })) })], node).lookup("x")[0]?.authConfigHash,
     "equal logins hash equal");
+});
+
+test("the node's docker config: the first config.json found, else .dockercfg, else nothing", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "podyard-keyring-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const a = join(dir, "a");
+  const b = join(dir, "b");
+  await mkdir(a);
+  await mkdir(b);
+  assert.deepEqual(await readNodeDockerConfig({ configJsonDirs: [a, b], dockercfgDirs: [a, b] }), {});
+  await writeFile(join(b, ".dockercfg"), JSON.stringify({ "old.example.com": { auth: b64("o:p") } }));
+  assert.deepEqual(await readNodeDockerConfig({ configJsonDirs: [a, b], dockercfgDirs: [a, b] }), { "old.example.com": { username: "o", password: "p" } });
+  await writeFile(join(b, "config.json"), JSON.stringify({ auths: { "reg.example.com": { username: "n", password: "q" } } }));
+  assert.deepEqual(await readNodeDockerConfig({ configJsonDirs: [a, b], dockercfgDirs: [a, b] }), { "reg.example.com": { username: "n", password: "q" } });
+  await writeFile(join(a, "config.json"), "{broken");
+  await assert.rejects(readNodeDockerConfig({ configJsonDirs: [a, b] }), /config\.json/);
 });

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultImagePullPolicy as apiDefault } from "../../../src/api/index.js";
-import { defaultImageManagerConfig, defaultImagePullPolicy, formatGoDuration, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
+import { defaultImageManagerConfig, defaultImagePullPolicy, formatGoDuration, goQuote, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
 
 test("imagePullPolicy defaults to Always for latest (written or implied), else IfNotPresent", () => {
   const H = "a".repeat(64);
@@ -63,4 +63,10 @@ test("invalid configurations are refused with the kubelet's messages", () => {
   ]);
   assert.throws(() => validateImageManagerConfig(defaultImageManagerConfig({ maxParallelImagePulls: 0, registryBurst: -1 })),
     /^InvalidArgumentError: \[invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number, invalid configuration: maxParallelImagePulls 0 must be a positive number\]$/);
+});
+
+test("strings are quoted as Go's %q quotes them", () => {
+  assert.equal(goQuote("nginx:1.25"), '"nginx:1.25"');
+  assert.equal(goQuote('a"b\\c\td\x00e\x7f'), '"a\\"b\\\\c\\td\\x00e\\x7f"');
+  assert.equal(goQuote("ünï"), '"ünï"');
 });

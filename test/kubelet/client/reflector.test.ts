@@ -9,7 +9,7 @@ import { FakeApiServer } from "../fake-apiserver.js";
 
 const pod = (name: string, nodeName = "n1"): Pod => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, containers: [{ name: "c", image: "busybox" }] } });
 const until = async (cond: () => boolean): Promise<void> => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), "condition not reached");
 };
 

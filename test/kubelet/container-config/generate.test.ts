@@ -61,6 +61,7 @@ test("a full config: metadata, image, expanded command/args, env, labels, annota
   assert.equal(config.tty, true);
   assert.deepEqual(config.labels, {
     "io.kubernetes.pod.name": "web", "io.kubernetes.pod.namespace": "default", "io.kubernetes.pod.uid": "1234", "io.kubernetes.container.name": "app",
+    "io.podyard.container.kind": "regular",
   });
   assert.deepEqual(config.annotations, {
     "io.kubernetes.container.hash": computeContainerHash(input.container),
@@ -70,7 +71,6 @@ test("a full config: metadata, image, expanded command/args, env, labels, annota
     "io.kubernetes.pod.terminationGracePeriod": "30",
     "io.kubernetes.container.preStopHandler": '{"exec":{"command":["sleep","1"]}}',
     "io.kubernetes.container.ports": '[{"containerPort":80}]',
-    "io.podyard.container.kind": "regular",
   });
   assert.match(terminationMessageHostPath, new RegExp(`^${join(podDir, "containers/app")}/[0-9a-f]{8}$`));
   assert.equal((await stat(terminationMessageHostPath)).mode & 0o777, 0o666);

@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import type { Duplex } from "node:stream";
 import { join } from "node:path";
 import WebSocket from "ws";
 import type { Pod } from "../../../src/api/index.js";
@@ -65,17 +64,10 @@ export async function startKubelet(t: TestContext): Promise<KubeletFixture | und
     },
   };
   const server = createKubeletServer({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca }, provider });
-  // Upgraded sockets are no longer the server's connections: end them at teardown.
-  const upgraded = new Set<Duplex>();
-  server.on("upgrade", (_req, socket: Duplex) => {
-    upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
-  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   t.after(async () => {
     runtime.close();
-    for (const s of upgraded) s.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await pki.cleanup();

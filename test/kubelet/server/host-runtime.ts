@@ -36,7 +36,7 @@ export class HostRuntime implements RuntimeService {
     this.containers.set(c.id, c);
   }
 
-  /** Kills the attach targets it started. */
+  /** Kills the attach targets it started (a `cat` per container, ended by the first attach's stdin EOF). */
   close(): void {
     for (const p of this.#main.values()) p.kill("SIGKILL");
   }
@@ -138,11 +138,12 @@ export class HostRuntime implements RuntimeService {
         proc.stdout?.off("data", onOut);
         resolve();
       };
+      // The end of the client's stdin ends cat's, so its last output is out before the detach.
       if (io.stdin) {
         io.stdin.on("data", (d: Buffer) => proc.stdin?.write(d));
-        io.stdin.once("end", detach);
+        io.stdin.once("end", () => proc.stdin?.end());
       }
-      proc.once("exit", detach);
+      proc.once("close", detach);
     });
   }
 

@@ -99,11 +99,18 @@ test("a SPDY upgrade attempt (kubectl's fallback) gets a JSON Status it can prin
 test("TTY exec runs in a pty: resize on channel 4 sets the terminal size, and the exit code comes back", async (t) => {
   const k = await startKubelet(t);
   if (!k) return;
-  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", "read x; stty size; exit 3"], "input=1&output=1&tty=1")}`, ["v5.channel.k8s.io"]);
+  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", "echo ready; read x; stty size; exit 3"], "input=1&output=1&tty=1")}`, ["v5.channel.k8s.io"]);
   const tr = await collect(ws, (w) => {
     w.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":0,"Height":0}\n')]));
     w.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":100,"Height":30}\n')]));
-    w.send(Buffer.concat([Buffer.from([0]), Buffer.from("go\r")]));
+    // Typing waits for the shell, as a user does; the sizes sent before it are applied by then.
+    let typed = false;
+    w.on("message", (d: Buffer) => {
+      if (!typed && d[0] === 1 && d.toString().includes("ready")) {
+        typed = true;
+        w.send(Buffer.concat([Buffer.from([0]), Buffer.from("go\r")]));
+      }
+    });
   });
   assert.match(text(tr, 1), /30 100/);
   assert.equal(tr.channels.has(2), false);
@@ -143,4 +150,33 @@ test("a client that goes away mid-exec aborts the stream's signal, so the runtim
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.ok(pid > 0);
+});
+
+test("pings are answered during a stream (kubectl's 61 s read deadline moves only on pongs)", async (t) => {
+  const k = await startKubelet(t);
+  if (!k) return;
+  const ws = k.ws(`/exec/default/web/main?${q(["cat"], "input=1&output=1")}`, ["v5.channel.k8s.io"]);
+  const pong = new Promise<string>((resolve) => ws.once("pong", (d: Buffer) => resolve(d.toString())));
+  const tr = collect(ws, (w) => w.ping(Buffer.from("are-you-there")));
+  assert.equal(await pong, "are-you-there");
+  ws.send(Buffer.from([255, 0]));
+  assert.equal(JSON.parse(text(await tr, 3)).status, "Success");
+});
+
+test("v4.base64.channel.k8s.io (browsers): text frames with an ASCII channel digit and base64 data", async (t) => {
+  const k = await startKubelet(t);
+  if (!k) return;
+  const ws = k.ws(`/exec/default/web/main?${q(["sh", "-c", "cat; exit 5"], "input=1&output=1")}`, ["v4.base64.channel.k8s.io"]);
+  const frames: string[] = [];
+  ws.on("open", () => {
+    ws.send(`0${Buffer.from("b64\n").toString("base64")}`);
+  });
+  ws.on("message", (d: Buffer, isBinary: boolean) => {
+    assert.equal(isBinary, false);
+    frames.push(d.toString());
+    if (frames.length === 1) ws.close(1000);
+  });
+  await new Promise((resolve) => ws.once("close", resolve));
+  assert.equal(ws.protocol, "v4.base64.channel.k8s.io");
+  assert.equal(frames[0], `1${Buffer.from("b64\n").toString("base64")}`);
 });

@@ -275,3 +275,36 @@ test("teardown refuses to delete through a mount it could not remove", { skip: !
   execFileSync("umount", [inner]);
   await tearDownPodVolumes(podDir);
 });
+
+test("a memory volume's size: node memory, lowered to the pod's memory limit, lowered to sizeLimit", async () => {
+  const { memoryVolumeSize } = await import("../../../src/runtime/index.js");
+  const GI = 2 ** 30;
+  const p = (limits: (string | undefined)[]): Pod => ({
+    metadata: { name: "p" },
+    spec: { containers: limits.map((l, i) => ({ name: `c${i}`, ...(l ? { resources: { limits: { memory: l } } } : {}) })) },
+  });
+  assert.equal(memoryVolumeSize(p([undefined]), undefined, 8 * GI), 8 * GI);
+  assert.equal(memoryVolumeSize(p(["1Gi", "2Gi"]), undefined, 8 * GI), 3 * GI);
+  assert.equal(memoryVolumeSize(p(["1Gi", undefined]), undefined, 8 * GI), 8 * GI, "a container without a limit leaves the pod unlimited");
+  assert.equal(memoryVolumeSize(p(["1Gi"]), "64Mi", 8 * GI), 64 * 2 ** 20);
+  assert.equal(memoryVolumeSize(p(["1Gi"]), "2Gi", 8 * GI), GI, "a sizeLimit above the pod's limit does not raise it");
+  assert.equal(memoryVolumeSize(p([undefined]), "0", 8 * GI), 8 * GI);
+});
+
+test("fsGroup owns emptyDir and projected files, with group read (setgid directories)", { skip: !isRoot && "needs root to chown" }, async (t) => {
+  const podDir = await tempDir(t);
+  const p = podWith([{ name: "e", emptyDir: {} }, { name: "c", configMap: { name: "cfg", defaultMode: 0o400 } }]);
+  p.spec.securityContext = { fsGroup: 2345 };
+  const cm: ConfigMap = { metadata: { name: "cfg", namespace: "default" }, data: { k: "v" } };
+  const vols = await setUp(podDir, p, sources([cm]));
+  const e = await stat(vols.get("e")?.hostPath ?? "");
+  assert.equal(e.gid, 2345);
+  assert.equal(e.mode & 0o7777, 0o2777);
+  const f = await stat(join(vols.get("c")?.hostPath ?? "", "k"));
+  assert.equal(f.gid, 2345);
+  assert.equal(f.mode & 0o7777, 0o440);
+  const dataDir = await readlink(join(vols.get("c")?.hostPath ?? "", "..data"));
+  await setUp(podDir, p, sources([cm]));
+  assert.equal(await readlink(join(vols.get("c")?.hostPath ?? "", "..data")), dataDir, "an unchanged payload is not rewritten");
+  await tearDownPodVolumes(podDir);
+});

@@ -17,7 +17,7 @@ export function nonZeroExitStatus(cmd: string[], exitCode: number): Status {
 
 /** A runtime failure (no such executable, container gone): kubectl prints `error: <message>` and exits 1. */
 export function internalErrorStatus(err: unknown): Status {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = `error executing command in container: ${err instanceof Error ? err.message : String(err)}`;
   return {
     metadata: {},
     status: "Failure",

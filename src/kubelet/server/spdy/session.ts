@@ -49,6 +49,16 @@ export class SpdySession {
     conn.on("end", () => this.close());
   }
 
+  /** Ends the connection after what was written has gone out (the exec is over). */
+  end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#streams.values()) s.onReset();
+    this.#streams.clear();
+    this.#codec.close();
+    this.#conn.end();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeClock } from "../../src/clock/index.js";
-import { newCrashLoopBackOff } from "../../src/kubelet/backoff.js";
+import { newCrashLoopBackOff } from "../../src/kubelet/crash-backoff.js";
 
 test("crash-loop back-off: first restart at once, then 10, 20, 40, 80, 160, 300, 300 s", () => {
   const clock = new FakeClock(1_000_000);
