@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { DeleteOptions, KubeObject, Node, Pod, StatusCause } from "../api/index.js";
+import type { DeleteOptions, KubeObject, Node, Pod } from "../api/index.js";
 import { realClock, type Clock } from "../clock/index.js";
 import {
   DEFAULT_MAX_BODY_BYTES, decodeObjectBody, dropPaths, mediaType, parseJson, parseYaml, PATCH_TYPES, readBody,
@@ -21,7 +21,7 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
+  ApplyConflictError, buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
@@ -531,7 +531,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       checkTypeMeta(info, body as Json);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
-      const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind };
+      const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
       try {
         const obj = await registry.update(info, ns, name, (cur) => serverSideApply(cur, body as KubeObject, applyOpts), w);
         return { obj, created: false };
@@ -559,12 +559,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return { obj, created: false };
   }
 
-  /** api2's ApplyConflictError (by shape, so the stand-in needs no copy of it) as a 409 Conflict with causes. */
+  /** A server-side apply conflict as kube-apiserver answers it: 409 Conflict with FieldManagerConflict causes. */
   function mapApplyError(err: unknown): unknown {
-    if (err instanceof Error && err.name === "ApplyConflictError") {
-      const causes = (err as Error & { causes?: StatusCause[] }).causes;
-      return new ApiError(409, "Conflict", err.message, { causes: causes ?? [] });
-    }
+    if (err instanceof ApplyConflictError) return new ApiError(409, "Conflict", err.message, err.status.details ?? { causes: err.causes }, { cause: err });
     if (err instanceof PatchError) return patchStatus(err);
     return err;
   }
