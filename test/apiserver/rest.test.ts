@@ -522,3 +522,39 @@ test("state survives a restart on the same database: objects, their resourceVers
     assert.equal((await call(url, "GET", "/api/v1/namespaces")).status, 200);
   });
 });
+
+test("fieldValidation: Strict refuses unknown fields, Warn stores without them and says so in Warning headers", async (t) => {
+  const s = await startServer(t);
+  const body = { ...pod("web"), spec: { containers: [{ name: "c", image: "busybox:1.36", imag: "typo" }] } };
+  const strict = await call(s.url, "POST", `${NS}/pods?fieldValidation=Strict`, body);
+  assert.deepEqual([strict.status, strict.body.reason], [400, "BadRequest"]);
+  assert.equal(strict.body.message, 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imag"');
+  const warn = await call(s.url, "POST", `${NS}/pods`, body);
+  assert.equal(warn.status, 201);
+  assert.equal(warn.headers.get("warning"), '299 - "unknown field \\"spec.containers[0].imag\\""');
+  assert.ok(!JSON.stringify(warn.body).includes("typo"));
+  const ignore = await call(s.url, "POST", `${NS}/pods?fieldValidation=Ignore`, { ...body, metadata: { name: "web2" } });
+  assert.deepEqual([ignore.status, ignore.headers.get("warning")], [201, null]);
+});
+
+test("server-side apply records managers and answers a conflict with 409 unless forced; pod updates may not change the spec", async (t) => {
+  const s = await startServer(t);
+  const applied = { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { containers: [{ name: "a", image: "nginx:1.27" }] } };
+  const APPLY = { "content-type": "application/apply-patch+yaml" };
+  const first = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=kubectl&force=false`, applied, APPLY);
+  assert.equal(first.status, 201);
+  const managers = ((first.body.metadata as Record<string, unknown>).managedFields as { manager: string; operation: string }[]).map((m) => `${m.manager}/${m.operation}`);
+  assert.ok(managers.includes("kubectl/Apply"), managers.join(","));
+  const other = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=other`, { ...applied, spec: { containers: [{ name: "a", image: "nginx:1.28" }] } }, APPLY);
+  assert.deepEqual([other.status, other.body.reason], [409, "Conflict"]);
+  assert.match(String(other.body.message), /^Apply failed with 1 conflict: conflict with "kubectl"/);
+  assert.equal(((other.body.details as Record<string, unknown>).causes as { reason: string }[])[0]?.reason, "FieldManagerConflict");
+  const forced = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=other&force=true`, { ...applied, spec: { containers: [{ name: "a", image: "nginx:1.28" }] } }, APPLY);
+  assert.equal(forced.status, 200);
+  assert.equal((forced.body.spec as { containers: { image: string }[] }).containers[0]?.image, "nginx:1.28");
+  const noManager = await call(s.url, "PATCH", `${NS}/pods/web`, applied, APPLY);
+  assert.equal(noManager.status, 400);
+  const immutable = await call(s.url, "PATCH", `${NS}/pods/web`, { spec: { restartPolicy: "Never" } }, { "content-type": "application/merge-patch+json" });
+  assert.deepEqual([immutable.status, immutable.body.reason], [422, "Invalid"]);
+  assert.match(String(immutable.body.message), /^Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+});
