@@ -484,8 +484,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return;
       }
       case "DELETE": {
-        const { obj, removed } = await deleteOne(info, ns, name, await deleteOptionsOf(req, q), writeOpts());
-        if (info.resource === "pods" || info.resource === "namespaces" || !removed) send(res, removed ? 200 : 202, obj);
+        const options = await deleteOptionsOf(req, q);
+        const { obj, removed } = await deleteOne(info, ns, name, options, writeOpts());
+        // 200 even when the object stays (graceful pods, namespaces), as kube-apiserver keeps it for
+        // old clients; 202 only when orphanDependents=false asked for it.
+        const code = !removed && (options as { orphanDependents?: boolean }).orphanDependents === false ? 202 : 200;
+        if (info.resource === "pods" || info.resource === "namespaces" || !removed) send(res, code, obj);
         else send(res, 200, successStatus({ name, ...(info.group ? { group: info.group } : {}), kind: info.resource, ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) }));
         return;
       }
@@ -500,7 +504,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       await registry.get(info, undefined, name);
       throw forbidden("namespaces", name, "this namespace may not be deleted");
     }
-    const obj = await registry.update(info, undefined, name, (cur) => cur, w);
+    const obj = await registry.get(info, undefined, name);
     if (obj.metadata.deletionTimestamp) return { obj, removed: false };
     // Terminating first; the namespace controller below empties it and then removes it.
     const next = await registry.update(info, undefined, name, (cur) => {

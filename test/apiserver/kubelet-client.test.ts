@@ -68,7 +68,7 @@ test("a kubelet registers its node and Lease, follows its pods, reports status a
 
   // kubectl delete: graceful; the kubelet sees the deletionTimestamp, stops the pod and deletes with grace 0.
   const d = await call(s.url, "DELETE", "/api/v1/namespaces/default/pods/web", { propagationPolicy: "Background" });
-  assert.equal(d.status, 202);
+  assert.equal(d.status, 200);
   await until(() => updated.includes("web:terminating"));
   await client.delete("/api/v1/namespaces/default/pods/web", { gracePeriodSeconds: 0, preconditions: { uid: status.metadata.uid ?? "" } });
   await until(() => deleted.includes("web"));

@@ -135,7 +135,7 @@ test("graceful delete of a bound pod: deletionTimestamp now+grace, later deletes
   const w = await watch(s.url, `${NS}/pods?watch=true&resourceVersion=${s.storage.currentRevision()}`);
   t.after(() => w.close());
   const d1 = await call(s.url, "DELETE", `${NS}/pods/web`, { propagationPolicy: "Background" });
-  assert.equal(d1.status, 202);
+  assert.equal(d1.status, 200);
   const m1 = d1.body.metadata as Record<string, unknown>;
   assert.equal(m1.deletionTimestamp, "2026-12-03T10:00:30Z");
   assert.equal(m1.deletionGracePeriodSeconds, 30);
@@ -351,7 +351,7 @@ test("namespaces: the system ones exist with a default service account; deleting
   await call(s.url, "POST", "/api/v1/namespaces/team/pods", pod("bound", { nodeName: "node1" }));
   await call(s.url, "POST", "/api/v1/namespaces/team/configmaps", { metadata: { name: "c" } });
   const del = await call(s.url, "DELETE", "/api/v1/namespaces/team");
-  assert.equal(del.status, 202);
+  assert.equal(del.status, 200);
   assert.equal((del.body.status as Record<string, unknown>).phase, "Terminating");
   const refused = await call(s.url, "POST", "/api/v1/namespaces/team/configmaps", { metadata: { name: "late" } });
   assert.deepEqual([refused.status, refused.body.reason, refused.body.message],
