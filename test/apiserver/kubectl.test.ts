@@ -87,7 +87,7 @@ test("kubectl delete pod returns once the kubelet's grace-0 delete removes a bou
   assert.equal(l.stdout.trim(), 'pod "loose" deleted');
 });
 
-test("kubectl create secret docker-registry (a protobuf body) makes a usable dockerconfigjson secret", { skip }, async (t) => {
+test("kubectl create secret docker-registry (a protobuf body) makes a usable dockerconfigjson secret; namespace, serviceaccount, configmap and token bodies too", { skip }, async (t) => {
   const s = await startServer(t);
   const kubectl = kubectlFor(t, s);
   const r = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p", "--docker-email=e@x.io");
@@ -100,6 +100,14 @@ test("kubectl create secret docker-registry (a protobuf body) makes a usable doc
   const again = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p");
   assert.equal(again.code, 1);
   assert.equal(again.stderr.trim(), 'error: failed to create secret secrets "regcred" already exists');
+  // Other protobuf bodies of kubectl's typed clients: Namespace, ServiceAccount, ConfigMap, TokenRequest.
+  assert.equal((await kubectl("create", "namespace", "team")).stdout.trim(), "namespace/team created");
+  assert.equal((await kubectl("create", "serviceaccount", "bot", "-n", "team")).stdout.trim(), "serviceaccount/bot created");
+  assert.equal((await kubectl("create", "configmap", "cfg", "--from-literal=a=b", "-n", "team")).stdout.trim(), "configmap/cfg created");
+  assert.deepEqual((await call(s.url, "GET", "/api/v1/namespaces/team/configmaps/cfg")).body.data, { a: "b" });
+  const token = await kubectl("create", "token", "bot", "-n", "team", "--duration=10m");
+  assert.equal(token.code, 0, token.stderr);
+  assert.match(token.stdout, /^\S+$/);
 });
 
 test("kubectl get pods prints the server's Table; apply with an unknown field fails Strict validation; explain reads the schema", { skip }, async (t) => {
