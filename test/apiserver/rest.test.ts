@@ -558,3 +558,30 @@ test("server-side apply records managers and answers a conflict with 409 unless 
   assert.deepEqual([immutable.status, immutable.body.reason], [422, "Invalid"]);
   assert.match(String(immutable.body.message), /^Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than/);
 });
+
+test("a Table watch sends the column definitions with the first event only; pod subresources reach the proxy", async (t) => {
+  const s = await startServer(t);
+  await call(s.url, "POST", `${NS}/pods`, pod("a"));
+  const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+  const w = await watch(s.url, `${NS}/pods?watch=true`, { accept: TABLE });
+  t.after(() => w.close());
+  await w.next(1);
+  await call(s.url, "POST", `${NS}/pods`, pod("b"));
+  const [first, second] = await w.next(2);
+  const t1 = first?.object as { kind: string; columnDefinitions: unknown[]; rows: { cells: unknown[] }[] };
+  const t2 = second?.object as { kind: string; columnDefinitions?: unknown[]; rows: { cells: unknown[] }[] };
+  assert.deepEqual([t1.kind, t2.kind], ["Table", "Table"]);
+  assert.ok(t1.columnDefinitions.length > 0);
+  assert.equal(t2.columnDefinitions?.length ?? 0, 0);
+  assert.deepEqual([t1.rows[0]?.cells[0], t2.rows[0]?.cells[0]], ["a", "b"]);
+  // Logs go through the proxy: an unscheduled pod has an empty log, one on an unknown node a Status.
+  const empty = await call(s.url, "GET", `${NS}/pods/a/log`);
+  assert.deepEqual([empty.status, empty.text], [200, ""]);
+  await call(s.url, "POST", `${NS}/pods`, pod("bound", { nodeName: "ghost-node" }));
+  const logs = await call(s.url, "GET", `${NS}/pods/bound/log`);
+  assert.equal(logs.body.kind, "Status");
+  assert.ok(logs.status >= 400);
+  assert.equal((await call(s.url, "GET", `${NS}/pods/nope/log`)).status, 404);
+  const plain = await call(s.url, "GET", `${NS}/pods/a/exec?command=ls`);
+  assert.deepEqual([plain.status, plain.body.message], [400, "Upgrade request required"]);
+});
