@@ -301,3 +301,17 @@ test("a sidecar (init container with restartPolicy Always) starts first, keeps r
   assert.equal(env.rt.calls.filter((c) => c === "startContainer proxy").length, 2, "sidecar restarted");
   assert.equal(env.rt.calls.filter((c) => c === "startContainer init2").length, 1, "completed init container not run again");
 });
+
+test("a changed container spec (a new image) kills the running container with 'definition changed' and starts the new one", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("upd", [{ name: "app", image: "busybox:1" }]));
+  await until(() => podOf(env.api, "upd")?.status?.phase === "Running", "Running");
+  const cur = podOf(env.api, "upd") as Pod;
+  await env.client.update(`${PODS}/upd`, { ...cur, spec: { ...cur.spec, containers: [{ name: "app", image: "busybox:2" }] } });
+  await until(() => env.rt.calls.filter((c) => c === "startContainer app").length === 2, "restart");
+  await until(() => events(env.api).some((e) => e.reason === "Killing"), "Killing");
+  assert.equal(events(env.api).find((e) => e.reason === "Killing")?.message, "Container app definition changed, will be restarted");
+  assert.deepEqual(env.images.pulls, ["busybox:1", "busybox:2"]);
+  await until(() => podOf(env.api, "upd")?.status?.containerStatuses?.[0]?.restartCount === 1, "restartCount 1");
+});
