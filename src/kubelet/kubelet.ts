@@ -333,8 +333,14 @@ export class Kubelet {
     if (w) {
       // our own status writes come back as updates: only a change of spec or metadata is news
       const news = specAndMeta(w.pod) !== specAndMeta(pod);
+      const oldGrace = w.pod.metadata.deletionGracePeriodSeconds;
+      const newGrace = pod.metadata.deletionGracePeriodSeconds;
       if (news) w.update(pod);
       else w.pod = pod;
+      // a shorter grace period while the pod is being stopped cuts the stop short (it may only decrease)
+      if (w.phase === "terminating" && oldGrace !== undefined && newGrace !== undefined && newGrace < oldGrace) {
+        void this.#syncer.shortenStop(pod, newGrace).catch((err: unknown) => this.#log(`stopping ${formatPod(pod)}: ${errorMessage(err)}`));
+      }
       return;
     }
     if (this.#abort.signal.aborted) return;

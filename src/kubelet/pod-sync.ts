@@ -453,6 +453,12 @@ export class PodSyncer {
     return rs;
   }
 
+  /** Stops the still running containers again with a shorter grace (at least 2 s), as a shortened deletion asks. */
+  async shortenStop(pod: Pod, graceSeconds: number): Promise<void> {
+    const rs = await readPodRuntimeStatus(this.#d.runtime, pod.metadata.uid ?? "");
+    await Promise.all(rs.containers.filter((c) => c.state === "CONTAINER_RUNNING").map((c) => this.#d.runtime.stopContainer(c.id, Math.max(graceSeconds, 2))));
+  }
+
   /** SyncTerminatingPod: stop everything with the pod's grace. */
   async syncTerminatingPod(pod: Pod, readStatus: () => Promise<PodRuntimeStatus>, graceOverride?: number): Promise<void> {
     await this.killPod(pod, await readStatus(), graceOverride);

@@ -233,3 +233,17 @@ test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's ne
   await client.delete(`${PODS}/probed`, { gracePeriodSeconds: 2 });
   await until("all gone", async () => ((await rt.listPodSandbox()).length === 0 && (await client.list<Pod>(PODS)).items.length === 0 ? true : undefined), 90_000);
 });
+
+test(`a second delete with a shorter grace period cuts a long stop short (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const { client } = await startStack(t, fx);
+  const nodeName = `node-${process.pid}`;
+  await client.create(PODS, { apiVersion: "v1", kind: "Pod", metadata: { name: "stubborn", namespace: "default" }, spec: { nodeName, containers: [{ name: "app", image: fx.image, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] }] } } as Pod);
+  await until("Running", async () => ((await client.get<Pod>(`${PODS}/stubborn`)).status?.phase === "Running" ? true : undefined));
+  await client.delete(`${PODS}/stubborn`, { gracePeriodSeconds: 120 });
+  await until("Killing", async () => ((await client.list<Event>("/api/v1/namespaces/default/events")).items.some((e) => e.reason === "Killing") ? true : undefined));
+  const started = Date.now();
+  await client.delete(`${PODS}/stubborn`, { gracePeriodSeconds: 2 });
+  await until("the pod to go", async () => client.get(`${PODS}/stubborn`).then(() => undefined, () => true), 60_000);
+  assert.ok(Date.now() - started < 30_000, `gone after ${Date.now() - started} ms`);
+});
