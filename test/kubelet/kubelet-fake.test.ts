@@ -23,7 +23,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
-interface Env { api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string; newKubelet(): Kubelet }
+interface Env { api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string; newKubelet(opts?: { realHelpers?: boolean }): Kubelet }
 
 async function setup(t: TestContext): Promise<Env> {
   const api = new FakeApiServer();
@@ -42,8 +42,8 @@ async function setup(t: TestContext): Promise<Env> {
   });
   return {
     api, clock, rt, images, client, home,
-    newKubelet: () => {
-      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
+    newKubelet: (opts = {}) => {
+      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, ...(opts.realHelpers ? {} : { helpers: fakeHelpers }), log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
       kubelets.push(k);
       return k;
     },
@@ -314,4 +314,18 @@ test("a changed container spec (a new image) kills the running container with 'd
   assert.equal(events(env.api).find((e) => e.reason === "Killing")?.message, "Container app definition changed, will be restarted");
   assert.deepEqual(env.images.pulls, ["busybox:1", "busybox:2"]);
   await until(() => podOf(env.api, "upd")?.status?.containerStatuses?.[0]?.restartCount === 1, "restartCount 1");
+});
+
+test("with the real container-config and volumes: a hostPath of the wrong type is FailedMount, a missing ConfigMap is CreateContainerConfigError", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet({ realHelpers: true }).start();
+  env.api.put(PODS, spec("mnt", [{ name: "app", image: "busybox", volumeMounts: [{ name: "data", mountPath: "/data" }] }], { volumes: [{ name: "data", hostPath: { path: "/etc/hostname", type: "Directory" } }] }));
+  env.api.put(PODS, spec("cfg", [{ name: "app", image: "busybox", env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "x" } } }] }]));
+  await until(() => events(env.api).some((e) => e.reason === "FailedMount"), "FailedMount");
+  assert.equal(events(env.api).find((e) => e.reason === "FailedMount")?.message, 'MountVolume.SetUp failed for volume "data" : hostPath type check failed: /etc/hostname is not a directory');
+  assert.equal(podOf(env.api, "mnt")?.status?.containerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
+  await until(() => podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError", "CreateContainerConfigError");
+  assert.equal(podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.message, 'configmap "cfg" not found');
+  assert.ok(events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'));
+  assert.ok(!env.rt.calls.some((c) => c.startsWith("createContainer")), "nothing created");
 });
