@@ -247,3 +247,26 @@ test(`a second delete with a shorter grace period cuts a long stop short (${RUNT
   await until("the pod to go", async () => client.get(`${PODS}/stubborn`).then(() => undefined, () => true), 60_000);
   assert.ok(Date.now() - started < 30_000, `gone after ${Date.now() - started} ms`);
 });
+
+test(`churn: 10 pods with an emptyDir created and deleted leave no sandbox, mount, pod dir or log dir (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const f = fx;
+  const { client, rt } = await startStack(t, f);
+  const { readdir, readFile: rf } = await import("node:fs/promises");
+  const nodeName = `node-${process.pid}`;
+  const names = Array.from({ length: 10 }, (_, i) => `churn-${i}`);
+  for (const name of names) {
+    await client.create(PODS, {
+      apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
+      spec: { nodeName, terminationGracePeriodSeconds: 1, volumes: [{ name: "v", emptyDir: { medium: "Memory" } }], containers: [{ name: "app", image: f.image, command: ["sleep", "3600"], volumeMounts: [{ name: "v", mountPath: "/v" }] }] },
+    } as Pod);
+  }
+  await until("all Running", async () => ((await client.list<Pod>(PODS)).items.filter((p) => p.status?.phase === "Running").length === names.length ? true : undefined), 120_000);
+  for (const name of names) await client.delete(`${PODS}/${name}`, { gracePeriodSeconds: 1 });
+  await until("all gone", async () => ((await client.list<Pod>(PODS)).items.length === 0 && (await rt.listPodSandbox()).length === 0 ? true : undefined), 120_000);
+  const ls = (p: string): Promise<string[]> => readdir(p).catch(() => []);
+  assert.deepEqual(await ls(join(f.node.home, "kubelet", "pods")), []);
+  assert.deepEqual(await ls(join(f.node.home, "log", "pods")), []);
+  const mounts = (await rf("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(join(f.node.home, "kubelet")));
+  assert.deepEqual(mounts, []);
+});
