@@ -189,9 +189,18 @@ export function setDefaultsObject(resource: string, obj: KubeObject): void {
     case "pods":
       setDefaultsPod(obj as Pod);
       return;
-    case "secrets":
+    case "secrets": {
       if (!o.type) o.type = "Opaque";
+      // Conversion from v1 folds stringData into data (its values win) and never stores it.
+      const stringData = o.stringData as Record<string, string> | undefined;
+      if (stringData && typeof stringData === "object") {
+        const data = { ...((o.data as Record<string, string> | undefined) ?? {}) };
+        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), "utf8").toString("base64");
+        o.data = data;
+      }
+      delete o.stringData;
       return;
+    }
     case "namespaces": {
       // SetDefaults_Namespace labels it with its own name; the namespace strategy adds the
       // `kubernetes` finalizer the namespace controller removes once the namespace is empty.

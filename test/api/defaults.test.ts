@@ -99,3 +99,11 @@ test("prepareForCreate resets a new pod's status; other kinds get their own defa
   setDefaultsObject("nodes", node);
   assert.deepEqual(node.status.allocatable, { cpu: "4" });
 });
+
+test("a secret's stringData is folded into data, base64-encoded, and not kept", () => {
+  const secret = { metadata: { name: "s" }, data: { a: "MQ==", b: "Mg==" }, stringData: { b: "two", c: "three" } } as KubeObject & { data?: object; stringData?: object; type?: string };
+  setDefaultsObject("secrets", secret);
+  assert.deepEqual(secret.data, { a: "MQ==", b: Buffer.from("two").toString("base64"), c: Buffer.from("three").toString("base64") });
+  assert.equal("stringData" in secret, false);
+  assert.equal(secret.type, "Opaque");
+});

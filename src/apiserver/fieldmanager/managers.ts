@@ -207,7 +207,9 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   const owners = managers.filter((m) => managerId(m) !== self).reduce((acc, m) => acc.union(m.set), configSet);
   const dropped = lastSet.difference(configSet).paths().filter((p) => !owners.hasPrefix(p) && !isKeyOfKeptItem(p, owners));
   removePaths(merged, type, dropped);
-  takeChanged(managers, self, liveValue, merged, type, ignored, opts.force);
+  const { same } = takeChanged(managers, self, liveValue, merged, type, ignored, opts.force);
+  // A no-op apply (same object, same fields) changes nothing, not even the entry's time.
+  if (live && same && previous && JSON.stringify(previous.set.toFieldsV1()) === JSON.stringify(configSet.toFieldsV1())) return structuredClone(live);
   const mine: Manager = { ...selfKey, apiVersion: versionOf(applied), time: opts.now, set: configSet };
   const rest = managers.filter((m) => managerId(m) !== self);
   merged.metadata ??= {};

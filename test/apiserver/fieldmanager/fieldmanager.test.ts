@@ -119,3 +119,12 @@ test("the API server's Update step after an apply keeps the apply's record; clie
   assert.deepEqual(reset.metadata.managedFields?.map((m) => m.manager), ["kubectl-label"]);
   assert.deepEqual(reset.metadata.managedFields?.[0]?.fieldsV1, { "f:metadata": { "f:labels": { "f:extra": {} } } });
 });
+
+test("an apply that changes nothing returns the live object untouched", () => {
+  const first = serverSideApply(undefined, applyBody("busybox"), { manager: "kubectl", force: false, now: T1, kind: "Pod" });
+  first.metadata.resourceVersion = "7";
+  const again = serverSideApply(first, applyBody("busybox"), { manager: "kubectl", force: false, now: T2, kind: "Pod" });
+  assert.deepEqual(again, first);
+  const changed = serverSideApply(first, applyBody("busybox:1.36"), { manager: "kubectl", force: false, now: T2, kind: "Pod" });
+  assert.equal(changed.metadata.managedFields?.[0]?.time, T2);
+});
