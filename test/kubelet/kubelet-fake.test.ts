@@ -329,3 +329,21 @@ test("with the real container-config and volumes: a hostPath of the wrong type i
   assert.ok(events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'));
   assert.ok(!env.rt.calls.some((c) => c.startsWith("createContainer")), "nothing created");
 });
+
+test("lifecycle hooks: a failing postStart kills the container (PostStartHookError); preStop runs before the stop on delete", async (t) => {
+  const env = await setup(t);
+  env.rt.execResult = (cmd) => (cmd[0] === "bad-hook" ? { exitCode: 2, out: "hook broke" } : { exitCode: 0, out: "" });
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("hooks", [
+    { name: "post", image: "busybox", lifecycle: { postStart: { exec: { command: ["bad-hook"] } } } },
+    { name: "pre", image: "busybox", lifecycle: { preStop: { exec: { command: ["drain"] } } } },
+  ]));
+  await until(() => podOf(env.api, "hooks")?.status?.containerStatuses?.find((c) => c.name === "post")?.state?.waiting?.reason === "PostStartHookError", "PostStartHookError");
+  assert.equal(podOf(env.api, "hooks")?.status?.containerStatuses?.find((c) => c.name === "post")?.state?.waiting?.message, "command 'bad-hook' exited with 2: hook broke");
+  await until(() => events(env.api).some((e) => e.reason === "FailedPostStartHook"), "FailedPostStartHook");
+  assert.equal(events(env.api).find((e) => e.reason === "FailedPostStartHook")?.message, "PostStartHook failed");
+  await env.client.delete(`${PODS}/hooks`, { gracePeriodSeconds: 10 });
+  await until(() => !podOf(env.api, "hooks"), "gone");
+  const i = env.rt.calls.indexOf("execSync pre drain");
+  assert.ok(i >= 0 && env.rt.calls.indexOf("stopContainer pre 10") > i, env.rt.calls.join(", "));
+});
