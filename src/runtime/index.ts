@@ -8,3 +8,5 @@ export { capabilities, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READO
 export type { OciSpec, SpecInput } from "./oci-spec.js";
 export * from "./volumes/index.js";
 export * from "./logs/index.js";
+export { formatChanges, podContainerDiff } from "./pod-diff.js";
+export type { PodDiff, PodDiffRequest } from "./pod-diff.js";

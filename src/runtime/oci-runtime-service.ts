@@ -5,8 +5,8 @@
  * podyard adopts running containers and keeps the status of exited ones.
  */
 import { randomBytes } from "node:crypto";
-import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { constants as fsConstants, watch, type FSWatcher } from "node:fs";
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { spawn } from "node:child_process";
 import type { Duplex } from "node:stream";
@@ -14,7 +14,7 @@ import { realClock, type Clock } from "../clock/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PodyardError, UnavailableError, AbortedError } from "../errdefs/index.js";
 import type { LocalImageService } from "../images/index.js";
 import { ociArchitecture, type ImageConfig } from "../oci/index.js";
-import { compactMount, type Snapshotter } from "../store/index.js";
+import type { Snapshotter } from "../store/index.js";
 import { cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
 import { overlayChanges, withoutMountPoints, type Change } from "./container-diff.js";
 import type {
@@ -22,13 +22,15 @@ import type {
   ExecSyncResponse, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, RuntimeCondition,
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
-import { execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
+import { followLog } from "./attach-log.js";
+import { execFailure, execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
 import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
 import { runtimePaths, type RuntimePaths } from "./paths.js";
 import { CONTAINER_FILE, readRecord, SANDBOX_FILE, writeRecord, type ContainerRecord, type SandboxRecord } from "./records.js";
 import { runTool } from "./run-tool.js";
 import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, unmount } from "./sandbox-ns.js";
+import { mountRootfs } from "./rootfs.js";
 import { resolveUser } from "./user.js";
 
 export interface OciRuntimeServiceOptions {
@@ -101,6 +103,7 @@ export class OciRuntimeService implements RuntimeService {
         await this.#snapshotter.remove(rec?.snapshotKey ?? `podyard/container/${id}`).catch(() => undefined);
         if (rec) await removeCgroup(rec.cgroupsPath);
         await rm(this.#oci.exitFile(id), { force: true });
+        await rm(join(this.#paths.root, "sockets", id), { recursive: true, force: true });
         await this.#removeTree(dir);
         continue;
       }
@@ -280,13 +283,7 @@ export class OciRuntimeService implements RuntimeService {
       await mkdir(rootfs, { recursive: true });
       const mounts = await this.#snapshotter.prepare(snapshotKey, found.record.chainID, { labels: { "podyard.container": id } });
       prepared = true;
-      const m = mounts[0];
-      if (!m) throw new FailedPreconditionError(`snapshot ${snapshotKey} has no mount`);
-      const compact = compactMount(m);
-      await runTool("mount", ["-t", m.type, "-o", compact.options.join(","), m.source, rootfs], compact.cwd !== undefined ? { cwd: compact.cwd } : {});
-      const opt = (k: string): string | undefined => m.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
-      const upper = opt("upperdir") ?? (m.type === "bind" ? m.source : undefined);
-      const lowers = (opt("lowerdir") ?? "").split(":").filter((l) => l !== "");
+      const { upper, lowers } = await mountRootfs(mounts, rootfs);
 
       const sc = config.linux?.securityContext;
       const user = await resolveUser(rootfs, imageConfig.config?.User, {
@@ -395,7 +392,10 @@ export class OciRuntimeService implements RuntimeService {
       const oom = (await oomKills(rec.cgroupsPath)) > 0;
       rec.phase = "exited";
       rec.exitCode = code;
-      rec.finishedAt = ns(this.#clock.now());
+      // the exit file's time is the exit's (it may be long before an agent restart saw it), unless the clock runs behind it (a FakeClock)
+      const exitedAt = (await stat(this.#oci.exitFile(rec.id)).catch(() => undefined))?.mtimeMs ?? Infinity;
+      const finished = BigInt(ns(Math.min(this.#clock.now(), exitedAt)));
+      rec.finishedAt = (finished > BigInt(rec.startedAt) ? finished : BigInt(rec.startedAt)).toString();
       rec.reason = oom ? "OOMKilled" : code === 0 ? "Completed" : "Error";
       await this.#save(rec);
       await this.#oci.delete(rec.id, true).catch(() => undefined);
@@ -457,12 +457,15 @@ export class OciRuntimeService implements RuntimeService {
     const rec = this.#containers.get(containerId);
     if (!rec) return;
     if (rec.phase === "running") await this.stopContainer(containerId, 0);
-    await this.#oci.delete(containerId, true).catch(() => undefined);
+    // an exited container was deleted from the runtime when its exit was recorded
+    if (rec.phase === "created") await this.#oci.delete(containerId, true).catch(() => undefined);
     const dir = this.#paths.container(containerId);
     await unmount(join(dir, "rootfs"));
     await this.#snapshotter.remove(rec.snapshotKey).catch(() => undefined);
     await removeCgroup(rec.cgroupsPath);
     await rm(this.#oci.exitFile(containerId), { force: true });
+    // conmon's attach-socket directory for the container
+    await rm(join(this.#paths.root, "sockets", containerId), { recursive: true, force: true });
     await this.#removeTree(dir);
     this.#containers.delete(containerId);
   }
@@ -545,6 +548,8 @@ export class OciRuntimeService implements RuntimeService {
         await exited.catch(() => undefined);
         throw new AbortedError(`command "${cmd.join(" ")}" timed out after ${timeout}s`);
       }
+      const failure = execFailure(result, Buffer.concat(stderr).toString("utf8"));
+      if (failure !== undefined && stdout.length === 0) throw new UnavailableError(failure);
       return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: result };
     } finally {
       ac.abort();
@@ -583,50 +588,21 @@ export class OciRuntimeService implements RuntimeService {
     return file;
   }
 
-  /**
-   * Best effort: streams the container's output from its log file as it grows, until the
-   * container exits or the client's stdin ends. stdin is not passed to the process (conmon's
-   * attach socket is SOCK_SEQPACKET, which Node cannot open).
-   */
+  /** Best effort (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves. */
   async attach(req: AttachRequest, io: StreamIO): Promise<void> {
     const c = this.#running(req.containerId);
-    let offset = (await stat(c.logPath).catch(() => ({ size: 0 }))).size;
-    let detached = false;
-    // stdin is only watched for the client going away; what it sends is dropped
-    io.stdin?.on("end", () => { detached = true; });
-    io.stdin?.on("close", () => { detached = true; });
-    io.stdin?.resume();
-    let rest = "";
-    while (!detached) {
-      const st = await stat(c.logPath).catch(() => undefined);
-      if (st && st.size < offset) offset = 0;
-      if (st && st.size > offset) {
-        const fh = await import("node:fs/promises").then((f) => f.open(c.logPath, "r"));
-        const buf = Buffer.alloc(st.size - offset);
-        await fh.read(buf, 0, buf.length, offset);
-        await fh.close();
-        offset = st.size;
-        const lines = (rest + buf.toString("utf8")).split("\n");
-        rest = lines.pop() ?? "";
-        for (const line of lines) {
-          const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
-          if (!m) continue;
-          const text = m[2] === "F" ? `${m[3] ?? ""}\n` : (m[3] ?? "");
-          if (m[1] === "stdout" && req.stdout) io.stdout?.write(text);
-          if (m[1] === "stderr" && req.stderr) (io.stderr ?? io.stdout)?.write(text);
-        }
-      }
+    await followLog(c.logPath, req, io, async () => {
       await this.#refresh(c);
-      if (c.phase !== "running") return;
-      await pause(100);
-    }
+      return c.phase === "running";
+    });
   }
 
   async reopenContainerLog(containerId: string): Promise<void> {
     const c = this.#running(containerId);
     // conmon's control fifo: message type 2 reopens the log file
     const ctl = join(this.#paths.container(c.id), "ctl");
-    const fh = await import("node:fs/promises").then((f) => f.open(ctl, "w")).catch((err: unknown) => {
+    // non-blocking: with conmon gone there is no reader, and a plain open would wait forever
+    const fh = await open(ctl, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch((err: unknown) => {
       throw new FailedPreconditionError(`failed to reopen the log of container ${containerId}: ${(err as Error).message}`);
     });
     try {

@@ -135,11 +135,11 @@ export class OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await this.#call(["start", id]);
+    await this.#call(["start", id], true);
   }
 
-  async kill(id: string, signal: string, all = false): Promise<void> {
-    await this.#call(["kill", ...(all ? ["--all"] : []), id, signal.replace(/^SIG/, "")]);
+  async kill(id: string, signal: string): Promise<void> {
+    await this.#call(["kill", id, signal.replace(/^SIG/, "")], true);
   }
 
   async delete(id: string, force = false): Promise<void> {
@@ -170,9 +170,17 @@ export class OciRuntime {
     ];
   }
 
-  async #call(args: string[]): Promise<void> {
+  /**
+   * `start` and `kill` touch no cgroup: crun runs them unwrapped with cgroups disabled (runtime-notes
+   * §3.1), saving the wrapper's two extra processes. Everything that creates, joins or removes a
+   * container's cgroups (create, exec, delete) goes through the wrapper.
+   */
+  async #call(args: string[], cgroupFree = false): Promise<void> {
+    const [file, global] = cgroupFree && this.name === "crun"
+      ? ["crun", [`--root=${this.#paths.ociRoot}`, "--cgroup-manager=disabled"]]
+      : [this.#binary, this.globalArgs];
     try {
-      await runTool(this.#binary, [...this.globalArgs, ...args]);
+      await runTool(file, [...global, ...args]);
     } catch (err) {
       const stderr = (err as Error).message.split(": ").slice(1).join(": ");
       throw new UnavailableError(`${this.name} ${args.join(" ")}: ${runtimeMessage(stderr) || (err as Error).message}`, { cause: err });

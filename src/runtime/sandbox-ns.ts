@@ -24,10 +24,11 @@ export async function createNamespaces(sandboxDir: string, hostname: string, ip:
   const files = namespaceFiles(sandboxDir);
   await mkdir(join(sandboxDir, "ns"), { recursive: true });
   for (const f of Object.values(files)) await writeFile(f, "");
-  await runTool("unshare", [`--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`, "true"]);
-  await runTool("nsenter", [`--net=${files.net}`, "ip", "link", "set", "lo", "up"]);
-  await runTool("nsenter", [`--net=${files.net}`, "ip", "addr", "add", `${ip}/32`, "dev", "lo"]);
-  await runTool("nsenter", [`--uts=${files.uts}`, "hostname", hostname]);
+  // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them
+  await runTool("unshare", [
+    `--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`,
+    "sh", "-c", 'ip link set lo up && ip addr add "$1/32" dev lo && hostname "$2"', "sandbox-setup", ip, hostname,
+  ]);
   return files;
 }
 
@@ -57,7 +58,13 @@ export async function unmount(target: string): Promise<void> {
 
 /** Unmounts the namespace files (freeing the namespaces once no process uses them). */
 export async function destroyNamespaces(sandboxDir: string): Promise<void> {
-  for (const f of Object.values(namespaceFiles(sandboxDir))) await unmount(f);
+  const mounted = await mountsUnder(join(sandboxDir, "ns"));
+  if (mounted.length === 0) return;
+  try {
+    await runTool("umount", mounted);
+  } catch {
+    for (const f of Object.values(namespaceFiles(sandboxDir))) await unmount(f);
+  }
 }
 
 export async function removeDir(dir: string): Promise<void> {

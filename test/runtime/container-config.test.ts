@@ -96,6 +96,11 @@ test("logs in the CRI format; reopenContainerLog after a rotation; attach stream
   stdin.end();
   await attached;
   assert.doesNotMatch(seen, /err/, "stderr was not asked for");
+  const lost = new PassThrough();
+  lost.resume();
+  const second = rt.attach({ containerId: id, stdin: false, tty: false, stdout: true, stderr: true }, { tty: false, stdout: lost, stderr: lost });
+  lost.destroy();
+  await second;
 });
 
 test("portForward reaches 127.0.0.1:PORT inside the pod; a closed port is refused", async (t) => {

@@ -93,7 +93,7 @@ test("stop sends SIGTERM, waits the grace period on the clock, then SIGKILL (137
   await rt.stopContainer(polite, 30);
 });
 
-test("exec with a TTY returns the exit code (3), sees a terminal and the size asked for", async (t) => {
+test("exec with a TTY returns the exit code (3), sees a terminal and the size asked for; without one, stdin reaches the process; a missing command is the runtime's error", async (t) => {
   const rt = await fx.newRuntime();
   const pod = podConfig();
   const sb = await rt.runPodSandbox(pod);
@@ -106,7 +106,7 @@ test("exec with a TTY returns the exit code (3), sees a terminal and the size as
   async function* sizes(): AsyncGenerator<{ width: number; height: number }> {
     yield { width: 100, height: 30 };
   }
-  const code = await rt.exec({ containerId: id, cmd: ["sh", "-c", "sleep 0.3; tty; stty size; exit 3"], tty: true, stdin: false, stdout: true, stderr: false }, { tty: true, stdout: out, resize: sizes() });
+  const code = await rt.exec({ containerId: id, cmd: ["sh", "-c", "tty; stty size; exit 3"], tty: true, stdin: false, stdout: true, stderr: false }, { tty: true, stdout: out, resize: sizes() });
   assert.equal(code, 3);
   assert.match(text, /\/dev\/pts\/\d+/);
   assert.match(text, /30 100/);
@@ -119,6 +119,14 @@ test("exec with a TTY returns the exit code (3), sees a terminal and the size as
   stdin.end("hello\n");
   assert.equal(await running, 5);
   assert.equal(plain, "got hello\n");
+
+  // a command the image lacks: the runtime's own error, not an exit code
+  const notFound = /executable file `no-such-cmd` not found in \$PATH|exec: "no-such-cmd": executable file not found in \$PATH/;
+  await assert.rejects(rt.execSync(id, ["no-such-cmd"], 10), notFound);
+  const none = new PassThrough();
+  await assert.rejects(rt.exec({ containerId: id, cmd: ["no-such-cmd"], tty: false, stdin: false, stdout: true, stderr: true }, { tty: false, stdout: none, stderr: none }), notFound);
+  await assert.rejects(rt.exec({ containerId: id, cmd: ["no-such-cmd"], tty: true, stdin: false, stdout: true, stderr: false }, { tty: true, stdout: none }), notFound);
+  assert.equal((await rt.execSync(id, ["sh", "-c", "no-such-cmd"], 10)).exitCode, 127, "a shell's own not-found is an exit code");
 });
 
 test("execSync kills a command that outlives its timeout", async (t) => {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { formatChanges, podContainerDiff } from "../../src/runtime/index.js";
 import { cleanupSandbox, containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "./runtime-fixture.js";
 
 let fx: RuntimeFixture;
@@ -73,6 +74,12 @@ test("a file written by one container is not seen by another of the same image; 
   assert.ok(has("D", "/etc/group"));
   assert.ok(has("A", "/new") && has("A", "/new/dir") && has("A", "/new/dir/f"));
   assert.deepEqual(await rt.containerDiff(two), []);
+  const byName = await podContainerDiff({ home: fx.node.home, pod: pod.metadata.name, container: "one" });
+  assert.equal(byName.containerId, one);
+  assert.deepEqual(byName.changes, diff);
+  assert.match(formatChanges(byName.changes), /^C \/etc\nD \/etc\/group\nC \/etc\/passwd\n/m);
+  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: pod.metadata.name }), /has several containers: choose one of \[one two\] with -c/);
+  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: "nope" }), /pod "nope" not found in namespace "default"/);
   await rt.removePodSandbox(sb);
   const snaps = await fx.node.env.snapshotter.walk();
   assert.equal(JSON.stringify(snaps), before, "only the image's snapshots remain, as they were");
@@ -127,6 +134,7 @@ test("after removePodSandbox no mount, cgroup directory, process, namespace file
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "sandboxes")), []);
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "containers")), []);
   assert.deepEqual(await readdir(join(fx.node.home, "runtime", "exits")), []);
+  assert.deepEqual(await readdir(join(fx.node.home, "runtime", "sockets")), []);
   assert.deepEqual(await rt.listPodSandbox(), []);
   assert.deepEqual(await rt.listContainers(), []);
   await assert.rejects(rt.podSandboxStatus(sb), /not found/);

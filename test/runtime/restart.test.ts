@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -44,6 +44,7 @@ test("containers outlive a SIGKILLed agent: the running one is adopted, the exit
   // the short-lived container ends while no agent runs
   const exitFile = join(home, "runtime", "exits", ids.done);
   while ((await readFile(exitFile, "utf8").catch(() => "")) === "") await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
   const rt = new OciRuntimeService({ home, runtime: RUNTIME, images: env.imageService, snapshotter: env.snapshotter });
   await rt.init();
   cleanups.push(async () => {
@@ -52,6 +53,8 @@ test("containers outlive a SIGKILLed agent: the running one is adopted, the exit
   });
   const done = (await rt.containerStatus(ids.done)).status;
   assert.deepEqual([done.state, done.exitCode, done.reason], ["CONTAINER_EXITED", 4, "Error"]);
+  const exitedAt = BigInt(Math.round((await stat(exitFile)).mtimeMs)) * 1_000_000n;
+  assert.equal(done.finishedAt, exitedAt, "finished when it exited, not when the new agent noticed");
   assert.match(await readFile(done.logPath, "utf8"), /stdout F bye\n/);
   const runner = (await rt.containerStatus(ids.runner)).status;
   assert.equal(runner.state, "CONTAINER_RUNNING");

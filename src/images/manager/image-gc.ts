@@ -59,6 +59,8 @@ export class ImageGCManager {
   readonly #maxAgeMs: number;
   readonly #records = new Map<string, ImageRecordGC>();
   readonly #pruneRecords: ((imageRefs: string[], untilMs: number) => Promise<void>) | undefined;
+  /** When this manager was made: the default start of GC for the maximum-age rule. */
+  readonly #began: number;
 
   constructor(opts: ImageGCManagerOptions) {
     const config = defaultImageManagerConfig(opts.config);
@@ -75,6 +77,15 @@ export class ImageGCManager {
     this.#fsStats = opts.fsStats ?? (() => this.#statfsOfImageFs());
     this.#record = opts.recordNodeEvent ?? (() => {});
     this.#pruneRecords = opts.pruneRecords;
+    this.#began = this.#clock.now();
+  }
+
+  /**
+   * The kubelet's first detection at start: the images already on the node are dated "long ago",
+   * so they need not wait out the minimum age. Call once when the kubelet starts (run() does).
+   */
+  async start(): Promise<void> {
+    await this.detectImages(0);
   }
 
   /** GC is off when the high threshold is 100 % (kubelet: "ImageGCHighThresholdPercent is set 100, Disable image GC"). */
@@ -179,10 +190,10 @@ export class ImageGCManager {
   }
 
   /**
-   * One GC pass. `beganGC` is when GC started (kubelet start): images unused for longer than the
-   * maximum age go only once that age has passed since then.
+   * One GC pass. `beganGC` is when GC started (default: when this manager was made): images unused
+   * for longer than the maximum age go only once that age has passed since then.
    */
-  async garbageCollect(beganGC = 0): Promise<void> {
+  async garbageCollect(beganGC = this.#began): Promise<void> {
     const freeTime = this.#clock.now();
     try {
       await this.#collect(beganGC, freeTime);
@@ -223,27 +234,48 @@ export class ImageGCManager {
   }
 
   /**
-   * Runs GC every 5 minutes until `signal` aborts (nothing when disabled). The first failure is
-   * only reported to `onError`; consecutive ones also raise the node event ImageGCFailed.
+   * The kubelet's loops until `signal` aborts: image detection every 5 minutes from now on (the first
+   * pass dates the images already here to "long ago", so they need not wait out the minimum age),
+   * and, unless disabled, GC every 5 minutes. Errors go to `onError`; GC failing twice in a row
+   * also raises the node event ImageGCFailed.
    */
   async run(signal: AbortSignal, onError: (err: unknown) => void = () => {}): Promise<void> {
-    if (!this.enabled) return;
-    const began = this.#clock.now();
-    let failedBefore = false;
-    for (;;) {
+    const began = this.#began;
+    const sleep = async (): Promise<boolean> => {
       try {
         await this.#clock.sleep(IMAGE_GC_PERIOD_MS, signal);
+        return true;
       } catch {
-        return;
+        return false;
       }
-      try {
-        await this.garbageCollect(began);
-        failedBefore = false;
-      } catch (err) {
-        onError(err);
-        if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
-        failedBefore = true;
+    };
+    const detect = async (): Promise<void> => {
+      let initialized = false;
+      do {
+        if (signal.aborted) return;
+        try {
+          if (initialized) await this.detectImages();
+          else await this.start();
+          initialized = true;
+        } catch (err) {
+          onError(err);
+        }
+      } while (await sleep());
+    };
+    const collect = async (): Promise<void> => {
+      if (!this.enabled) return;
+      let failedBefore = false;
+      while (await sleep()) {
+        try {
+          await this.garbageCollect(began);
+          failedBefore = false;
+        } catch (err) {
+          onError(err);
+          if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
+          failedBefore = true;
+        }
       }
-    }
+    };
+    await Promise.all([detect(), collect()]);
   }
 }

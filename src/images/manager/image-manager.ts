@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { realClock, type Clock } from "../../clock/index.js";
 import { Backoff, SingleFlight } from "../../concurrency/index.js";
-import { applyDefaultImageTag, parseImageName } from "../../reference/index.js";
+import { applyDefaultImageTag, parseDockerRef, parseImageName } from "../../reference/index.js";
 import type { ImageService, ImageSpec } from "../cri.js";
 import type { EnsureImageRequest, EnsureImageResult, ImageErrorReason, ImageManager, ImageManagerConfig } from "../image-manager-types.js";
 import { defaultImageManagerConfig, validateImageManagerConfig, type ResolvedImageManagerConfig } from "./config.js";
@@ -98,7 +98,8 @@ export class KubeletImageManager implements ImageManager {
 
   async #nodeKeyring(): Promise<DockerKeyring> {
     const keyring = new BasicDockerKeyring();
-    if (this.#nodeCredentials !== undefined) keyring.add(await this.#nodeCredentials());
+    // An unreadable node config means no node logins, as the kubelet logs and goes on.
+    if (this.#nodeCredentials !== undefined) keyring.add(await this.#nodeCredentials().catch(() => ({})));
     return keyring;
   }
 
@@ -198,7 +199,8 @@ export class KubeletImageManager implements ImageManager {
     this.#prevPullErrMsg.delete(key);
     req.record("Normal", "Pulling", `Pulling image ${q(requested)}`);
     const start = this.#clock.now();
-    const flightKey = [spec.image, ...credentials.map((c) => c.authConfigHash)].join("\0");
+    // One pull for every pod wanting the same image (however written) with the same logins.
+    const flightKey = [parseDockerRef(spec.image).toString(), ...credentials.map((c) => c.authConfigHash)].join("\0");
     const pullReq = { spec, credentials, ...(req.sandboxConfig !== undefined ? { sandboxConfig: req.sandboxConfig } : {}) };
     const result = await this.#flights.do(flightKey, () => this.#puller.pullImage(pullReq));
     if (result.error !== undefined) {

@@ -110,7 +110,6 @@ test("capacity 0 is InvalidDiskCapacity; thresholds are checked; 100 % disables 
 
 test("with a maximum age, images unused for longer go whatever the disk usage, once that age has passed since GC began", async () => {
   const s = setUp([{ id: "stale", size: 10 }, { id: "fresh", size: 10 }], { maxAge: 10 * MIN });
-  const began = s.clock.now();
   s.inUse.add("stale");
   await s.gc.detectImages();
   s.inUse.clear();
@@ -119,10 +118,10 @@ test("with a maximum age, images unused for longer go whatever the disk usage, o
   await s.gc.detectImages();
   s.inUse.clear();
   s.clock.step(5 * MIN);
-  await s.gc.garbageCollect(began);
-  assert.deepEqual(s.fake.removed, [], "10 min since GC began is not more than the maximum age");
+  await s.gc.garbageCollect();
+  assert.deepEqual(s.fake.removed, [], "10 min since GC began (the manager was made) is not more than the maximum age");
   s.clock.step(1);
-  await s.gc.garbageCollect(began);
+  await s.gc.garbageCollect();
   assert.deepEqual(s.fake.removed, ["stale"]);
 });
 
@@ -164,4 +163,31 @@ test("on a real node: GC removes the unused image from the node and keeps the on
   assert.deepEqual(await readdir(recordsDir), [record], "the removed image's pull record went too");
   const info = await cri.imageFsInfo();
   assert.ok((info.imageFilesystems[0]?.usedBytes.value ?? 0) > 0);
+});
+
+test("run: images found at start need not wait out the minimum age; GC runs every 5 minutes; repeated failures raise ImageGCFailed", async () => {
+  const s = setUp([{ id: "old", size: 10 }], { available: 0 });
+  const stop = new AbortController();
+  const errors: unknown[] = [];
+  const running = s.gc.run(stop.signal, (e) => errors.push(e));
+  const settled = async (): Promise<void> => {
+    while (s.clock.sleepers < 2) await new Promise((resolve) => setImmediate(resolve));
+  };
+  await settled();
+  assert.equal(s.gc.records.get("old")?.firstDetected, 0, "dated long ago");
+  const other = setUp([{ id: "x", size: 1 }]);
+  await other.gc.start();
+  assert.equal(other.gc.records.get("x")?.firstDetected, 0, "start() alone does the same");
+  s.fake.list.push({ id: "new", repoTags: [], repoDigests: [], size: 10, username: "", pinned: false });
+  s.clock.step(5 * MIN);
+  await settled();
+  assert.deepEqual(s.fake.removed, ["old"], "the image here at start went at the first pass; the new one is too young");
+  assert.equal(errors.length, 1, "not enough freed: reported");
+  assert.deepEqual(s.events.filter((e) => e.includes("ImageGCFailed")), []);
+  s.clock.step(5 * MIN);
+  await settled();
+  assert.deepEqual(s.fake.removed, ["old", "new"]);
+  assert.equal(s.events.filter((e) => e.includes("ImageGCFailed")).length, 1, "the second failure in a row is a node event");
+  stop.abort();
+  await running;
 });
