@@ -394,13 +394,14 @@ export class Kubelet {
           w.phase = "terminating";
           return 0;
         }
-        let st = this.#generate(w, await read(), false);
+        const before = await read();
+        let st = this.#generate(w, before, false);
         await this.#setStatus(w, st);
         if (isTerminalPhase(st.phase)) {
           w.phase = "terminating";
           return 0;
         }
-        const r = await this.#syncer.syncPod(w.pod, w.state, read);
+        const r = await this.#syncer.syncPod(w.pod, w.state, read, before);
         this.#probes.addPod(w.pod);
         st = this.#generate(w, await read(), false);
         await this.#setStatus(w, st);

@@ -266,12 +266,13 @@ export class PodSyncer {
     }
   }
 
-  async syncPod(pod: Pod, state: PodSyncState, readStatus: () => Promise<PodRuntimeStatus>): Promise<SyncResult> {
+  /** One SyncPod round; `current` is the runtime status just read (read again only after changes). */
+  async syncPod(pod: Pod, state: PodSyncState, readStatus: () => Promise<PodRuntimeStatus>, current?: PodRuntimeStatus): Promise<SyncResult> {
     const uid = pod.metadata.uid ?? "";
     const podDir = this.podDir(uid);
     await mkdir(join(podDir, "volumes"), { recursive: true });
     await mkdir(join(podDir, "containers"), { recursive: true });
-    let rs = await readStatus();
+    let rs = current ?? (await readStatus());
     const podIP = rs.sandboxes.find((s) => s.state === "SANDBOX_READY")?.ip ?? pod.status?.podIP;
     if (!state.volumes) {
       try {

@@ -219,7 +219,7 @@ test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's ne
   const ready = await until("ready", async () => {
     const p = await client.get<Pod>(`${PODS}/probed`);
     return p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? p : undefined;
-  }, 30_000).catch(async (err: unknown) => {
+  }, 90_000).catch(async (err: unknown) => {
     const evs = await client.list<Event>("/api/v1/namespaces/default/events");
     throw new Error(`${String(err)}: ${evs.items.filter((e) => e.type === "Warning").map((e) => `${e.reason}: ${e.message} (x${e.count ?? 1})`).join("; ")}`);
   });
