@@ -130,6 +130,13 @@ export class Kubelet {
     }
   }
 
+  #kubeletPort: number | undefined;
+
+  /** The port the kubelet's server really listens on (when it was started on port 0 after this object was made); call before start(). */
+  setKubeletPort(port: number): void {
+    this.#kubeletPort = port;
+  }
+
   get runtime(): RuntimeService {
     return this.#o.runtime;
   }
@@ -229,7 +236,7 @@ export class Kubelet {
 
   #node(): Node {
     return buildNode({
-      nodeName: this.#o.nodeName, nodeIP: this.#nodeIP, kubeletPort: this.#o.kubeletPort ?? 10250, home: this.#o.home,
+      nodeName: this.#o.nodeName, nodeIP: this.#nodeIP, kubeletPort: this.#kubeletPort ?? this.#o.kubeletPort ?? 10250, home: this.#o.home,
       labels: this.#o.nodeLabels ?? {}, runtimeVersion: this.#runtimeVersion, nowMs: this.#clock.now(), startedMs: this.#startedMs,
       old: this.#nodeConditions,
     });
