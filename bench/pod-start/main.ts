@@ -100,7 +100,8 @@ async function podmanRounds(imageDir: string, rounds: number): Promise<number[] 
     }
     return out;
   } catch (err) {
-    return err instanceof Error ? err.message.split("\n")[0] ?? "failed" : String(err);
+    const stderr = (err as { stderr?: string }).stderr?.trim().split("\n").slice(-2).join(" / ");
+    return `${err instanceof Error ? err.message.split("\n")[0] ?? "failed" : String(err)}${stderr ? `: ${stderr}` : ""}`;
   } finally {
     await run("podman", ["--root", join(base, "graph"), "--runroot", join(base, "run"), "system", "reset", "-f"]).catch(() => {});
     await rm(base, { recursive: true, force: true }).catch(() => {});
