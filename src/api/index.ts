@@ -4,3 +4,6 @@
  */
 export type * from "./meta.js";
 export type * from "./core-v1.js";
+export { defaultImagePullPolicy } from "./defaults-image.js";
+export { setDefaultsPod, setDefaultsObject, prepareForCreate, podQOSClass } from "./defaults.js";
+export { parseQuantity, quantityMilli, quantityValue, QuantityFormatError } from "./quantity.js";

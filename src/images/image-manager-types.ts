@@ -50,4 +50,8 @@ export interface ImageManagerConfig {
   imageGCLowThresholdPercent?: number;
   /** Milliseconds; default 2 min. */
   imageMinimumGCAge?: number;
+  /** Milliseconds; 0 (default) = no maximum age. */
+  imageMaximumGCAge?: number;
+  /** The KubeletEnsureSecretPulledImages gate (beta, on by default): present images need proof of access. */
+  ensureSecretPulledImages?: boolean;
 }

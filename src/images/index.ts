@@ -26,3 +26,4 @@ export type { ContainerConfig } from "./archive/image-changes.js";
 export type { ArchiveFormat, ArchiveImageService } from "./archive/archive-types.js";
 export { LOCAL_MANIFEST_LABEL, NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
 export type { ContainerEventRecorder, EnsureImageRequest, EnsureImageResult, ImageErrorReason, ImageManager, ImageManagerConfig } from "./image-manager-types.js";
+export * from "./manager/index.js";

@@ -253,6 +253,8 @@ export interface StreamIO {
   tty: boolean;
   /** Terminal sizes as the client sends them; the first may arrive before the process starts. */
   resize?: AsyncIterable<TerminalSize>;
+  /** Aborted when the client goes away mid-stream: the exec'd process should then be killed (containerd kills it when the stream's context ends). */
+  signal?: AbortSignal;
 }
 
 export interface ExecRequest {

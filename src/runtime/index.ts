@@ -1,1 +1,12 @@
 export type * from "./cri.js";
+export { OciRuntimeService } from "./oci-runtime-service.js";
+export type { OciRuntimeServiceOptions } from "./oci-runtime-service.js";
+export type { Change } from "./container-diff.js";
+export { overlayChanges } from "./container-diff.js";
+export type { OciRuntimeName } from "./oci-runtime.js";
+export { capabilities, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, generateSpec, processArgs, processEnv } from "./oci-spec.js";
+export type { OciSpec, SpecInput } from "./oci-spec.js";
+export * from "./volumes/index.js";
+export * from "./logs/index.js";
+export { formatChanges, podContainerDiff } from "./pod-diff.js";
+export type { PodDiff, PodDiffRequest } from "./pod-diff.js";

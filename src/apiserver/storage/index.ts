@@ -1,0 +1,2 @@
+export * from "./types.js";
+export { SqliteStorage, type SqliteStorageOptions } from "./sqlite.js";

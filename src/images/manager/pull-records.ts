@@ -1,0 +1,128 @@
+/**
+ * The ensure-secret-pulled-images records on disk (pullmanager `fs_pullrecords.go`):
+ * `<dir>/pulling/` holds an intent per image being pulled, `<dir>/pulled/` a record per image ID
+ * of who pulled it with which credentials. Files are `sha256-<hex>` JSON, written to a temporary
+ * sibling and renamed, so a crash leaves the old or the new record, never half of one.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { isTempName, readFileIfExists, writeFileAtomic } from "../../fsutil/index.js";
+
+const API_VERSION = "kubelet.config.k8s.io/v1alpha1";
+
+export interface ImagePullSecretRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  credentialHash: string;
+}
+
+export interface ImagePullServiceAccount {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+/** Who may use an image pulled under one repository name. */
+export interface ImagePullCredentials {
+  kubernetesSecrets?: ImagePullSecretRecord[];
+  kubernetesServiceAccounts?: ImagePullServiceAccount[];
+  /** Pulled without pod credentials: every pod on the node may use it. */
+  nodePodsAccessible?: boolean;
+  /** Found on the node, not pulled by the kubelet. */
+  preloaded?: boolean;
+}
+
+export interface ImagePullIntent {
+  image: string;
+}
+
+export interface ImagePulledRecord {
+  /** RFC 3339. */
+  lastUpdatedTime: string;
+  imageRef: string;
+  /** Repository without tag or digest (`docker.io/library/nginx`) → credentials. */
+  credentialMapping: Record<string, ImagePullCredentials>;
+}
+
+function fileName(key: string): string {
+  return `sha256-${createHash("sha256").update(key).digest("hex")}`;
+}
+
+export class FsPullRecords {
+  readonly #pulling: string;
+  readonly #pulled: string;
+
+  /** `dir` is the kubelet's `image_manager` directory. */
+  constructor(dir: string) {
+    this.#pulling = join(dir, "pulling");
+    this.#pulled = join(dir, "pulled");
+  }
+
+  async #write(path: string, obj: object): Promise<void> {
+    await writeFileAtomic(path, `${JSON.stringify(obj)}\n`, { mode: 0o600, mkdirMode: 0o700 });
+  }
+
+  async #readDir<T>(dir: string, kind: string): Promise<T[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: T[] = [];
+    for (const n of names.sort()) {
+      if (isTempName(n)) continue;
+      const parsed = await this.#readFile<T>(join(dir, n), kind);
+      if (parsed !== undefined) out.push(parsed);
+    }
+    return out;
+  }
+
+  async #readFile<T>(path: string, kind: string): Promise<T | undefined> {
+    const text = await readFileIfExists(path, "utf8");
+    if (text === undefined) return undefined;
+    try {
+      const obj = JSON.parse(text) as { kind?: string } & T;
+      // A record of another kind or version is not ours to trust; the kubelet then re-verifies.
+      return obj.kind === kind ? obj : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeIntent(intent: ImagePullIntent): Promise<void> {
+    await mkdir(this.#pulling, { recursive: true, mode: 0o700 });
+    await this.#write(join(this.#pulling, fileName(intent.image)), { kind: "ImagePullIntent", apiVersion: API_VERSION, ...intent });
+  }
+
+  async getIntent(image: string): Promise<ImagePullIntent | undefined> {
+    return this.#readFile<ImagePullIntent>(join(this.#pulling, fileName(image)), "ImagePullIntent");
+  }
+
+  async listIntents(): Promise<ImagePullIntent[]> {
+    return this.#readDir<ImagePullIntent>(this.#pulling, "ImagePullIntent");
+  }
+
+  async deleteIntent(image: string): Promise<void> {
+    await rm(join(this.#pulling, fileName(image)), { force: true });
+  }
+
+  async writePulled(record: ImagePulledRecord): Promise<void> {
+    await mkdir(this.#pulled, { recursive: true, mode: 0o700 });
+    await this.#write(join(this.#pulled, fileName(record.imageRef)), { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record });
+  }
+
+  async getPulled(imageRef: string): Promise<ImagePulledRecord | undefined> {
+    return this.#readFile<ImagePulledRecord>(join(this.#pulled, fileName(imageRef)), "ImagePulledRecord");
+  }
+
+  async listPulled(): Promise<ImagePulledRecord[]> {
+    return this.#readDir<ImagePulledRecord>(this.#pulled, "ImagePulledRecord");
+  }
+
+  async deletePulled(imageRef: string): Promise<void> {
+    await rm(join(this.#pulled, fileName(imageRef)), { force: true });
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The kubelet: pod workers, status, events, probes, the node and its lease, static pods, and the
+ * Kubernetes API client it talks through.
+ */
+export { Kubelet, type KubeletOptions, type LookupError } from "./kubelet.js";
+export { KubeClient, KubeApiError, isApiStatus, loadKubeconfig, Reflector, type KubeClientConfig, type PatchType } from "./client/index.js";
+export { defaultPodHelpers } from "./default-helpers.js";
+export type { PodHelpers, GenerateContainerConfigInput, MountedVolumeLike, VolumeSourcesLike } from "./pod-helpers.js";
+export { EventRecorder, podRef } from "./events/recorder.js";
+export { getPhase } from "./status/phase.js";
+export { generatePodStatus } from "./status/generate.js";
+export { staticPodFromManifest, MIRROR_ANNOTATION } from "./static-pods.js";

@@ -1,0 +1,478 @@
+/**
+ * The kubelet's sync of one pod against the runtime (Kubelet.SyncPod + kuberuntime SyncPod,
+ * kubelet-pods §0-§6): compute what to kill and start, make the sandbox, start init containers
+ * one at a time and then the regular ones in spec order, each behind the crash-loop back-off,
+ * with the kubelet's events and waiting reasons; and the two terminating steps.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Container, Pod, Secret } from "../api/index.js";
+import type { Clock } from "../clock/index.js";
+import type { ImageManager, ImageService } from "../images/index.js";
+import type { PodSandboxConfig, RuntimeService } from "../runtime/index.js";
+import type { Backoff } from "../concurrency/index.js";
+import type { KubeClient } from "./client/index.js";
+import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
+import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import type { MountedVolumeLike, PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
+import type { ProbeResults } from "./prober/results.js";
+import {
+  ANNOTATION_TERMINATION_HOST_PATH, LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
+  readPodRuntimeStatus, type PodRuntimeStatus, type RuntimeContainer,
+} from "./runtime-state.js";
+import { shouldContainerBeRestarted, type ReasonCacheEntry } from "./status/container-statuses.js";
+import { goDuration } from "./status/time.js";
+import { isSidecar } from "./status/phase.js";
+
+export interface SyncDeps {
+  client: KubeClient;
+  runtime: RuntimeService;
+  imageService: ImageService;
+  imageManager: ImageManager;
+  helpers: PodHelpers;
+  recorder: EventRecorder;
+  crashBackoff: Backoff;
+  probes: ProbeResults;
+  clock: Clock;
+  home: string;
+  nodeName: string;
+  nodeIP: string;
+  sources: VolumeSourcesLike;
+  log(msg: string): void;
+}
+
+interface KillAction { container: RuntimeContainer; spec?: Container; message: string; init: boolean }
+
+export interface PodActions {
+  killPod: boolean;
+  createSandbox: boolean;
+  attempt: number;
+  sandboxId?: string;
+  containersToKill: KillAction[];
+  initToStart?: Container;
+  containersToStart: { container: Container; init: boolean }[];
+}
+
+export interface SyncResult {
+  /** A finished pod: go on to terminating. */
+  terminal?: boolean;
+  error?: string;
+  /** Crash-loop back-off: try again at this time (ms). */
+  backoffUntil?: number;
+}
+
+const newestOf = (rs: PodRuntimeStatus, name: string): RuntimeContainer | undefined => rs.containers.find((c) => c.name === name);
+
+/** Per-pod state the sync keeps between rounds (the reason cache, mounted volumes, pull secrets warned of). */
+export class PodSyncState {
+  readonly reasons = new Map<string, ReasonCacheEntry>();
+  /** Termination messages read from exited instances, by container ID. */
+  readonly terminationMessages = new Map<string, string>();
+  volumes?: Map<string, MountedVolumeLike>;
+  sandboxConfig?: PodSandboxConfig;
+}
+
+export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes: ProbeResults; hash(c: Container): string }): PodActions {
+  const spec = pod.spec;
+  const policy = spec.restartPolicy ?? "Always";
+  const deleting = !!pod.metadata.deletionTimestamp;
+  const a: PodActions = { killPod: false, createSandbox: false, attempt: 0, containersToKill: [], containersToStart: [] };
+  const sandbox = rs.sandboxes[0];
+  if (!sandbox || sandbox.state !== "SANDBOX_READY") {
+    a.createSandbox = true;
+    a.killPod = rs.containers.some((c) => c.state === "CONTAINER_RUNNING");
+    a.attempt = sandbox ? sandbox.attempt + 1 : 0;
+    if (policy === "Never" && sandbox && rs.containers.length > 0) {
+      // a Never pod whose sandbox went is not run again
+      a.createSandbox = false;
+      a.killPod = true;
+      return a;
+    }
+    const inits = spec.initContainers ?? [];
+    const regular = new Set(spec.containers.map((c) => c.name));
+    if (inits.length > 0 && !rs.containers.some((c) => regular.has(c.name))) {
+      a.initToStart = inits[0];
+      return a;
+    }
+    for (const c of spec.containers) {
+      const n = newestOf(rs, c.name);
+      if (n && n.state === "CONTAINER_EXITED" && n.exitCode === 0 && policy === "OnFailure") continue;
+      if (n && n.state === "CONTAINER_EXITED" && policy === "Never") continue;
+      a.containersToStart.push({ container: c, init: false });
+    }
+    if (a.containersToStart.length === 0) {
+      a.createSandbox = false;
+      a.killPod = true;
+    }
+    return a;
+  }
+  a.sandboxId = sandbox.id;
+  a.attempt = sandbox.attempt;
+  let keep = 0;
+  // init containers (computeInitContainerActions)
+  const inits = spec.initContainers ?? [];
+  const regularNames = new Set(spec.containers.map((c) => c.name));
+  const podHasInitialized = rs.containers.some((c) => regularNames.has(c.name) && (c.state === "CONTAINER_CREATED" || c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_EXITED"));
+  let initialized = inits.length === 0 || podHasInitialized;
+  if (!initialized) {
+    let decided = false;
+    for (let i = inits.length - 1; i >= 0 && !decided; i--) {
+      const c = inits[i] as Container;
+      const n = newestOf(rs, c.name);
+      if (!n) continue;
+      decided = true;
+      const next = inits[i + 1];
+      const advance = (): void => {
+        if (next) a.initToStart = next;
+        else initialized = true;
+      };
+      if (isSidecar(c)) {
+        if (n.state === "CONTAINER_RUNNING") {
+          keep++;
+          if (deps.probes.result(n.id, "startup") === "Failure" || deps.probes.result(n.id, "liveness") === "Failure") {
+            const why = deps.probes.result(n.id, "startup") === "Failure" ? "startup" : "liveness";
+            a.containersToKill.push({ container: n, spec: c, init: true, message: `Init container ${c.name} failed ${why} probe` });
+            a.initToStart = c;
+          } else if (c.startupProbe && deps.probes.result(n.id, "startup") !== "Success") {
+            // wait for the sidecar to start
+          } else advance();
+        } else a.initToStart = c;
+      } else if (n.state === "CONTAINER_RUNNING") {
+        keep++;
+      } else if (n.state === "CONTAINER_EXITED" && n.exitCode === 0 && n.reason !== "OOMKilled") {
+        advance();
+      } else if (n.state === "CONTAINER_EXITED" || n.state === "CONTAINER_UNKNOWN") {
+        if (policy === "Never") {
+          a.killPod = true;
+          return a;
+        }
+        a.initToStart = c;
+      } else a.initToStart = c;
+    }
+    if (!decided) a.initToStart = inits[0];
+  }
+  if (!initialized) {
+    a.killPod = false;
+    return a;
+  }
+  for (const c of inits.filter(isSidecar)) {
+    const n = newestOf(rs, c.name);
+    if (n?.state === "CONTAINER_RUNNING") keep++;
+    else if (!deleting && (!a.initToStart || a.initToStart.name !== c.name)) a.containersToStart.push({ container: c, init: true });
+  }
+  for (const c of spec.containers) {
+    const n = newestOf(rs, c.name);
+    if (!n || n.state !== "CONTAINER_RUNNING") {
+      if (shouldContainerBeRestarted(policy, n, deleting)) {
+        if (n?.state === "CONTAINER_UNKNOWN") a.containersToKill.push({ container: n, spec: c, init: false, message: `Container is in "unknown" state, try killing it before restart` });
+        a.containersToStart.push({ container: c, init: false });
+      }
+      continue;
+    }
+    let message: string | undefined;
+    let restart = policy !== "Never";
+    const hash = deps.hash(c);
+    if (n.hash && hash && n.hash !== hash) {
+      message = `Container ${c.name} definition changed`;
+      restart = true;
+    } else if (deps.probes.result(n.id, "liveness") === "Failure") message = `Container ${c.name} failed liveness probe`;
+    else if (deps.probes.result(n.id, "startup") === "Failure") message = `Container ${c.name} failed startup probe`;
+    if (!message) {
+      keep++;
+      continue;
+    }
+    if (restart) {
+      message += ", will be restarted";
+      a.containersToStart.push({ container: c, init: false });
+    }
+    a.containersToKill.push({ container: n, spec: c, init: false, message });
+  }
+  if (keep === 0 && a.containersToStart.length === 0 && !a.initToStart) a.killPod = true;
+  return a;
+}
+
+export class PodSyncer {
+  readonly #d: SyncDeps;
+
+  constructor(deps: SyncDeps) {
+    this.#d = deps;
+  }
+
+  podDir(uid: string): string {
+    return join(this.#d.home, "kubelet", "pods", uid);
+  }
+
+  get logRoot(): string {
+    return join(this.#d.home, "log", "pods");
+  }
+
+  #event(pod: Pod, c: { name: string; init?: boolean } | undefined, type: EventType, reason: string, message: string): void {
+    this.#d.recorder.event(podRef(pod, c), type, reason, message);
+  }
+
+  /** The pod's pull secrets that can be read, warning of the ones that cannot. */
+  async #pullSecrets(pod: Pod): Promise<Secret[]> {
+    const names = (pod.spec.imagePullSecrets ?? []).map((s) => s.name ?? "").filter((n) => n !== "");
+    const ns = pod.metadata.namespace ?? "default";
+    const found: Secret[] = [];
+    const missing: string[] = [];
+    for (const name of names) {
+      const s = await this.#d.client.get<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`).catch(() => undefined);
+      if (s) found.push(s);
+      else missing.push(name);
+    }
+    if (missing.length > 0) {
+      this.#event(pod, undefined, "Warning", "FailedToRetrieveImagePullSecret", `Unable to retrieve some image pull secrets (${missing.join(", ")}); attempting to pull the image may not succeed.`);
+    }
+    return found;
+  }
+
+  async #killContainer(pod: Pod, k: KillAction, graceOverride?: number): Promise<void> {
+    const name = k.container.name;
+    this.#event(pod, { name, init: k.init }, "Normal", "Killing", k.message || `Stopping container ${name}`);
+    let grace = graceOverride ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    const probeGrace = k.spec?.livenessProbe?.terminationGracePeriodSeconds;
+    if (graceOverride === undefined && pod.metadata.deletionGracePeriodSeconds === undefined && probeGrace !== undefined && /probe/.test(k.message)) grace = probeGrace;
+    const preStop = k.spec?.lifecycle?.preStop?.exec?.command;
+    if (preStop && grace > 0 && k.container.state === "CONTAINER_RUNNING") {
+      const started = this.#d.clock.now();
+      const r = await this.#d.runtime.execSync(k.container.id, preStop, grace).catch((err: unknown) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(errorMessage(err)) }));
+      if (r.exitCode !== 0) this.#event(pod, { name, init: k.init }, "Warning", "FailedPreStopHook", "PreStopHook failed");
+      grace -= Math.floor((this.#d.clock.now() - started) / 1000);
+    }
+    grace = Math.max(grace, 2);
+    await this.#d.runtime.stopContainer(k.container.id, grace);
+  }
+
+  /** Stops every running container (in parallel), then the sandboxes. */
+  async killPod(pod: Pod, rs: PodRuntimeStatus, graceOverride?: number): Promise<void> {
+    const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
+    const specOf = (n: string): Container | undefined => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === n);
+    const running = rs.containers.filter((c) => c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED");
+    const regular = running.filter((c) => !inits.has(c.name));
+    const sidecars = running.filter((c) => inits.has(c.name));
+    const kill = (c: RuntimeContainer): Promise<void> => {
+      const s = specOf(c.name);
+      return this.#killContainer(pod, { container: c, ...(s ? { spec: s } : {}), init: inits.has(c.name), message: "" }, graceOverride).catch((err: unknown) => {
+        this.#event(pod, undefined, "Warning", "FailedKillPod", `error killing pod: ${errorMessage(err)}`);
+      });
+    };
+    // sidecars stop after the regular containers
+    await Promise.all(regular.map(kill));
+    await Promise.all(sidecars.map(kill));
+    for (const sb of rs.sandboxes) {
+      if (sb.state === "SANDBOX_READY") await this.#d.runtime.stopPodSandbox(sb.id);
+    }
+  }
+
+  async syncPod(pod: Pod, state: PodSyncState, readStatus: () => Promise<PodRuntimeStatus>): Promise<SyncResult> {
+    const uid = pod.metadata.uid ?? "";
+    const podDir = this.podDir(uid);
+    await mkdir(join(podDir, "volumes"), { recursive: true });
+    await mkdir(join(podDir, "containers"), { recursive: true });
+    let rs = await readStatus();
+    const podIP = rs.sandboxes.find((s) => s.state === "SANDBOX_READY")?.ip ?? pod.status?.podIP;
+    if (!state.volumes) {
+      try {
+        state.volumes = await this.#d.helpers.setUpPodVolumes({ pod, podDir, sources: this.#d.sources, nodeName: this.#d.nodeName, ...(podIP ? { podIP } : {}) });
+      } catch (err) {
+        // one event per volume that failed (VolumeSetUpError carries them all)
+        const failures = (err as { failures?: unknown[] }).failures ?? [err];
+        for (const f of failures) this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(f));
+        return { error: errorMessage(err) };
+      }
+    }
+    const actions = computePodActions(pod, rs, { probes: this.#d.probes, hash: (c) => this.#d.helpers.computeContainerHash(c) });
+    if (actions.killPod) {
+      await this.killPod(pod, rs);
+      if (!actions.createSandbox) return { terminal: true };
+      rs = await readStatus();
+    }
+    for (const k of actions.containersToKill) {
+      await this.#killContainer(pod, k).catch((err: unknown) => this.#d.log(`killing ${k.container.name} of ${formatPod(pod)}: ${errorMessage(err)}`));
+    }
+    let sandboxId = actions.sandboxId;
+    let ip = podIP;
+    const sandboxConfig = this.#d.helpers.buildPodSandboxConfig(pod, { logRoot: this.logRoot });
+    sandboxConfig.metadata = { ...sandboxConfig.metadata, attempt: actions.attempt };
+    sandboxConfig.labels = { ...sandboxConfig.labels, [LABEL_POD_UID]: uid, [LABEL_POD_NAME]: pod.metadata.name ?? "", [LABEL_POD_NAMESPACE]: pod.metadata.namespace ?? "default" };
+    sandboxConfig.logDirectory ??= join(this.logRoot, podLogDirName(pod));
+    if (actions.createSandbox) {
+      if (rs.sandboxes.length > 0) this.#event(pod, undefined, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+      try {
+        for (const sb of rs.sandboxes) if (sb.state === "SANDBOX_READY") await this.#d.runtime.stopPodSandbox(sb.id);
+        await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
+        sandboxId = await this.#d.runtime.runPodSandbox(sandboxConfig);
+        const st = await this.#d.runtime.podSandboxStatus(sandboxId);
+        ip = st.status.network?.ip || undefined;
+        if (ip) await this.#d.helpers.writeEtcHosts(podDir, pod, ip);
+      } catch (err) {
+        this.#event(pod, undefined, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${errorMessage(err)}`);
+        return { error: errorMessage(err) };
+      }
+      rs = await readStatus();
+    }
+    state.sandboxConfig = sandboxConfig;
+    if (!sandboxId) return {};
+    const needImages = actions.initToStart || actions.containersToStart.length > 0;
+    const secrets = needImages ? await this.#pullSecrets(pod) : [];
+    const ctx = { pod, state, sandboxId, sandboxConfig, ...(ip ? { podIP: ip } : {}), secrets, rs };
+    if (actions.initToStart) {
+      const r = await this.#startContainer(ctx, actions.initToStart, "init");
+      if (r.error || r.backoffUntil) return r;
+    }
+    const errors: string[] = [];
+    let backoffUntil: number | undefined;
+    for (const { container, init } of actions.containersToStart) {
+      const r = await this.#startContainer(ctx, container, init ? "init" : "regular");
+      if (r.backoffUntil !== undefined) backoffUntil = Math.min(backoffUntil ?? Infinity, r.backoffUntil);
+      else if (r.error) errors.push(r.error);
+    }
+    await this.#prune(pod, await readStatus());
+    const out: SyncResult = {};
+    if (errors.length > 0) out.error = errors.join("; ");
+    if (backoffUntil !== undefined) out.backoffUntil = backoffUntil;
+    return out;
+  }
+
+  /** Keeps the two newest instances of each regular container (state and lastState) and the newest of each init container. */
+  async #prune(pod: Pod, rs: PodRuntimeStatus): Promise<void> {
+    const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
+    const count = new Map<string, number>();
+    for (const c of rs.containers) {
+      const n = (count.get(c.name) ?? 0) + 1;
+      count.set(c.name, n);
+      const keep = inits.has(c.name) ? 1 : 2;
+      if (n > keep && c.state !== "CONTAINER_RUNNING") await this.#d.runtime.removeContainer(c.id).catch(() => {});
+    }
+  }
+
+  async #restartCountFromLogs(dir: string): Promise<number> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let max = -1;
+    for (const n of names) {
+      const m = /^(\d+)\.log$/.exec(n);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+    return max + 1;
+  }
+
+  async #startContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular"): Promise<SyncResult> {
+    const { pod, state } = ctx;
+    const ref = { name: c.name, init: kind === "init" };
+    const newest = newestOf(ctx.rs, c.name);
+    const hash = this.#d.helpers.computeContainerHash(c);
+    if (newest && newest.state === "CONTAINER_EXITED") {
+      const key = `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? "default"}_${pod.metadata.uid ?? ""}_${c.name}_${hash}`;
+      const ts = newest.finishedAt;
+      if (this.#d.crashBackoff.isInBackOffSince(key, ts)) {
+        const b = this.#d.crashBackoff.get(key);
+        this.#event(pod, ref, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+        state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${goDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
+        return { error: "CrashLoopBackOff", backoffUntil: ts + b };
+      }
+      this.#d.crashBackoff.next(key, ts);
+    }
+    const fail = (reason: string, message: string): SyncResult => {
+      this.#event(pod, ref, "Warning", "Failed", `Error: ${message}`);
+      state.reasons.set(c.name, { reason, message });
+      return { error: reason };
+    };
+    const img = await this.#d.imageManager.ensureImageExists({
+      pod, container: c, pullSecrets: ctx.secrets, sandboxConfig: ctx.sandboxConfig,
+      record: (type, reason, message) => this.#event(pod, ref, type, reason, message),
+    });
+    if (!img.ok) {
+      this.#event(pod, ref, "Warning", "Failed", `Error: ${img.reason}`);
+      state.reasons.set(c.name, { reason: img.reason, message: img.message });
+      return { error: img.reason };
+    }
+    const logDirectory = ctx.sandboxConfig.logDirectory ?? join(this.logRoot, podLogDirName(pod));
+    const restartCount = newest ? newest.restartCount + 1 : await this.#restartCountFromLogs(join(logDirectory, c.name));
+    let gen;
+    try {
+      const st = await this.#d.imageService.imageStatus({ image: img.imageRef });
+      const imageUser = { username: st.image?.username ?? "", ...(st.image?.uid ? { uid: st.image.uid.value } : {}) };
+      await mkdir(join(logDirectory, c.name), { recursive: true, mode: 0o755 });
+      gen = await this.#d.helpers.generateContainerConfig({
+        pod, container: c, kind, restartCount, imageRef: img.imageRef, imageUser, volumes: state.volumes ?? new Map(),
+        podDir: this.podDir(pod.metadata.uid ?? ""), ...(ctx.podIP ? { podIP: ctx.podIP } : {}), nodeName: this.#d.nodeName,
+        nodeIP: this.#d.nodeIP, sources: this.#d.sources, logDirectory,
+      });
+    } catch (err) {
+      return fail("CreateContainerConfigError", errorMessage(err));
+    }
+    const config = gen.config;
+    config.labels = { ...config.labels, [LABEL_POD_UID]: pod.metadata.uid ?? "", [LABEL_POD_NAME]: pod.metadata.name ?? "", [LABEL_POD_NAMESPACE]: pod.metadata.namespace ?? "default", [LABEL_CONTAINER_NAME]: c.name, [LABEL_CONTAINER_KIND]: kind };
+    config.annotations = { ...config.annotations, "io.kubernetes.container.restartCount": String(restartCount), "io.kubernetes.container.hash": hash, [ANNOTATION_TERMINATION_HOST_PATH]: gen.terminationMessageHostPath };
+    let id: string;
+    try {
+      id = await this.#d.runtime.createContainer(ctx.sandboxId, config, ctx.sandboxConfig);
+    } catch (err) {
+      return fail("CreateContainerError", errorMessage(err));
+    }
+    this.#event(pod, ref, "Normal", "Created", `Created container: ${c.name}`);
+    try {
+      await this.#d.runtime.startContainer(id);
+    } catch (err) {
+      return fail("RunContainerError", errorMessage(err).replaceAll(id, c.name));
+    }
+    this.#event(pod, ref, "Normal", "Started", `Started container ${c.name}`);
+    state.reasons.delete(c.name);
+    const postStart = c.lifecycle?.postStart?.exec?.command;
+    if (postStart) {
+      const r = await this.#d.runtime.execSync(id, postStart, 0).catch((err: unknown) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(errorMessage(err)) }));
+      if (r.exitCode !== 0) {
+        this.#event(pod, ref, "Warning", "FailedPostStartHook", "PostStartHook failed");
+        await this.#d.runtime.stopContainer(id, Math.max(2, pod.spec.terminationGracePeriodSeconds ?? 30)).catch(() => {});
+        state.reasons.set(c.name, { reason: "PostStartHookError", message: `${r.stdout.toString()}${r.stderr.toString()}`.trim() });
+        return { error: "PostStartHookError" };
+      }
+    }
+    return {};
+  }
+
+  /** The pod's runtime status, with each exited instance's termination message joined to the runtime's (§2.3, §5.6). */
+  async readStatus(pod: Pod, state: PodSyncState): Promise<PodRuntimeStatus> {
+    const rs = await readPodRuntimeStatus(this.#d.runtime, pod.metadata.uid ?? "");
+    const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    for (const c of rs.containers) {
+      if (c.state !== "CONTAINER_EXITED" || !c.terminationMessageHostPath) continue;
+      let tm = state.terminationMessages.get(c.id);
+      if (tm === undefined) {
+        const spec = specs.find((s) => s.name === c.name);
+        tm = spec
+          ? await this.#d.helpers.readTerminationMessage({ hostPath: c.terminationMessageHostPath, container: spec, exitCode: c.exitCode, reason: c.reason, logPath: c.logPath }).catch((err: unknown) => `Error on reading termination log ${c.terminationMessageHostPath ?? ""}: ${errorMessage(err)}`)
+          : "";
+        state.terminationMessages.set(c.id, tm);
+      }
+      if (tm) c.message = c.message ? `${c.message}: ${tm}` : tm;
+    }
+    const live = new Set(rs.containers.map((c) => c.id));
+    for (const id of state.terminationMessages.keys()) if (!live.has(id)) state.terminationMessages.delete(id);
+    return rs;
+  }
+
+  /** SyncTerminatingPod: stop everything with the pod's grace. */
+  async syncTerminatingPod(pod: Pod, readStatus: () => Promise<PodRuntimeStatus>, graceOverride?: number): Promise<void> {
+    await this.killPod(pod, await readStatus(), graceOverride);
+  }
+
+  /** SyncTerminatedPod: the volumes come down. */
+  async syncTerminatedPod(pod: Pod, state: PodSyncState): Promise<void> {
+    await this.#d.helpers.tearDownPodVolumes(this.podDir(pod.metadata.uid ?? ""));
+    delete state.volumes;
+  }
+
+  /** The pod is gone from its source: its sandboxes, containers, pod dir and logs go too. */
+  async removePod(pod: Pod, uid: string): Promise<void> {
+    const rs = await readPodRuntimeStatus(this.#d.runtime, uid);
+    for (const sb of rs.sandboxes) await this.#d.runtime.stopPodSandbox(sb.id).catch(() => {});
+    for (const c of rs.containers) await this.#d.runtime.removeContainer(c.id).catch(() => {});
+    for (const sb of rs.sandboxes) await this.#d.runtime.removePodSandbox(sb.id).catch(() => {});
+    await this.#d.helpers.tearDownPodVolumes(this.podDir(uid)).catch(() => {});
+    await rm(this.podDir(uid), { recursive: true, force: true });
+    await rm(join(this.logRoot, podLogDirName(pod)), { recursive: true, force: true });
+  }
+}
+

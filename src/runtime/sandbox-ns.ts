@@ -1,0 +1,76 @@
+/**
+ * The pod sandbox's namespaces as nsfs bind mounts (runtime-notes §5.2): network, IPC and
+ * UTS namespaces pinned by files under `sandboxes/<id>/ns/`, so no holder process is needed and
+ * they outlive a restart of podyard. Loopback up, the pod's IP on `lo` inside the netns only,
+ * the hostname set. Nothing on the host's network changes.
+ */
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { errnoCode } from "../errdefs/index.js";
+import { runTool } from "./run-tool.js";
+
+export interface SandboxNamespaces {
+  net: string;
+  ipc: string;
+  uts: string;
+}
+
+export function namespaceFiles(sandboxDir: string): SandboxNamespaces {
+  const ns = join(sandboxDir, "ns");
+  return { net: join(ns, "net"), ipc: join(ns, "ipc"), uts: join(ns, "uts") };
+}
+
+export async function createNamespaces(sandboxDir: string, hostname: string, ip: string): Promise<SandboxNamespaces> {
+  const files = namespaceFiles(sandboxDir);
+  await mkdir(join(sandboxDir, "ns"), { recursive: true });
+  for (const f of Object.values(files)) await writeFile(f, "");
+  // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them
+  await runTool("unshare", [
+    `--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`,
+    "sh", "-c", 'ip link set lo up && ip addr add "$1/32" dev lo && hostname "$2"', "sandbox-setup", ip, hostname,
+  ]);
+  return files;
+}
+
+/** The mount points under `dir` in this mount namespace, deepest first. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8");
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const points = text.split("\n").map((l) => l.split(" ")[4] ?? "").map(unescapeMountPath).filter((p) => p === dir || p.startsWith(prefix));
+  return points.sort((a, b) => b.length - a.length);
+}
+
+function unescapeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Unmounts `target` (lazily when busy); an unmounted target is no error. */
+export async function unmount(target: string): Promise<void> {
+  for (const p of await mountsUnder(target)) {
+    if (p !== target && !p.startsWith(`${target}/`)) continue;
+    try {
+      await runTool("umount", [p]);
+    } catch {
+      await runTool("umount", ["-l", p]).catch(() => undefined);
+    }
+  }
+}
+
+/** Unmounts the namespace files (freeing the namespaces once no process uses them). */
+export async function destroyNamespaces(sandboxDir: string): Promise<void> {
+  const mounted = await mountsUnder(join(sandboxDir, "ns"));
+  if (mounted.length === 0) return;
+  try {
+    await runTool("umount", mounted);
+  } catch {
+    for (const f of Object.values(namespaceFiles(sandboxDir))) await unmount(f);
+  }
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT") throw err;
+  }
+}

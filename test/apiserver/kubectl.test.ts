@@ -1,0 +1,103 @@
+/**
+ * The real kubectl (/usr/bin/kubectl, the version dispatcher) against our API server:
+ * apply of the tutorial's seed pods, get, -o yaml, delete that waits for DELETED, and the
+ * protobuf body of `create secret docker-registry`.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { call, pod, startServer, watch, type TestServer } from "./server-helper.js";
+
+const KUBECTL = "/usr/bin/kubectl";
+const SEED = join(import.meta.dirname, "..", "..", "..", "shared", "seed");
+const skip = existsSync(KUBECTL) ? false : `${KUBECTL} is not installed`;
+if (skip) console.log(`# skipping kubectl tests: ${skip}`);
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function kubectlFor(t: { after: (fn: () => void) => void }, s: TestServer): (...args: string[]) => Promise<Run> {
+  const cache = mkdtempSync(join(tmpdir(), "podyard-kubecache-"));
+  t.after(() => rmSync(cache, { recursive: true, force: true }));
+  return (...args) => new Promise((resolve) => {
+    execFile(KUBECTL, [`--server=${s.url}`, ...args], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cache, KUBECACHEDIR: join(cache, "cache"), KUBECONFIG: join(cache, "no-kubeconfig") },
+      timeout: 60_000,
+    }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function seedPath(name: string): string {
+  const local = join(SEED, name);
+  return existsSync(local) ? local : join("/work/shared/seed", name);
+}
+
+test("kubectl apply -f the seed pods, get pods, get -o yaml, apply again (unchanged)", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  for (const f of ["shared-volume-pod.yaml", "network-test-pod.yaml"]) {
+    const r = await kubectl("apply", "-f", seedPath(f));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `pod/${f.replace(".yaml", "")} created`);
+  }
+  const get = await kubectl("get", "pods");
+  assert.equal(get.code, 0, get.stderr);
+  const lines = get.stdout.trim().split("\n");
+  assert.match(lines[0] ?? "", /^NAME\s/);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ["network-test-pod", "shared-volume-pod"]);
+  const yaml = await kubectl("get", "pod", "shared-volume-pod", "-o", "yaml");
+  assert.equal(yaml.code, 0, yaml.stderr);
+  assert.match(yaml.stdout, /^kind: Pod$/m);
+  assert.match(yaml.stdout, /^ {2}name: shared-volume-pod$/m);
+  assert.match(yaml.stdout, /^ {2}uid: [0-9a-f-]{36}$/m);
+  assert.match(yaml.stdout, /kubectl.kubernetes.io\/last-applied-configuration/);
+  const again = await kubectl("apply", "-f", seedPath("shared-volume-pod.yaml"));
+  assert.equal(again.stdout.trim(), "pod/shared-volume-pod unchanged");
+  const ns = await kubectl("get", "namespaces", "-o", "name");
+  assert.deepEqual(ns.stdout.trim().split("\n"), ["namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system"]);
+  const missing = await kubectl("get", "pod", "nope");
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.trim(), 'Error from server (NotFound): pods "nope" not found');
+});
+
+test("kubectl delete pod returns once the kubelet's grace-0 delete removes a bound pod; an unbound pod goes at once", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  await call(s.url, "POST", "/api/v1/namespaces/default/pods", pod("bound", { nodeName: "node1" }));
+  await call(s.url, "POST", "/api/v1/namespaces/default/pods", pod("loose"));
+  // A stand-in kubelet: when the pod starts terminating, it "stops" it and deletes it with grace 0.
+  const w = await watch(s.url, `/api/v1/namespaces/default/pods?watch=true&fieldSelector=spec.nodeName%3Dnode1&resourceVersion=${s.storage.currentRevision()}`);
+  t.after(() => w.close());
+  const kubelet = (async () => {
+    const events = await w.next(1);
+    const obj = events[0]?.object as { metadata: { uid: string; deletionTimestamp?: string } };
+    assert.ok(obj.metadata.deletionTimestamp);
+    await call(s.url, "DELETE", "/api/v1/namespaces/default/pods/bound", { gracePeriodSeconds: 0, preconditions: { uid: obj.metadata.uid } });
+  })();
+  const d = await kubectl("delete", "pod", "bound");
+  assert.equal(d.code, 0, d.stderr);
+  assert.equal(d.stdout.trim(), 'pod "bound" deleted');
+  await kubelet;
+  assert.equal((await call(s.url, "GET", "/api/v1/namespaces/default/pods/bound")).status, 404);
+  const l = await kubectl("delete", "pod", "loose");
+  assert.equal(l.stdout.trim(), 'pod "loose" deleted');
+});
+
+test("kubectl create secret docker-registry (a protobuf body) makes a usable dockerconfigjson secret", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const r = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p", "--docker-email=e@x.io");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "secret/regcred created");
+  const got = await call(s.url, "GET", "/api/v1/namespaces/default/secrets/regcred");
+  assert.equal(got.body.type, "kubernetes.io/dockerconfigjson");
+  const config = JSON.parse(Buffer.from(String((got.body.data as Record<string, string>)[".dockerconfigjson"]), "base64").toString()) as { auths: Record<string, { auth: string }> };
+  assert.equal(config.auths["r.example.com"]?.auth, Buffer.from("u:p").toString("base64"));
+  const again = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p");
+  assert.equal(again.code, 1);
+  assert.equal(again.stderr.trim(), 'error: failed to create secret secrets "regcred" already exists');
+});

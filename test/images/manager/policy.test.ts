@@ -1,0 +1,72 @@
+/** Pull policy defaulting, Go duration text, and the image manager's configuration checks. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { defaultImagePullPolicy as apiDefault } from "../../../src/api/index.js";
+import { defaultImageManagerConfig, defaultImagePullPolicy, formatGoDuration, goQuote, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
+
+test("imagePullPolicy defaults to Always for latest (written or implied), else IfNotPresent", () => {
+  const H = "a".repeat(64);
+  for (const f of [defaultImagePullPolicy, apiDefault]) {
+    assert.equal(f("nginx"), "Always");
+    assert.equal(f("nginx:latest"), "Always");
+    assert.equal(f(`nginx:latest@sha256:${H}`), "Always");
+    assert.equal(f("nginx:1.25"), "IfNotPresent");
+    assert.equal(f("reg:5000/app:v1"), "IfNotPresent");
+    assert.equal(f(`nginx@sha256:${H}`), "IfNotPresent");
+    assert.equal(f("Nginx"), "IfNotPresent");
+    assert.equal(f("a b"), "IfNotPresent");
+  }
+});
+
+test("durations print as Go prints them", () => {
+  const cases: [number, string][] = [
+    [0, "0s"], [313, "313ms"], [1.5, "1.5ms"], [0.0005, "500ns"], [0.25, "250µs"], [1000, "1s"], [1627, "1.627s"], [1200, "1.2s"],
+    [123_500, "2m3.5s"], [3_600_000, "1h0m0s"], [60_000, "1m0s"], [2 * 60_000, "2m0s"], [3_723_000, "1h2m3s"], [-1500, "-1.5s"],
+  ];
+  for (const [ms, text] of cases) assert.equal(formatGoDuration(ms), text, `${ms} ms`);
+});
+
+test("defaults: serial unless maxParallelImagePulls ≥ 2, QPS 5 burst 10, GC 85/80 %, 2 min, NeverVerifyPreloadedImages", () => {
+  const d = defaultImageManagerConfig();
+  assert.equal(d.serializeImagePulls, true);
+  assert.equal(d.maxParallelImagePulls, undefined);
+  assert.deepEqual([d.registryPullQPS, d.registryBurst, d.imageGCHighThresholdPercent, d.imageGCLowThresholdPercent, d.imageMinimumGCAge], [5, 10, 85, 80, 120_000]);
+  assert.equal(d.imagePullCredentialsVerificationPolicy, "NeverVerifyPreloadedImages");
+  assert.equal(defaultImageManagerConfig({ maxParallelImagePulls: 1 }).serializeImagePulls, true);
+  assert.equal(defaultImageManagerConfig({ maxParallelImagePulls: 3 }).serializeImagePulls, false);
+});
+
+test("invalid configurations are refused with the kubelet's messages", () => {
+  const errs = (c: Parameters<typeof defaultImageManagerConfig>[0]): string[] => imageManagerConfigErrors(defaultImageManagerConfig(c));
+  assert.deepEqual(errs({}), []);
+  assert.deepEqual(errs({ maxParallelImagePulls: 0 }), ["invalid configuration: maxParallelImagePulls 0 must be a positive number"]);
+  assert.deepEqual(errs({ serializeImagePulls: true, maxParallelImagePulls: 3 }), [
+    "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false",
+  ]);
+  assert.deepEqual(errs({ registryPullQPS: -1, registryBurst: -2 }), [
+    "invalid configuration: registryBurst (--registry-burst) -2 must not be a negative number",
+    "invalid configuration: registryPullQPS (--registry-qps) -1 must not be a negative number",
+  ]);
+  assert.deepEqual(errs({ imageGCHighThresholdPercent: 80, imageGCLowThresholdPercent: 80 }), [
+    "invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80",
+  ]);
+  assert.deepEqual(errs({ imageMaximumGCAge: 60_000 }), ["invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s"]);
+  assert.deepEqual(errs({ imagePullCredentialsVerificationPolicy: "Sometimes" as never }), ["unknown image pull credential verification policy: Sometimes"]);
+  assert.deepEqual(errs({ imagePullCredentialsVerificationPolicy: "NeverVerifyAllowlistedImages", preloadedImagesVerificationAllowlist: ["reg.io/*", "reg.io/a/*b", "/*", "reg.io/app:v1", "reg.io/app", " reg.io/x", "nginx", "Bad/Name", ""] }), [
+    "not a valid wildcard pattern, only patterns ending with '/*' are allowed: reg.io/a/*b",
+    "at least registry hostname is required",
+    "neither tag nor digest is accepted in an image reference: reg.io/app:v1",
+    "leading/trailing spaces are not allowed:  reg.io/x",
+    "neither tag nor digest is accepted in an image reference: nginx",
+    "failed to parse as an image name: invalid reference format: repository name (Name) must be lowercase",
+    "the supplied pattern is too short: ",
+  ]);
+  assert.throws(() => validateImageManagerConfig(defaultImageManagerConfig({ maxParallelImagePulls: 0, registryBurst: -1 })),
+    /^InvalidArgumentError: \[invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number, invalid configuration: maxParallelImagePulls 0 must be a positive number\]$/);
+});
+
+test("strings are quoted as Go's %q quotes them", () => {
+  assert.equal(goQuote("nginx:1.25"), '"nginx:1.25"');
+  assert.equal(goQuote('a"b\\c\td\x00e\x7f'), '"a\\"b\\\\c\\td\\x00e\\x7f"');
+  assert.equal(goQuote("ünï"), '"ünï"');
+});

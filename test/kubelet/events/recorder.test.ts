@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Event, Pod } from "../../../src/api/index.js";
+import { FakeClock } from "../../../src/clock/index.js";
+import { EventRecorder, KubeClient, podRef } from "../../../src/kubelet/index.js";
+import { FakeApiServer } from "../fake-apiserver.js";
+
+const pod: Pod = { metadata: { name: "web", namespace: "default", uid: "u-1", resourceVersion: "7" }, spec: { containers: [{ name: "app" }] } };
+
+test("identical events are one object with a count and a new lastTimestamp; different ones are new objects", async (t) => {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new KubeClient({ server: api.url });
+  t.after(async () => {
+    client.close();
+    await api.close();
+  });
+  const clock = new FakeClock(Date.parse("2026-12-03T10:00:00Z"));
+  const r = new EventRecorder({ client, host: "n1", clock });
+  r.event(podRef(pod, { name: "app" }), "Warning", "BackOff", "Back-off restarting failed container app in pod web_default(u-1)");
+  clock.step(10_000);
+  r.event(podRef(pod, { name: "app" }), "Warning", "BackOff", "Back-off restarting failed container app in pod web_default(u-1)");
+  clock.step(20_000);
+  r.event(podRef(pod, { name: "app" }), "Warning", "BackOff", "Back-off restarting failed container app in pod web_default(u-1)");
+  r.event(podRef(pod, { name: "app", init: true }), "Normal", "Started", "Started container app");
+  await r.flush();
+  const evs = [...api.objects.entries()].filter(([k]) => k.includes("/events/")).map(([, v]) => v as Event);
+  assert.equal(evs.length, 2);
+  const b = evs.find((e) => e.reason === "BackOff");
+  assert.equal(b?.count, 3);
+  assert.equal(b?.firstTimestamp, "2026-12-03T10:00:00Z");
+  assert.equal(b?.lastTimestamp, "2026-12-03T10:00:30Z");
+  assert.match(b?.metadata.name ?? "", /^web\.[0-9a-f]+$/);
+  assert.deepEqual(b?.involvedObject, { kind: "Pod", namespace: "default", name: "web", apiVersion: "v1", uid: "u-1", resourceVersion: "7", fieldPath: "spec.containers{app}" });
+  assert.equal(b?.reportingComponent, "kubelet");
+  assert.equal(b?.reportingInstance, "n1");
+  assert.equal(evs.find((e) => e.reason === "Started")?.involvedObject.fieldPath, "spec.initContainers{app}");
+  assert.equal(api.requests("PATCH", /\/events\//).length, 2);
+});
+
+test("a flood about one object is cut after the burst of 25", async (t) => {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new KubeClient({ server: api.url });
+  t.after(async () => {
+    client.close();
+    await api.close();
+  });
+  const r = new EventRecorder({ client, host: "n1", clock: new FakeClock(0) });
+  for (let i = 0; i < 40; i++) r.event(podRef(pod), "Normal", "Test", `message ${i}`);
+  await r.flush();
+  assert.equal(api.requests("POST", /\/events$/).length, 25);
+});

@@ -1,0 +1,177 @@
+/**
+ * The whole stack in one process, as `podyard up` runs it: the API server (SQLite in memory), the
+ * kubelet talking to it over HTTP, the real image manager pulling from a test registry, and the
+ * OCI runtime (crun, or runc with PODYARD_TEST_RUNTIME=runc). The tutorial's shared-volume-pod runs
+ * (its YAML with only the image changed), and a crashing pod is reported, then both are deleted and
+ * nothing is left in the runtime. Needs root.
+ */
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { parse } from "yaml";
+import type { Event, Pod } from "../../src/api/index.js";
+import { createApiServer, SqliteStorage, type ApiServer } from "../../src/apiserver/index.js";
+import { CriImageService, KubeletImageManager } from "../../src/images/index.js";
+import { Kubelet, KubeClient } from "../../src/kubelet/index.js";
+import type { OciRuntimeService } from "../../src/runtime/index.js";
+import { openRuntimeFixture, RUNTIME, type RuntimeFixture } from "../runtime/runtime-fixture.js";
+
+const SEED = join(import.meta.dirname, "../../../shared/seed/shared-volume-pod.yaml");
+const PODS = "/api/v1/namespaces/default/pods";
+
+let fx: RuntimeFixture | undefined;
+let skip = "";
+before(async () => {
+  if (process.getuid?.() !== 0) {
+    skip = "needs root (containers)";
+    return;
+  }
+  fx = await openRuntimeFixture();
+});
+after(async () => {
+  await fx?.close();
+});
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Stack { client: KubeClient; rt: OciRuntimeService; kubelet: Kubelet }
+
+async function startStack(t: import("node:test").TestContext, f: RuntimeFixture): Promise<Stack> {
+  const storage = new SqliteStorage(":memory:");
+  const api: ApiServer = createApiServer({ storage });
+  const server = http.createServer();
+  api.listen(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await api.ready;
+  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const rt = await f.newRuntime();
+  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
+  const imageManager = new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") });
+  const kubelet = new Kubelet({ client, nodeName: `node-${process.pid}`, runtime: rt, imageService: cri, imageManager, home: f.node.home, log: () => {} });
+  t.after(async () => {
+    await kubelet.stop();
+    for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
+    client.close();
+    await api.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    storage.close();
+  });
+  await kubelet.start();
+  return { client, rt, kubelet };
+}
+
+test(`shared-volume-pod runs on ${RUNTIME}: container-b reads "Hello from A", the status and events are the kubelet's, deletion leaves nothing`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const { client, rt, kubelet } = await startStack(t, fx);
+  const pod = parse(await readFile(SEED, "utf8")) as Pod;
+  const nodeName = `node-${process.pid}`;
+  pod.spec.nodeName = nodeName;
+  for (const c of pod.spec.containers) c.image = fx.image;
+  await client.create(PODS, pod);
+  const running = await until("Running", async () => {
+    const p = await client.get<Pod>(`${PODS}/shared-volume-pod`);
+    return p.status?.phase === "Running" && p.status.containerStatuses?.every((c) => c.ready) ? p : undefined;
+  });
+  const st = running.status;
+  assert.deepEqual(st?.containerStatuses?.map((c) => c.name), ["container-a", "container-b"]);
+  assert.match(st?.containerStatuses?.[0]?.containerID ?? "", /^podyard:\/\/[0-9a-f]{64}$/);
+  assert.match(st?.podIP ?? "", /^10\.88\./);
+  const b = await kubelet.lookupContainer("default", "shared-volume-pod", "container-b");
+  assert.ok("containerId" in b, JSON.stringify(b));
+  const msg = await until("the message", async () => {
+    const r = await rt.execSync(b.containerId, ["cat", "/mnt/vol/message"], 10);
+    return r.exitCode === 0 ? r.stdout.toString() : undefined;
+  });
+  assert.equal(msg, "Hello from A\n");
+  const hosts = (await rt.execSync(b.containerId, ["cat", "/etc/hosts"], 10)).stdout.toString();
+  assert.match(hosts, /^# Kubernetes-managed hosts file\.\n127\.0\.0\.1\tlocalhost\n/);
+  assert.match(hosts, new RegExp(`${(st?.podIP ?? "").replaceAll(".", "\\.")}\tshared-volume-pod\n`));
+  const events = await client.list<Event>("/api/v1/namespaces/default/events");
+  const reasons = events.items.filter((e) => e.involvedObject.fieldPath === "spec.containers{container-a}").map((e) => e.reason);
+  assert.deepEqual(reasons.filter((r) => r !== "Pulling" && r !== "Pulled"), ["Created", "Started"]);
+  assert.ok(reasons.includes("Pulled"), reasons.join(","));
+
+  await client.delete(`${PODS}/shared-volume-pod`, { gracePeriodSeconds: 2 });
+  await until("the pod to go", async () => client.get(`${PODS}/shared-volume-pod`).then(() => undefined, () => true));
+  await until("the sandbox to go", async () => ((await rt.listPodSandbox()).length === 0 ? true : undefined));
+  const killing = (await client.list<Event>("/api/v1/namespaces/default/events")).items.filter((e) => e.reason === "Killing").map((e) => e.message).sort();
+  assert.deepEqual(killing, ["Stopping container container-a", "Stopping container container-b"]);
+});
+
+test(`a container that exits 3 is restarted with CrashLoopBackOff on ${RUNTIME}; a missing executable is RunContainerError`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const { client } = await startStack(t, fx);
+  const nodeName = `node-${process.pid}`;
+  const mk = (name: string, command: string[]): Pod => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, terminationGracePeriodSeconds: 2, containers: [{ name: "app", image: fx?.image ?? "", command }] } });
+  await client.create(PODS, mk("crash", ["sh", "-c", "echo bye; exit 3"]));
+  await client.create(PODS, mk("noexec", ["/no/such/binary"]));
+  const crash = await until("CrashLoopBackOff", async () => {
+    const p = await client.get<Pod>(`${PODS}/crash`);
+    return p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff" ? p : undefined;
+  });
+  const cs = crash.status?.containerStatuses?.[0];
+  assert.equal(cs?.lastState?.terminated?.exitCode, 3);
+  assert.equal(cs?.lastState?.terminated?.reason, "Error");
+  assert.ok((cs?.restartCount ?? 0) >= 1);
+  assert.match(cs?.state?.waiting?.message ?? "", new RegExp(`^back-off 10s restarting failed container=app pod=crash_default\\(${crash.metadata.uid ?? ""}\\)$`));
+  const noexec = await until("RunContainerError", async () => {
+    const p = await client.get<Pod>(`${PODS}/noexec`);
+    const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+    return w?.reason === "RunContainerError" || w?.reason === "CrashLoopBackOff" ? p : undefined;
+  });
+  const n = noexec.status?.containerStatuses?.[0];
+  assert.equal(n?.lastState?.terminated?.reason ?? n?.state?.terminated?.reason ?? "StartError", "StartError");
+  for (const name of ["crash", "noexec"]) await client.delete(`${PODS}/${name}`, { gracePeriodSeconds: 2 });
+  await until("pods gone", async () => ((await client.list<Pod>(PODS)).items.length === 0 ? true : undefined));
+});
+
+test(`network-test-pod: container-b reaches container-a on localhost:8080; a new kubelet and runtime over the same home adopt the pod without restarting it (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const f = fx;
+  const first = await startStack(t, f);
+  const pod = parse(await readFile(join(import.meta.dirname, "../../../shared/seed/network-test-pod.yaml"), "utf8")) as Pod;
+  pod.spec.nodeName = `node-${process.pid}`;
+  for (const c of pod.spec.containers) c.image = f.image;
+  await first.client.create(PODS, pod);
+  const running = await until("Running", async () => {
+    const p = await first.client.get<Pod>(`${PODS}/network-test-pod`);
+    return p.status?.phase === "Running" && p.status.containerStatuses?.every((c) => c.ready) ? p : undefined;
+  });
+  const b = await first.kubelet.lookupContainer("default", "network-test-pod", "container-b");
+  assert.ok("containerId" in b);
+  const reply = await until("nc reply", async () => {
+    const r = await first.rt.execSync(b.containerId, ["nc", "localhost", "8080"], 10);
+    return r.stdout.toString() || undefined;
+  });
+  assert.equal(reply, "Hello from A\n");
+  const ids = running.status?.containerStatuses?.map((c) => c.containerID);
+  // the agent goes away (its containers keep running); a new runtime service and kubelet start over the same home
+  await first.kubelet.stop();
+  const rt2 = await f.newRuntime();
+  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
+  const k2 = new Kubelet({ client: first.client, nodeName: `node-${process.pid}`, runtime: rt2, imageService: cri, imageManager: new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") }), home: f.node.home, log: () => {} });
+  t.after(() => k2.stop());
+  await k2.start();
+  await new Promise((r) => setTimeout(r, 3000));
+  const after = await first.client.get<Pod>(`${PODS}/network-test-pod`);
+  assert.equal(after.status?.phase, "Running");
+  assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID), ids, "the same containers");
+  assert.deepEqual(after.status?.containerStatuses?.map((c) => c.restartCount), [0, 0]);
+  assert.equal((await rt2.listContainers()).length, 2, "nothing duplicated");
+  const again = await rt2.execSync(b.containerId, ["nc", "localhost", "8080"], 10);
+  assert.equal(again.stdout.toString(), "Hello from A\n");
+  await first.client.delete(`${PODS}/network-test-pod`, { gracePeriodSeconds: 2 });
+  await until("the sandbox to go", async () => ((await rt2.listPodSandbox()).length === 0 ? true : undefined));
+});

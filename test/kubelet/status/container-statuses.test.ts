@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { PodSpec } from "../../../src/api/index.js";
+import type { RuntimeContainer } from "../../../src/kubelet/runtime-state.js";
+import { convertContainerStatuses, NO_PROBES } from "../../../src/kubelet/status/container-statuses.js";
+
+const T = Date.parse("2026-12-03T10:00:00Z");
+const rc = (name: string, n: number, extra: Partial<RuntimeContainer>): RuntimeContainer => ({
+  id: `${String(n).repeat(64)}`.slice(0, 64), sandboxId: "s", name, state: "CONTAINER_RUNNING", createdAt: T + n * 1000, startedAt: T + n * 1000, finishedAt: 0,
+  exitCode: 0, reason: "", message: "", image: "docker.io/library/busybox:latest", imageRef: "docker.io/library/busybox@sha256:aa", restartCount: n, hash: "", logPath: "", ...extra,
+});
+
+test("defaults: ContainerCreating, or PodInitializing when the pod has init containers; image as the spec wrote it", () => {
+  const spec: PodSpec = { containers: [{ name: "b", image: "busybox" }, { name: "a", image: "alpine" }] };
+  const out = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old: [], reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(out, [
+    { name: "a", state: { waiting: { reason: "ContainerCreating" } }, lastState: {}, ready: false, restartCount: 0, image: "alpine", imageID: "", started: false },
+    { name: "b", state: { waiting: { reason: "ContainerCreating" } }, lastState: {}, ready: false, restartCount: 0, image: "busybox", imageID: "", started: false },
+  ]);
+  const withInit: PodSpec = { ...spec, initContainers: [{ name: "i", image: "x" }] };
+  const o2 = convertContainerStatuses({ spec: withInit, containers: withInit.containers, kind: "regular", runtime: [], old: [], reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.equal(o2[0]?.state?.waiting?.reason, "PodInitializing");
+});
+
+test("newest instance is the state, the one before the lastState; a cached back-off turns an exit into waiting", () => {
+  const spec: PodSpec = { containers: [{ name: "app", image: "busybox" }] };
+  const runtime = [
+    rc("app", 2, { state: "CONTAINER_EXITED", exitCode: 1, reason: "Error", finishedAt: T + 2500 }),
+    rc("app", 1, { state: "CONTAINER_EXITED", exitCode: 1, reason: "Error", finishedAt: T + 1500 }),
+  ];
+  const reasons = new Map([["app", { reason: "CrashLoopBackOff", message: "back-off 20s restarting failed container=app pod=web_default(u)" }]]);
+  const [s] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime, old: [], reasons, probes: NO_PROBES, deleting: false });
+  assert.deepEqual(s?.state, { waiting: { reason: "CrashLoopBackOff", message: "back-off 20s restarting failed container=app pod=web_default(u)" } });
+  assert.deepEqual(s?.lastState, { terminated: { exitCode: 1, reason: "Error", startedAt: "2026-12-03T10:00:02Z", finishedAt: "2026-12-03T10:00:02Z", containerID: `podyard://${"2".repeat(64)}` } });
+  assert.equal(s?.restartCount, 2);
+  assert.equal(s?.image, "docker.io/library/busybox:latest");
+  assert.equal(s?.imageID, "docker.io/library/busybox@sha256:aa");
+  // Never: no restart, so the exit is shown as it is
+  const [n] = convertContainerStatuses({ spec: { ...spec, restartPolicy: "Never" }, containers: spec.containers, kind: "regular", runtime, old: [], reasons, probes: NO_PROBES, deleting: false });
+  assert.equal(n?.state?.terminated?.exitCode, 1);
+});
+
+test("a container that vanished after running gets the kubelet's ContainerStatusUnknown lastState", () => {
+  const spec: PodSpec = { containers: [{ name: "app", image: "busybox" }] };
+  const old = [{ name: "app", state: { running: { startedAt: "x" } }, ready: true, restartCount: 2, image: "i", imageID: "" }];
+  const [s] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old, reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(s?.lastState, { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } });
+  assert.equal(s?.restartCount, 3);
+});
