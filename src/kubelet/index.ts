@@ -10,3 +10,4 @@ export { EventRecorder, podRef } from "./events/recorder.js";
 export { getPhase } from "./status/phase.js";
 export { generatePodStatus } from "./status/generate.js";
 export { staticPodFromManifest, MIRROR_ANNOTATION } from "./static-pods.js";
+export { createKubeletServer, type KubeletProvider, type KubeletServerOptions } from "./server/index.js";
