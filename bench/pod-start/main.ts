@@ -70,7 +70,7 @@ async function podyardRounds(node: BenchNode, rounds: number): Promise<number[]>
   const out: number[] = [];
   for (let i = 0; i < rounds; i++) {
     out.push(await startPod(node, body));
-    await node.api("DELETE", "/api/v1/namespaces/default/pods/shared-volume-pod", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods/shared-volume-pod?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     await waitDeleted(node, "shared-volume-pod");
   }
   return out;
@@ -140,7 +140,7 @@ async function main(): Promise<number> {
     const image = await pushAlpine(node);
     process.stdout.write(`podyard up: node Ready after ${node.startMs.toFixed(0)} ms; image present after a warm-up pod\n`);
     await startPod(node, singlePod("warm-up") as never);
-    await node.api("DELETE", "/api/v1/namespaces/default/pods/warm-up", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods/warm-up?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     await waitDeleted(node, "warm-up");
 
     const ours = await podyardRounds(node, opts.rounds);
@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     const cpu = await idleCpu(node.info.pid, 10_000);
     const rss = rssBytes(node.info.pid);
     process.stdout.write(`idle with ${names.length} pods: CPU ${(cpu * 100).toFixed(2)} % of a core (target < 1 %), RSS ${(rss / 1e6).toFixed(1)} MB (target < 150 MB)\n`);
-    await node.api("DELETE", "/api/v1/namespaces/default/pods", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     for (const n of names) await waitDeleted(node, n);
   } finally {
     await node.stop();
