@@ -10,4 +10,4 @@ export { EventRecorder, podRef } from "./events/recorder.js";
 export { getPhase } from "./status/phase.js";
 export { generatePodStatus } from "./status/generate.js";
 export { staticPodFromManifest, MIRROR_ANNOTATION } from "./static-pods.js";
-export { createKubeletServer, type KubeletProvider, type KubeletServerOptions } from "./server/index.js";
+export { createKubeletServer, isLookupError, type KubeletServerOptions, type KubeletProvider, type ContainerLookup } from "./server/index.js";

@@ -9,10 +9,9 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import type { Pod, Status } from "../../api/index.js";
-import type { StreamIO } from "../../runtime/index.js";
+import { readContainerLog as readRuntimeLog, type StreamIO } from "../../runtime/index.js";
 import { type Clock, realClock } from "../../clock/index.js";
 import { serveContainerLogs } from "./container-logs.js";
-import { readCriLog } from "./cri-log-reader.js";
 import type { ReadContainerLog } from "./log-options.js";
 import { servePortForwardSpdy } from "./port-forward-spdy.js";
 import { parsePorts, PORT_FORWARD_PROTOCOLS, servePortForwardWebSocket } from "./port-forward-websocket.js";
@@ -28,7 +27,7 @@ export interface KubeletServerOptions {
   tls: { cert: string | Buffer; key: string | Buffer; clientCA: string | Buffer };
   provider: KubeletProvider;
   clock?: Clock;
-  /** How logs are read; src/runtime's readContainerLog, or this folder's reader by default. */
+  /** How logs are read; src/runtime's readContainerLog by default. */
   readContainerLog?: ReadContainerLog;
 }
 
@@ -43,7 +42,7 @@ const UNAUTHORIZED = failureStatus(401, "Unauthorized", "Unauthorized");
  */
 export function createKubeletServer(opts: KubeletServerOptions): Server {
   const clock = opts.clock ?? realClock;
-  const readContainerLog = opts.readContainerLog ?? readCriLog;
+  const readContainerLog = opts.readContainerLog ?? readRuntimeLog;
   const { provider } = opts;
   const server = createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCA, requestCert: true, rejectUnauthorized: false });
   // The protocol is chosen before the upgrade (it decides what the session speaks); ws only echoes it.

@@ -1,6 +1,6 @@
 /**
  * The log query (kubelet server.go getContainerLogs → v1.PodLogOptions) and the reader the
- * server hands it to: src/runtime's readContainerLog once helper "volumes" lands; its signature.
+ * server hands it to (src/runtime's readContainerLog unless the caller gives another).
  */
 import type { Writable } from "node:stream";
 import type { Clock } from "../../clock/index.js";

@@ -71,6 +71,12 @@ export class HeaderCodec {
   readonly #deflate = createDeflate({ dictionary: SPDY_HEADER_DICTIONARY });
   #deflateQueue: Promise<unknown> = Promise.resolve();
 
+  constructor() {
+    // A corrupt block rejects the call that fed it; a late second error must not go unhandled.
+    this.#inflate.on("error", () => undefined);
+    this.#deflate.on("error", () => undefined);
+  }
+
   async decode(compressed: Buffer): Promise<SpdyHeaders> {
     return decodeHeaderBlock(await flushThrough(this.#inflate, compressed));
   }

@@ -90,3 +90,22 @@ test("a session answers SYN_STREAM with SYN_REPLY, echoes pings, delivers data a
   assert.deepEqual(rest, ["ctl 6 5", "data 1 0 yo", "data 1 1 "]);
   session.close();
 });
+
+test("a connection that sends garbage header blocks is closed, and nothing throws", { timeout: 10_000 }, async () => {
+  const { Duplex } = await import("node:stream");
+  let destroyed = false;
+  const conn = new Duplex({
+    read() {},
+    write(_c, _e, cb) {
+      cb();
+    },
+    destroy(err, cb) {
+      destroyed = true;
+      cb(err);
+    },
+  });
+  new SpdySession(conn, () => assert.fail("no stream from garbage"));
+  conn.push(controlFrame(FrameType.SYN_STREAM, 0, Buffer.concat([u32(1, 0), Buffer.from([0, 0]), Buffer.from("not zlib at all")])));
+  for (let i = 0; i < 200 && !destroyed; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(destroyed, true);
+});
