@@ -1,9 +1,8 @@
 /**
  * Processes in a container: `crun exec` with pipes, or under a pty (@lydell/node-pty,
- * runtime-notes §8) for `-t`; and a stream to a port inside a sandbox's network namespace.
+ * runtime-notes §8) for `-t`.
  */
 import { spawn } from "node:child_process";
-import { Duplex } from "node:stream";
 import { UnavailableError } from "../errdefs/index.js";
 import type { StreamIO } from "./cri.js";
 import { runtimeMessage } from "./run-tool.js";
@@ -155,65 +154,4 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 
 export function signalNumber(name: string): number {
   return SIGNALS[name] ?? 15;
-}
-
-const FORWARDER = `
-const net = require("node:net");
-const s = net.connect({ host: "127.0.0.1", port: Number(process.argv[1]) });
-s.on("connect", () => { process.stderr.write("connected\\n"); process.stdin.pipe(s); s.pipe(process.stdout); });
-s.on("error", (e) => { process.stderr.write(e.message); process.exitCode = 1; process.stdin.destroy(); });
-s.on("end", () => process.stdout.end());
-process.stdin.on("end", () => s.end());
-`;
-
-/** A Duplex connected to 127.0.0.1:`port` inside the network namespace `netns` (a small Node child under nsenter). */
-export function forwardPort(netns: string, port: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", [`--net=${netns}`, process.execPath, "-e", FORWARDER, String(port)], { stdio: ["pipe", "pipe", "pipe"] });
-    let stderr = "";
-    let settled = false;
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (!settled && stderr.startsWith("connected\n")) {
-        settled = true;
-        stderr = stderr.slice("connected\n".length);
-        resolve(duplex);
-      }
-    });
-    const duplex = new Duplex({
-      read() {
-        child.stdout.resume();
-      },
-      write(chunk: Buffer, _enc, cb) {
-        child.stdin.write(chunk, cb);
-      },
-      final(cb) {
-        child.stdin.end();
-        cb();
-      },
-      destroy(err, cb) {
-        child.kill("SIGKILL");
-        cb(err);
-      },
-    });
-    child.stdout.on("data", (d: Buffer) => {
-      if (!duplex.push(d)) child.stdout.pause();
-    });
-    child.stdout.on("end", () => duplex.push(null));
-    child.on("error", (err) => {
-      if (!settled) {
-        settled = true;
-        reject(new UnavailableError(`port-forward to ${port}: ${err.message}`));
-      } else duplex.destroy(err);
-    });
-    child.on("close", (code) => {
-      if (code !== 0) {
-        const err = new UnavailableError(`port-forward to 127.0.0.1:${port} in the pod's network namespace: ${stderr.trim() || `exit ${code}`}`);
-        if (!settled) {
-          settled = true;
-          reject(err);
-        } else duplex.destroy(err);
-      }
-    });
-  });
 }

@@ -10,3 +10,4 @@ export * from "./volumes/index.js";
 export * from "./logs/index.js";
 export { formatChanges, podContainerDiff } from "./pod-diff.js";
 export type { PodDiff, PodDiffRequest } from "./pod-diff.js";
+export { connectionRefused, HOST_BUSYBOX, isConnectionRefused } from "./port-forward.js";

@@ -23,13 +23,15 @@ import type {
   RuntimeService, StreamIO, VersionResponse,
 } from "./cri.js";
 import { followLog } from "./attach-log.js";
-import { execFailure, execWithPipes, execWithPty, forwardPort } from "./exec-streams.js";
+import { attachThroughSocket } from "./attach-socket.js";
+import { execFailure, execWithPipes, execWithPty } from "./exec-streams.js";
+import { forwardPort } from "./port-forward.js";
 import { OciRuntime, type OciRuntimeName } from "./oci-runtime.js";
 import { capabilitiesInMask, generateSpec, type OciMount, type OciSpec } from "./oci-spec.js";
 import { runtimePaths, type RuntimePaths } from "./paths.js";
 import { CONTAINER_FILE, readRecord, SANDBOX_FILE, writeRecord, type ContainerRecord, type SandboxRecord } from "./records.js";
 import { runTool } from "./run-tool.js";
-import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, unmount } from "./sandbox-ns.js";
+import { createNamespaces, destroyNamespaces, mountsUnder, namespaceFiles, sandboxShm, unmount } from "./sandbox-ns.js";
 import { mountRootfs } from "./rootfs.js";
 import { resolveUser } from "./user.js";
 
@@ -208,6 +210,8 @@ export class OciRuntimeService implements RuntimeService {
     if (!sb) return;
     await Promise.all([...this.#containers.values()].filter((c) => c.sandboxId === podSandboxId).map((c) => this.stopContainer(c.id, 0)));
     await destroyNamespaces(this.#paths.sandbox(podSandboxId));
+    // containerd unmounts the sandbox's shm on stop: with every container gone, nothing uses it
+    await unmount(sandboxShm(this.#paths.sandbox(podSandboxId)));
     if (sb.state !== "SANDBOX_NOTREADY") {
       sb.state = "SANDBOX_NOTREADY";
       await writeRecord(this.#paths.sandbox(podSandboxId), SANDBOX_FILE, sb);
@@ -296,6 +300,8 @@ export class OciRuntimeService implements RuntimeService {
       const extraMounts: OciMount[] = [
         { destination: "/etc/hostname", type: "bind", source: join(sbDir, "hostname"), options: ["rbind", "rprivate", sc?.readonlyRootfs ? "ro" : "rw"] },
         { destination: "/etc/resolv.conf", type: "bind", source: join(sbDir, "resolv.conf"), options: ["rbind", "rprivate", sc?.readonlyRootfs ? "ro" : "rw"] },
+        // the pod's one shm, writable even under a read-only rootfs (as containerd binds it)
+        { destination: "/dev/shm", type: "bind", source: sandboxShm(sbDir), options: ["rbind", "rprivate", "rw"] },
       ];
       for (const mnt of config.mounts ?? []) {
         if (mnt.tmpfs) continue;
@@ -320,7 +326,7 @@ export class OciRuntimeService implements RuntimeService {
         snapshotKey, ...(upper !== undefined ? { upper } : {}), lowers,
         env: spec.process.env, cwd: spec.process.cwd, user: `${user.uid}:${user.gid}`,
         stopSignal: config.stopSignal || imageConfig.config?.StopSignal || "SIGTERM",
-        tty: config.tty === true, stdin: config.stdin === true, cgroupsPath,
+        tty: config.tty === true, stdin: config.stdin === true, stdinOnce: config.stdinOnce === true, cgroupsPath,
         mountPoints: spec.mounts.map((mt) => mt.destination),
       };
       await this.#save(rec);
@@ -353,7 +359,7 @@ export class OciRuntimeService implements RuntimeService {
     await mkdir(dirname(rec.logPath), { recursive: true, mode: 0o755 });
     await rm(this.#oci.exitFile(containerId), { force: true });
     try {
-      await this.#oci.create(containerId, bundle, rec.logPath, { tty: rec.tty });
+      await this.#oci.create(containerId, bundle, rec.logPath, { tty: rec.tty, stdin: rec.stdin, stdinOnce: rec.stdinOnce === true });
       await this.#oci.start(containerId);
     } catch (err) {
       const message = (err as Error).message;
@@ -536,7 +542,7 @@ export class OciRuntimeService implements RuntimeService {
         ? await Promise.race([exited, this.#clock.sleep(timeout * 1000, ac.signal).then(() => undefined, () => undefined)])
         : await exited;
       if (result === undefined) {
-        const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+        const pid = await execPid(pidFile, exited);
         if (pid > 0) {
           try {
             process.kill(pid, "SIGKILL");
@@ -588,9 +594,17 @@ export class OciRuntimeService implements RuntimeService {
     return file;
   }
 
-  /** Best effort (attach-log.ts): the container's output from its log file, as it grows, until it exits or the client leaves. */
+  /**
+   * stdin to a container made with stdin: conmon's attach socket (attach-socket.ts), both ways.
+   * Output only (attach-log.ts): the container's output from its log file, as it grows, until it
+   * exits or the client leaves (a client without stdin then never closes a stdinOnce container's stdin).
+   */
   async attach(req: AttachRequest, io: StreamIO): Promise<void> {
     const c = this.#running(req.containerId);
+    if (c.stdin && req.stdin) {
+      await attachThroughSocket(this.#paths.container(c.id), req, io);
+      return;
+    }
     await followLog(c.logPath, req, io, async () => {
       await this.#refresh(c);
       return c.phase === "running";
@@ -648,6 +662,20 @@ export class OciRuntimeService implements RuntimeService {
     for (const m of left) await unmount(m);
     if ((await mountsUnder(dir)).length > 0) throw new FailedPreconditionError(`cannot remove ${dir}: still mounted`);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The exec'd process's PID from the runtime's --pid-file; a loaded host may time out before the
+ * runtime wrote it, so wait for it (real time, at most 2 s) while the runtime still runs.
+ */
+async function execPid(pidFile: string, exited: Promise<unknown>): Promise<number> {
+  let gone = false;
+  void exited.finally(() => { gone = true; }).catch(() => undefined);
+  for (let waited = 0; ; waited += 10) {
+    const pid = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+    if (pid > 0 || gone || waited >= 2000) return pid;
+    await pause(10);
   }
 }
 

@@ -83,12 +83,14 @@ export class OciRuntime {
    * Creates the container under conmon (which stays as its parent), answering only once the
    * runtime's `create` finished: with the container's PID, or the runtime's error message.
    */
-  async create(id: string, bundle: string, logPath: string, opts: { tty: boolean }): Promise<number> {
+  async create(id: string, bundle: string, logPath: string, opts: { tty: boolean; stdin?: boolean; stdinOnce?: boolean }): Promise<number> {
     const args = [
       "--api-version", "1", "-c", id, "-u", id, "-n", id, "-r", this.#binary, "-b", bundle,
       "-p", join(bundle, "pid"), "-P", join(bundle, "conmon.pid"), "-l", `k8s-file:${logPath}`,
       "--exit-dir", this.#paths.exits, "--socket-dir-path", join(this.#paths.root, "sockets"),
       ...(opts.tty ? ["-t"] : []),
+      // stdin through the attach socket; kept open across attaches unless stdinOnce
+      ...(opts.stdin ? ["-i", ...(opts.stdinOnce ? [] : ["--leave-stdin-open"])] : []),
       ...this.globalArgs.flatMap((a) => ["--runtime-arg", a]),
     ];
     await mkdir(join(this.#paths.root, "sockets"), { recursive: true });

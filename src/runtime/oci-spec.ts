@@ -209,7 +209,7 @@ export interface SpecInput {
   /** The sandbox's namespace files. */
   namespaces: { net: string; ipc: string; uts: string };
   cgroupsPath: string;
-  /** /etc/hostname, /etc/resolv.conf (and whatever else the runtime adds), as host files. */
+  /** /etc/hostname, /etc/resolv.conf, the sandbox's /dev/shm (and whatever else the runtime adds), as host paths. */
   extraMounts: OciMount[];
   /** The capabilities the host can give (default: all). */
   hostCapabilities?: readonly string[];
@@ -224,10 +224,11 @@ export function generateSpec(input: SpecInput): OciSpec {
   if (!cwd.startsWith("/")) throw new InvalidArgumentError(`working directory ${cwd} is not an absolute path`);
   const userMounts = (config.mounts ?? []).map(ociMount);
   const taken = new Set(userMounts.map((m) => m.destination));
-  const runtimeMounts = [
-    ...input.extraMounts,
-    { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-  ].filter((m) => !taken.has(m.destination));
+  // a private /dev/shm unless the runtime binds the sandbox's
+  const shm = input.extraMounts.some((m) => m.destination === "/dev/shm")
+    ? []
+    : [{ destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] }];
+  const runtimeMounts = [...input.extraMounts, ...shm].filter((m) => !taken.has(m.destination));
   const spec: OciSpec = {
     ociVersion: "1.0.2",
     process: {

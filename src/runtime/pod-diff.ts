@@ -45,10 +45,11 @@ export async function podContainerDiff(req: PodDiffRequest): Promise<PodDiff> {
   const name = req.container ?? (names.length === 1 ? names[0] : undefined);
   if (name === undefined) {
     if (names.length === 0) throw new NotFoundError(`pod "${req.pod}" has no containers`);
-    throw new InvalidArgumentError(`pod "${req.pod}" has several containers: choose one of [${names.join(" ")}] with -c`);
+    // kubectl's words for a pod of several containers
+    throw new InvalidArgumentError(`a container name must be specified for pod ${req.pod}, choose one of: [${names.join(" ")}] with -c`);
   }
   const newest = containers.filter((c) => c.metadata.name === name).sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : -1))[0];
-  if (!newest) throw new NotFoundError(`container "${name}" not found in pod "${req.pod}"`);
+  if (!newest) throw new NotFoundError(`container ${name} is not valid for pod ${req.pod}${names.length > 0 ? `, choose one of: [${names.join(" ")}]` : ""}`);
   if (newest.upper === undefined) return { containerId: newest.id, container: name, changes: [] };
   const merged = join(paths.container(newest.id), "rootfs");
   const mounted = (await mountsUnder(merged)).includes(merged);

@@ -51,6 +51,8 @@ export interface ContainerRecord {
   stopSignal: string;
   tty: boolean;
   stdin: boolean;
+  /** conmon closes the container's stdin when the first attached client closes its stdin. */
+  stdinOnce?: boolean;
   cgroupsPath: string;
   /** Destinations of the spec's mounts: left out of `containerDiff`. */
   mountPoints: string[];

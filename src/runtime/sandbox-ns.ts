@@ -2,7 +2,9 @@
  * The pod sandbox's namespaces as nsfs bind mounts (runtime-notes §5.2): network, IPC and
  * UTS namespaces pinned by files under `sandboxes/<id>/ns/`, so no holder process is needed and
  * they outlive a restart of podyard. Loopback up, the pod's IP on `lo` inside the netns only,
- * the hostname set. Nothing on the host's network changes.
+ * the hostname set. Nothing on the host's network changes. Beside them the pod's /dev/shm: one
+ * 64 MiB tmpfs per sandbox that every container binds (as containerd does), so the containers of a
+ * pod share POSIX shared memory as they share the IPC namespace.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,14 +22,25 @@ export function namespaceFiles(sandboxDir: string): SandboxNamespaces {
   return { net: join(ns, "net"), ipc: join(ns, "ipc"), uts: join(ns, "uts") };
 }
 
+/** The sandbox's /dev/shm on the host (a tmpfs mount point). */
+export function sandboxShm(sandboxDir: string): string {
+  return join(sandboxDir, "shm");
+}
+
+/** containerd's sandbox shm: mode 1777, 64 MiB, no exec, suid or devices. */
+export const SHM_OPTIONS = "nosuid,nodev,noexec,mode=1777,size=65536k";
+
 export async function createNamespaces(sandboxDir: string, hostname: string, ip: string): Promise<SandboxNamespaces> {
   const files = namespaceFiles(sandboxDir);
   await mkdir(join(sandboxDir, "ns"), { recursive: true });
+  await mkdir(sandboxShm(sandboxDir), { recursive: true });
   for (const f of Object.values(files)) await writeFile(f, "");
-  // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them
+  // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them; the
+  // mount namespace is not unshared, so the shm tmpfs is mounted on the host's side
   await runTool("unshare", [
     `--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`,
-    "sh", "-c", 'ip link set lo up && ip addr add "$1/32" dev lo && hostname "$2"', "sandbox-setup", ip, hostname,
+    "sh", "-c", 'ip link set lo up && ip addr add "$1/32" dev lo && hostname "$2" && mount -t tmpfs -o "$4" shm "$3"',
+    "sandbox-setup", ip, hostname, sandboxShm(sandboxDir), SHM_OPTIONS,
   ]);
   return files;
 }

@@ -67,6 +67,12 @@ test("the spec: sandbox namespaces, new pid and mount, cgroup path, device rules
   assert.ok(spec.mounts.some((m) => m.destination === "/etc/hostname"));
 });
 
+test("the spec: the sandbox's /dev/shm bind takes the place of the private tmpfs", () => {
+  const base = input();
+  const spec = generateSpec({ ...base, extraMounts: [...base.extraMounts, { destination: "/dev/shm", type: "bind", source: "/sb/shm", options: ["rbind", "rprivate", "rw"] }] });
+  assert.deepEqual(spec.mounts.filter((m) => m.destination === "/dev/shm"), [{ destination: "/dev/shm", type: "bind", source: "/sb/shm", options: ["rbind", "rprivate", "rw"] }]);
+});
+
 test("the spec: privileged has every capability and no masks; readonly rootfs; bind mounts ro and with propagation; tmpfs", () => {
   const priv = generateSpec(input({ linux: { securityContext: { privileged: true } } }));
   assert.equal(priv.linux.maskedPaths, undefined);

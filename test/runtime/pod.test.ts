@@ -78,7 +78,7 @@ test("a file written by one container is not seen by another of the same image; 
   assert.equal(byName.containerId, one);
   assert.deepEqual(byName.changes, diff);
   assert.match(formatChanges(byName.changes), /^C \/etc\nD \/etc\/group\nC \/etc\/passwd\n/m);
-  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: pod.metadata.name }), /has several containers: choose one of \[one two\] with -c/);
+  await assert.rejects(podContainerDiff({ home: fx.node.home, pod: pod.metadata.name }), /a container name must be specified for pod \S+, choose one of: \[one two\] with -c/);
   await assert.rejects(podContainerDiff({ home: fx.node.home, pod: "nope" }), /pod "nope" not found in namespace "default"/);
   await rt.removePodSandbox(sb);
   const snaps = await fx.node.env.snapshotter.walk();
@@ -138,4 +138,35 @@ test("after removePodSandbox no mount, cgroup directory, process, namespace file
   assert.deepEqual(await rt.listPodSandbox(), []);
   assert.deepEqual(await rt.listContainers(), []);
   await assert.rejects(rt.podSandboxStatus(sb), /not found/);
+});
+
+test("the containers of a pod share one 64 MiB /dev/shm, writable under a read-only rootfs; another pod has its own; stop unmounts it", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  const other = podConfig();
+  const sb2 = await rt.runPodSandbox(other);
+  cleanupSandbox(t, rt, sb2);
+  const a = await rt.createContainer(sb, containerConfig(fx.image, "a", { command: ["sleep", "3600"] }), pod);
+  const b = await rt.createContainer(sb, containerConfig(fx.image, "b", { command: ["sleep", "3600"], linux: { securityContext: { readonlyRootfs: true } } }), pod);
+  const c = await rt.createContainer(sb2, containerConfig(fx.image, "c", { command: ["sleep", "3600"] }), other);
+  for (const id of [a, b, c]) await rt.startContainer(id);
+
+  assert.equal((await rt.execSync(a, ["sh", "-c", "echo from-a > /dev/shm/segment"], 10)).exitCode, 0);
+  assert.equal((await rt.execSync(b, ["cat", "/dev/shm/segment"], 10)).stdout.toString(), "from-a\n");
+  assert.equal((await rt.execSync(b, ["sh", "-c", "echo from-b >> /dev/shm/segment"], 10)).exitCode, 0);
+  assert.equal((await rt.execSync(a, ["cat", "/dev/shm/segment"], 10)).stdout.toString(), "from-a\nfrom-b\n");
+  const otherPod = await rt.execSync(c, ["ls", "-A", "/dev/shm"], 10);
+  assert.equal(otherPod.stdout.toString(), "");
+  // 64 MiB, sticky and world-writable like the host's /dev/shm
+  const df = (await rt.execSync(b, ["df", "-k", "/dev/shm"], 10)).stdout.toString();
+  assert.match(df, /\n\S+\s+65536\s/);
+  assert.match((await rt.execSync(a, ["stat", "-c", "%a", "/dev/shm"], 10)).stdout.toString(), /^1777\n$/);
+
+  const shm = join(fx.node.home, "runtime", "sandboxes", sb, "shm");
+  const mounted = async (): Promise<boolean> => (await readFile("/proc/self/mountinfo", "utf8")).split("\n").some((l) => l.split(" ")[4] === shm);
+  assert.equal(await mounted(), true);
+  await rt.stopPodSandbox(sb);
+  assert.equal(await mounted(), false);
 });
