@@ -9,6 +9,7 @@ set -euo pipefail
 PACKAGES=(
   busybox skopeo podman docker-registry crun runc umoci apache2-utils zstd attr time uidmap fuse-overlayfs
   slirp4netns ca-certificates conmon iproute2 openssl util-linux
+  catatonit  # only for bench/pod-start: podman kube play builds its pause image with it
 )
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STAMP="$REPO_ROOT/node_modules/.podyard-setup-stamp"

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 5000));
     process.stdout.write(`idle RSS with ${opts.pods} pods: ${(rssBytes(node.info.pid) / 1e6).toFixed(1)} MB (target < 120 MB)\n`);
-    await node.api("DELETE", "/api/v1/namespaces/default/pods", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
   } finally {
     await node.stop();
     await rm(cache, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { SEED_PODS } from "../../src/cli/tutorial/seed-pods.js";
-import { podmanEnv } from "../../test/helpers/containers-env.js";
+import { podmanEnv, type PodmanEnv } from "../../test/helpers/containers-env.js";
 import { optionsOrExitCode, parseFlags, UsageError } from "../flags.js";
 import { allRunning, idleCpu, median, pushAlpine, removeImage, rssBytes, singlePod, startNode, type BenchNode } from "./up-node.js";
 
@@ -70,7 +70,7 @@ async function podyardRounds(node: BenchNode, rounds: number): Promise<number[]>
   const out: number[] = [];
   for (let i = 0; i < rounds; i++) {
     out.push(await startPod(node, body));
-    await node.api("DELETE", "/api/v1/namespaces/default/pods/shared-volume-pod", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods/shared-volume-pod?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     await waitDeleted(node, "shared-volume-pod");
   }
   return out;
@@ -78,9 +78,11 @@ async function podyardRounds(node: BenchNode, rounds: number): Promise<number[]>
 
 async function podmanRounds(imageDir: string, rounds: number): Promise<number[] | string> {
   const base = await mkdtemp(join(tmpdir(), "podyard-bench-podman-"));
+  let env: PodmanEnv | undefined;
   try {
-    const env = await podmanEnv(base, "overlay");
-    const podman = (args: string[]): Promise<{ stdout: string }> => run("podman", [...env.globalFlags, ...args], { env: env.env, maxBuffer: 16 << 20 });
+    env = await podmanEnv(base, "overlay");
+    const penv = env;
+    const podman = (args: string[]): Promise<{ stdout: string }> => run("podman", [...penv.globalFlags, ...args], { env: penv.env, maxBuffer: 16 << 20 });
     await podman(["pull", "-q", `oci:${imageDir}:latest`]);
     const id = (await podman(["images", "-q"])).stdout.trim().split("\n")[0] ?? "";
     await podman(["tag", id, "alpine"]);
@@ -100,20 +102,33 @@ async function podmanRounds(imageDir: string, rounds: number): Promise<number[] 
     }
     return out;
   } catch (err) {
-    return err instanceof Error ? err.message.split("\n")[0] ?? "failed" : String(err);
+    const stderr = (err as { stderr?: string }).stderr?.trim().split("\n").slice(-2).join(" / ");
+    return `${err instanceof Error ? err.message.split("\n")[0] ?? "failed" : String(err)}${stderr ? `: ${stderr}` : ""}`;
   } finally {
-    await run("podman", ["--root", join(base, "graph"), "--runroot", join(base, "run"), "system", "reset", "-f"]).catch(() => {});
-    await rm(base, { recursive: true, force: true }).catch(() => {});
-    // podman's pod cgroups sit at the hierarchy roots and outlive `pod rm` (runtime-notes §11.4)
-    for (const h of readdirSync("/sys/fs/cgroup")) {
-      const dir = join("/sys/fs/cgroup", h, "libpod_parent");
-      try {
-        for (const sub of readdirSync(dir)) rmdirSync(join(dir, sub));
-        rmdirSync(dir);
-      } catch {
-        // absent, or still in use
-      }
+    if (env) {
+      // reset unmounts what podman mounted in its storage before the directories go
+      await run("podman", [...env.globalFlags, "system", "reset", "-f"], { env: env.env }).catch(() => {});
+      for (const d of env.outside) await rm(d, { recursive: true, force: true }).catch(() => {});
     }
+    await rm(base, { recursive: true, force: true }).catch(() => {});
+    // podman's pod cgroups sit at the hierarchy roots and outlive `pod rm` (runtime-notes §11.4): empty ones go
+    for (const h of readdirSync("/sys/fs/cgroup")) removeEmptyCgroups(join("/sys/fs/cgroup", h, "libpod_parent"));
+  }
+}
+
+/** rmdir of `dir` and the cgroups below it, deepest first; one still in use stays. */
+function removeEmptyCgroups(dir: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeEmptyCgroups(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still has processes
   }
 }
 
@@ -125,7 +140,7 @@ async function main(): Promise<number> {
     const image = await pushAlpine(node);
     process.stdout.write(`podyard up: node Ready after ${node.startMs.toFixed(0)} ms; image present after a warm-up pod\n`);
     await startPod(node, singlePod("warm-up") as never);
-    await node.api("DELETE", "/api/v1/namespaces/default/pods/warm-up", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods/warm-up?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     await waitDeleted(node, "warm-up");
 
     const ours = await podyardRounds(node, opts.rounds);
@@ -157,7 +172,7 @@ async function main(): Promise<number> {
     const cpu = await idleCpu(node.info.pid, 10_000);
     const rss = rssBytes(node.info.pid);
     process.stdout.write(`idle with ${names.length} pods: CPU ${(cpu * 100).toFixed(2)} % of a core (target < 1 %), RSS ${(rss / 1e6).toFixed(1)} MB (target < 150 MB)\n`);
-    await node.api("DELETE", "/api/v1/namespaces/default/pods", { gracePeriodSeconds: 1 });
+    await node.api("DELETE", "/api/v1/namespaces/default/pods?gracePeriodSeconds=1", { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 1 });
     for (const n of names) await waitDeleted(node, n);
   } finally {
     await node.stop();

@@ -3,7 +3,8 @@
 // the agent's CPU and RSS read from /proc.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { request, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -106,7 +107,9 @@ let imageDir: string | undefined;
 
 export async function pushAlpine(node: BenchNode): Promise<BuiltBusyboxImage> {
   built ??= (async () => {
-    imageDir = await mkdtemp(join(tmpdir(), "podyard-bench-image-"));
+    // lower case: podman names an image pulled from oci:DIR after the directory
+    imageDir = join(tmpdir(), `podyard-bench-image-${randomBytes(6).toString("hex")}`);
+    await mkdir(imageDir);
     return buildBusyboxImage({ dir: imageDir, tag: "latest" });
   })();
   const image = await built;

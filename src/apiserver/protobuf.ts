@@ -1,6 +1,6 @@
 /**
  * Decodes the Kubernetes protobuf request envelope ("k8s\0" + runtime.Unknown) for the kinds
- * kubectl's typed clients POST that way (Secret, ConfigMap, Namespace, ServiceAccount), into the
+ * kubectl's typed clients POST that way (Secret, ConfigMap, Namespace, ServiceAccount, TokenRequest), into the
  * JSON shape the rest of the server handles. Field numbers are k8s.io/api's generated.proto.
  */
 import { badRequest } from "./status.js";
@@ -121,6 +121,16 @@ function decodeRaw(kind: string, raw: Buffer): Obj {
           o.spec = spec;
         }
         break;
+      case "TokenRequest":
+        if (f.num === 2) {
+          const spec: Obj = {};
+          for (const x of fields(f.bytes ?? Buffer.alloc(0))) {
+            if (x.num === 1) ((spec.audiences ??= []) as string[]).push(text(x));
+            if (x.num === 4 && x.varint !== undefined) spec.expirationSeconds = Number(x.varint);
+          }
+          o.spec = spec;
+        }
+        break;
       case "ServiceAccount":
         if (f.num === 3) {
           const ref: Obj = {};
@@ -136,7 +146,7 @@ function decodeRaw(kind: string, raw: Buffer): Obj {
   return o;
 }
 
-const KINDS = new Set(["Secret", "ConfigMap", "Namespace", "ServiceAccount"]);
+const KINDS = new Set(["Secret", "ConfigMap", "Namespace", "ServiceAccount", "TokenRequest"]);
 
 /** The JSON form of a protobuf request body; 415 for kinds this server cannot read as protobuf. */
 export function decodeProtobuf(body: Buffer): Obj {

@@ -211,8 +211,8 @@ export class Registry {
     }
   }
 
-  #validate(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {
-    const errs = validateObject(info.resource, obj, old);
+  #validate(info: ResourceInfo, obj: KubeObject, old?: KubeObject, subresource?: string): void {
+    const errs = validateObject(info.resource, obj, old, subresource);
     if (errs.length === 0) return;
     const name = obj.metadata.name ?? "";
     throw invalid(info.kind, name, invalidMessage(info.kind, name, errs),
@@ -274,7 +274,7 @@ export class Registry {
       if (nm.name !== undefined && nm.name !== name) throw badRequest(`the name of the object (${String(nm.name)}) does not match the name on the URL (${name})`);
       if (info.namespaced && nm.namespace !== undefined && nm.namespace !== "" && nm.namespace !== ns) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       this.#prepareForUpdate(info, cur, next, opts.subresource, opts.internal === true);
-      this.#validate(info, next, cur);
+      this.#validate(info, next, cur, opts.subresource);
       updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
       const encoded = this.encode(info, next);
       if (encoded === this.encode(info, cur)) return cur;

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { DeleteOptions, KubeObject, Node, Pod, StatusCause } from "../api/index.js";
+import type { DeleteOptions, KubeObject, Node, Pod } from "../api/index.js";
 import { realClock, type Clock } from "../clock/index.js";
 import {
   DEFAULT_MAX_BODY_BYTES, decodeObjectBody, dropPaths, mediaType, parseJson, parseYaml, PATCH_TYPES, readBody,
@@ -21,7 +21,7 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
+  ApplyConflictError, buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
@@ -43,7 +43,7 @@ const UNDELETABLE_NAMESPACES = new Set(["default", "kube-system", "kube-public"]
 export interface ApiServerOptions {
   storage: Storage;
   clock?: Clock;
-  /** Who sent a request; undefined answers 401. Health endpoints need no authentication. */
+  /** Who sent a request; undefined answers 401. Health endpoints and /version need no authentication. */
   authenticate?: (req: IncomingMessage) => { user: string; groups: string[] } | undefined;
   kubeletConnection?: KubeletConnectionInfo;
   /** host:port for /api's serverAddressByClientCIDRs. */
@@ -304,7 +304,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw badRequest(`fieldValidation parameter unsupported: ${mode}, only Ignore, Warn and Strict are supported`);
     }
     if (mode === "Ignore") return;
-    const unknown = unknownFields(info.resource, body).map((p) => p.replace(/^\./, ""));
+    const unknown = unknownFields(info.resource, body, info.group).map((p) => p.replace(/^\./, ""));
     if (unknown.length === 0) return;
     if (mode === "Strict") {
       throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(", ")}`);
@@ -484,8 +484,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return;
       }
       case "DELETE": {
-        const { obj, removed } = await deleteOne(info, ns, name, await deleteOptionsOf(req, q), writeOpts());
-        if (info.resource === "pods" || info.resource === "namespaces" || !removed) send(res, removed ? 200 : 202, obj);
+        const options = await deleteOptionsOf(req, q);
+        const { obj, removed } = await deleteOne(info, ns, name, options, writeOpts());
+        // 200 even when the object stays (graceful pods, namespaces), as kube-apiserver keeps it for
+        // old clients; 202 only when orphanDependents=false asked for it.
+        const code = !removed && (options as { orphanDependents?: boolean }).orphanDependents === false ? 202 : 200;
+        if (info.resource === "pods" || info.resource === "namespaces" || !removed) send(res, code, obj);
         else send(res, 200, successStatus({ name, ...(info.group ? { group: info.group } : {}), kind: info.resource, ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) }));
         return;
       }
@@ -500,7 +504,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       await registry.get(info, undefined, name);
       throw forbidden("namespaces", name, "this namespace may not be deleted");
     }
-    const obj = await registry.update(info, undefined, name, (cur) => cur, w);
+    const obj = await registry.get(info, undefined, name);
     if (obj.metadata.deletionTimestamp) return { obj, removed: false };
     // Terminating first; the namespace controller below empties it and then removes it.
     const next = await registry.update(info, undefined, name, (cur) => {
@@ -531,7 +535,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       checkTypeMeta(info, body as Json);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
-      const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind };
+      const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
       try {
         const obj = await registry.update(info, ns, name, (cur) => serverSideApply(cur, body as KubeObject, applyOpts), w);
         return { obj, created: false };
@@ -559,12 +563,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return { obj, created: false };
   }
 
-  /** api2's ApplyConflictError (by shape, so the stand-in needs no copy of it) as a 409 Conflict with causes. */
+  /** A server-side apply conflict as kube-apiserver answers it: 409 Conflict with FieldManagerConflict causes. */
   function mapApplyError(err: unknown): unknown {
-    if (err instanceof Error && err.name === "ApplyConflictError") {
-      const causes = (err as Error & { causes?: StatusCause[] }).causes;
-      return new ApiError(409, "Conflict", err.message, { causes: causes ?? [] });
-    }
+    if (err instanceof ApplyConflictError) return new ApiError(409, "Conflict", err.message, err.status.details ?? { causes: err.causes }, { cause: err });
     if (err instanceof PatchError) return patchStatus(err);
     return err;
   }
@@ -597,12 +598,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }).end("ok");
       return;
     }
+    // /version is public as kube-apiserver's system:public-info-viewer makes it: the kubectl
+    // dispatcher asks it before it has read any credentials.
+    if (path === "/version") return send(res, 200, SERVER_VERSION);
     if (opts.authenticate && !opts.authenticate(req)) {
       send(res, 401, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
       return;
     }
     await ready;
-    if (path === "/version") return send(res, 200, SERVER_VERSION);
     if (path === "/api" || path === "/apis") {
       const agg = wantsAggregated(accept);
       if (agg) return send(res, 200, aggregatedDiscovery(path === "/api" ? "api" : "apis", agg.version), { "content-type": AGGREGATED_CONTENT_TYPE.replace("v=v2", `v=${agg.version}`) });

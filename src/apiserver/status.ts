@@ -15,7 +15,7 @@ const CLASS_OF_CODE: Record<number, ErrorClass> = {
 export class ApiError extends PodyardError {
   readonly status: Status;
   constructor(code: number, reason: string, message: string, details?: StatusDetails, options?: ErrorOptions) {
-    super(CLASS_OF_CODE[code] ?? "Internal", message, options);
+    super(reason === "Conflict" ? "Aborted" : CLASS_OF_CODE[code] ?? "Internal", message, options);
     this.status = {
       kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason,
       ...(details ? { details } : {}), code,

@@ -5,6 +5,7 @@
  * lock (`lock.db`, see fsutil's acquireLock) and with its space reserve (`reserve`,
  * given back on a full disk so that reading and removing still work).
  */
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { realClock } from "../clock/index.js";
@@ -45,6 +46,20 @@ export interface NodeEnvOptions {
   concurrency?: number;
 }
 
+/** What a command waiting for the home's lock says; a running `podyard up` is named as such. */
+export function lockWaitMessage(home: string, pid: number | undefined): string {
+  let upPid: number | undefined;
+  try {
+    upPid = Number.parseInt(readFileSync(join(home, "podyard.pid"), "utf8").trim(), 10);
+  } catch {
+    // no podyard up ran here
+  }
+  if (pid !== undefined && pid === upPid) {
+    return `waiting for the lock on ${home}: podyard up (pid ${pid}) holds it while the node runs; stop it with \`podyard down --home ${home}\`, or use another --home (push images to its registry instead)\n`;
+  }
+  return `waiting for the lock on ${home} held by ${pid === undefined ? "another process" : `pid ${pid}`}\n`;
+}
+
 export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
   const home = opts.home ?? podyardHome();
   await mkdir(home, { recursive: true });
@@ -52,7 +67,7 @@ export async function openNodeEnv(opts: NodeEnvOptions = {}): Promise<NodeEnv> {
     clock: realClock,
     shared: opts.readOnly === true,
     noticeAfterMs: 1_000,
-    onWait: (pid) => process.stderr.write(`waiting for the lock on ${home} held by ${pid === undefined ? "another process" : `pid ${pid}`}\n`),
+    onWait: (pid) => process.stderr.write(lockWaitMessage(home, pid)),
   });
   try {
     // on a full disk, give back the reserve so the database opens and removals can run

@@ -130,6 +130,13 @@ export class Kubelet {
     }
   }
 
+  #kubeletPort: number | undefined;
+
+  /** The port the kubelet's server really listens on (when it was started on port 0 after this object was made); call before start(). */
+  setKubeletPort(port: number): void {
+    this.#kubeletPort = port;
+  }
+
   get runtime(): RuntimeService {
     return this.#o.runtime;
   }
@@ -229,7 +236,7 @@ export class Kubelet {
 
   #node(): Node {
     return buildNode({
-      nodeName: this.#o.nodeName, nodeIP: this.#nodeIP, kubeletPort: this.#o.kubeletPort ?? 10250, home: this.#o.home,
+      nodeName: this.#o.nodeName, nodeIP: this.#nodeIP, kubeletPort: this.#kubeletPort ?? this.#o.kubeletPort ?? 10250, home: this.#o.home,
       labels: this.#o.nodeLabels ?? {}, runtimeVersion: this.#runtimeVersion, nowMs: this.#clock.now(), startedMs: this.#startedMs,
       old: this.#nodeConditions,
     });
@@ -333,8 +340,14 @@ export class Kubelet {
     if (w) {
       // our own status writes come back as updates: only a change of spec or metadata is news
       const news = specAndMeta(w.pod) !== specAndMeta(pod);
+      const oldGrace = w.pod.metadata.deletionGracePeriodSeconds;
+      const newGrace = pod.metadata.deletionGracePeriodSeconds;
       if (news) w.update(pod);
       else w.pod = pod;
+      // a shorter grace period while the pod is being stopped cuts the stop short (it may only decrease)
+      if (w.phase === "terminating" && oldGrace !== undefined && newGrace !== undefined && newGrace < oldGrace) {
+        void this.#syncer.shortenStop(pod, newGrace).catch((err: unknown) => this.#log(`stopping ${formatPod(pod)}: ${errorMessage(err)}`));
+      }
       return;
     }
     if (this.#abort.signal.aborted) return;
@@ -388,13 +401,14 @@ export class Kubelet {
           w.phase = "terminating";
           return 0;
         }
-        let st = this.#generate(w, await read(), false);
+        const before = await read();
+        let st = this.#generate(w, before, false);
         await this.#setStatus(w, st);
         if (isTerminalPhase(st.phase)) {
           w.phase = "terminating";
           return 0;
         }
-        const r = await this.#syncer.syncPod(w.pod, w.state, read);
+        const r = await this.#syncer.syncPod(w.pod, w.state, read, before);
         this.#probes.addPod(w.pod);
         st = this.#generate(w, await read(), false);
         await this.#setStatus(w, st);

@@ -14,6 +14,7 @@ import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import { runLifecycleHandler } from "./hooks.js";
 import type { MountedVolumeLike, PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
 import type { ProbeResults } from "./prober/results.js";
 import {
@@ -233,11 +234,11 @@ export class PodSyncer {
     let grace = graceOverride ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     const probeGrace = k.spec?.livenessProbe?.terminationGracePeriodSeconds;
     if (graceOverride === undefined && pod.metadata.deletionGracePeriodSeconds === undefined && probeGrace !== undefined && /probe/.test(k.message)) grace = probeGrace;
-    const preStop = k.spec?.lifecycle?.preStop?.exec?.command;
-    if (preStop && grace > 0 && k.container.state === "CONTAINER_RUNNING") {
+    const preStop = k.spec?.lifecycle?.preStop;
+    if (preStop && k.spec && grace > 0 && k.container.state === "CONTAINER_RUNNING") {
       const started = this.#d.clock.now();
-      const r = await this.#d.runtime.execSync(k.container.id, preStop, grace).catch((err: unknown) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(errorMessage(err)) }));
-      if (r.exitCode !== 0) this.#event(pod, { name, init: k.init }, "Warning", "FailedPreStopHook", "PreStopHook failed");
+      const r = await runLifecycleHandler(preStop, { runtime: this.#d.runtime, clock: this.#d.clock, containerId: k.container.id, sandboxId: k.container.sandboxId, container: k.spec, timeoutSeconds: grace });
+      if (!r.ok) this.#event(pod, { name, init: k.init }, "Warning", "FailedPreStopHook", "PreStopHook failed");
       grace -= Math.floor((this.#d.clock.now() - started) / 1000);
     }
     grace = Math.max(grace, 2);
@@ -265,12 +266,13 @@ export class PodSyncer {
     }
   }
 
-  async syncPod(pod: Pod, state: PodSyncState, readStatus: () => Promise<PodRuntimeStatus>): Promise<SyncResult> {
+  /** One SyncPod round; `current` is the runtime status just read (read again only after changes). */
+  async syncPod(pod: Pod, state: PodSyncState, readStatus: () => Promise<PodRuntimeStatus>, current?: PodRuntimeStatus): Promise<SyncResult> {
     const uid = pod.metadata.uid ?? "";
     const podDir = this.podDir(uid);
     await mkdir(join(podDir, "volumes"), { recursive: true });
     await mkdir(join(podDir, "containers"), { recursive: true });
-    let rs = await readStatus();
+    let rs = current ?? (await readStatus());
     const podIP = rs.sandboxes.find((s) => s.state === "SANDBOX_READY")?.ip ?? pod.status?.podIP;
     if (!state.volumes) {
       try {
@@ -419,13 +421,15 @@ export class PodSyncer {
     }
     this.#event(pod, ref, "Normal", "Started", `Started container ${c.name}`);
     state.reasons.delete(c.name);
-    const postStart = c.lifecycle?.postStart?.exec?.command;
+    const postStart = c.lifecycle?.postStart;
     if (postStart) {
-      const r = await this.#d.runtime.execSync(id, postStart, 0).catch((err: unknown) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(errorMessage(err)) }));
-      if (r.exitCode !== 0) {
+      // the kubelet waits for postStart before it starts the next container
+      const r = await runLifecycleHandler(postStart, { runtime: this.#d.runtime, clock: this.#d.clock, containerId: id, sandboxId: ctx.sandboxId, container: c, timeoutSeconds: 0 });
+      if (!r.ok) {
         this.#event(pod, ref, "Warning", "FailedPostStartHook", "PostStartHook failed");
+        this.#event(pod, ref, "Normal", "Killing", "FailedPostStartHook");
         await this.#d.runtime.stopContainer(id, Math.max(2, pod.spec.terminationGracePeriodSeconds ?? 30)).catch(() => {});
-        state.reasons.set(c.name, { reason: "PostStartHookError", message: `${r.stdout.toString()}${r.stderr.toString()}`.trim() });
+        state.reasons.set(c.name, { reason: "PostStartHookError", message: r.message.trim() });
         return { error: "PostStartHookError" };
       }
     }
@@ -451,6 +455,12 @@ export class PodSyncer {
     const live = new Set(rs.containers.map((c) => c.id));
     for (const id of state.terminationMessages.keys()) if (!live.has(id)) state.terminationMessages.delete(id);
     return rs;
+  }
+
+  /** Stops the still running containers again with a shorter grace (at least 2 s), as a shortened deletion asks. */
+  async shortenStop(pod: Pod, graceSeconds: number): Promise<void> {
+    const rs = await readPodRuntimeStatus(this.#d.runtime, pod.metadata.uid ?? "");
+    await Promise.all(rs.containers.filter((c) => c.state === "CONTAINER_RUNNING").map((c) => this.#d.runtime.stopContainer(c.id, Math.max(graceSeconds, 2))));
   }
 
   /** SyncTerminatingPod: stop everything with the pod's grace. */

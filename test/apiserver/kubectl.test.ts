@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -87,7 +87,7 @@ test("kubectl delete pod returns once the kubelet's grace-0 delete removes a bou
   assert.equal(l.stdout.trim(), 'pod "loose" deleted');
 });
 
-test("kubectl create secret docker-registry (a protobuf body) makes a usable dockerconfigjson secret", { skip }, async (t) => {
+test("kubectl create secret docker-registry (a protobuf body) makes a usable dockerconfigjson secret; namespace, serviceaccount, configmap and token bodies too", { skip }, async (t) => {
   const s = await startServer(t);
   const kubectl = kubectlFor(t, s);
   const r = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p", "--docker-email=e@x.io");
@@ -100,4 +100,32 @@ test("kubectl create secret docker-registry (a protobuf body) makes a usable doc
   const again = await kubectl("create", "secret", "docker-registry", "regcred", "--docker-server=r.example.com", "--docker-username=u", "--docker-password=p");
   assert.equal(again.code, 1);
   assert.equal(again.stderr.trim(), 'error: failed to create secret secrets "regcred" already exists');
+  // Other protobuf bodies of kubectl's typed clients: Namespace, ServiceAccount, ConfigMap, TokenRequest.
+  assert.equal((await kubectl("create", "namespace", "team")).stdout.trim(), "namespace/team created");
+  assert.equal((await kubectl("create", "serviceaccount", "bot", "-n", "team")).stdout.trim(), "serviceaccount/bot created");
+  assert.equal((await kubectl("create", "configmap", "cfg", "--from-literal=a=b", "-n", "team")).stdout.trim(), "configmap/cfg created");
+  assert.deepEqual((await call(s.url, "GET", "/api/v1/namespaces/team/configmaps/cfg")).body.data, { a: "b" });
+  const token = await kubectl("create", "token", "bot", "-n", "team", "--duration=10m");
+  assert.equal(token.code, 0, token.stderr);
+  assert.match(token.stdout, /^\S+$/);
+});
+
+test("kubectl get pods prints the server's Table; apply with an unknown field fails Strict validation; explain reads the schema", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  await call(s.url, "POST", "/api/v1/namespaces/default/pods", pod("web"));
+  const get = await kubectl("get", "pods", "-o", "wide");
+  assert.equal(get.code, 0, get.stderr);
+  assert.match(get.stdout.split("\n")[0] ?? "", /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+  assert.match(get.stdout.split("\n")[1] ?? "", /^web\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+<none>\s+<none>\s+<none>$/);
+  const dir = mkdtempSync(join(tmpdir(), "podyard-kubectl-yaml-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "typo.yaml");
+  writeFileSync(file, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n  - name: c\n    imag: busybox\n    image: busybox:1.36\n");
+  const bad = await kubectl("apply", "-f", file);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr.trim(), `Error from server (BadRequest): error when creating "${file}": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imag"`);
+  const explain = await kubectl("explain", "pod.spec");
+  assert.equal(explain.code, 0, explain.stderr);
+  assert.match(explain.stdout, /containers\s+<\[\]Container> -required-/);
 });

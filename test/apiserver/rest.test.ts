@@ -135,7 +135,7 @@ test("graceful delete of a bound pod: deletionTimestamp now+grace, later deletes
   const w = await watch(s.url, `${NS}/pods?watch=true&resourceVersion=${s.storage.currentRevision()}`);
   t.after(() => w.close());
   const d1 = await call(s.url, "DELETE", `${NS}/pods/web`, { propagationPolicy: "Background" });
-  assert.equal(d1.status, 202);
+  assert.equal(d1.status, 200);
   const m1 = d1.body.metadata as Record<string, unknown>;
   assert.equal(m1.deletionTimestamp, "2026-12-03T10:00:30Z");
   assert.equal(m1.deletionGracePeriodSeconds, 30);
@@ -302,13 +302,15 @@ test("many requests at once: past the in-flight limit the server answers 429 wit
   assert.equal((await call(s.url, "GET", `${NS}/configmaps`)).status, 200);
 });
 
-test("authentication: no identity gets 401 Unauthorized; health endpoints stay open", async (t) => {
+test("authentication: no identity gets 401 Unauthorized; health endpoints and /version stay open", async (t) => {
   const s = await startServer(t, { authenticate: (req) => (req.headers.authorization === "Bearer good" ? { user: "admin", groups: ["system:masters"] } : undefined) });
   const r = await call(s.url, "GET", `${NS}/pods`);
   assert.deepEqual([r.status, r.body.reason, r.body.message], [401, "Unauthorized", "Unauthorized"]);
   assert.equal((await call(s.url, "GET", `${NS}/pods`, undefined, { authorization: "Bearer good" })).status, 200);
   const h = await call(s.url, "GET", "/healthz");
   assert.deepEqual([h.status, h.text], [200, "ok"]);
+  assert.equal((await call(s.url, "GET", "/version")).status, 200);
+  assert.equal((await call(s.url, "GET", "/api")).status, 401);
 });
 
 test("version, discovery (legacy and aggregated by Accept) and OpenAPI v3", async (t) => {
@@ -349,7 +351,7 @@ test("namespaces: the system ones exist with a default service account; deleting
   await call(s.url, "POST", "/api/v1/namespaces/team/pods", pod("bound", { nodeName: "node1" }));
   await call(s.url, "POST", "/api/v1/namespaces/team/configmaps", { metadata: { name: "c" } });
   const del = await call(s.url, "DELETE", "/api/v1/namespaces/team");
-  assert.equal(del.status, 202);
+  assert.equal(del.status, 200);
   assert.equal((del.body.status as Record<string, unknown>).phase, "Terminating");
   const refused = await call(s.url, "POST", "/api/v1/namespaces/team/configmaps", { metadata: { name: "late" } });
   assert.deepEqual([refused.status, refused.body.reason, refused.body.message],
@@ -482,4 +484,104 @@ test("events expire an hour after they last happened; /watch/.../name watches on
   assert.equal(((ev?.object as Record<string, unknown>).metadata as Record<string, unknown>).name, "old.1");
   const left = await call(s.url, "GET", `${NS}/events`);
   assert.deepEqual((left.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ["new.1"]);
+});
+
+test("state survives a restart on the same database: objects, their resourceVersions, and rising revisions", async (t) => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { createServer } = await import("node:http");
+  const { createApiServer, SqliteStorage } = await import("../../src/apiserver/index.js");
+  const dir = mkdtempSync(join(tmpdir(), "podyard-api-restart-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (fn: (url: string) => Promise<void>): Promise<void> => {
+    const storage = new SqliteStorage(join(dir, "state.db"));
+    const api = createApiServer({ storage });
+    const server = createServer();
+    api.listen(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    await api.ready;
+    try {
+      await fn(`http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`);
+    } finally {
+      await api.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      storage.close();
+    }
+  };
+  let rv = "";
+  await run(async (url) => {
+    rv = String(((await call(url, "POST", `${NS}/pods`, pod("web"))).body.metadata as Record<string, unknown>).resourceVersion);
+  });
+  await run(async (url) => {
+    const got = await call(url, "GET", `${NS}/pods/web`);
+    assert.equal((got.body.metadata as Record<string, unknown>).resourceVersion, rv);
+    const next = await call(url, "POST", `${NS}/configmaps`, { metadata: { name: "after" } });
+    assert.ok(Number((next.body.metadata as Record<string, unknown>).resourceVersion) > Number(rv));
+    assert.equal((await call(url, "GET", "/api/v1/namespaces")).status, 200);
+  });
+});
+
+test("fieldValidation: Strict refuses unknown fields, Warn stores without them and says so in Warning headers", async (t) => {
+  const s = await startServer(t);
+  const body = { ...pod("web"), spec: { containers: [{ name: "c", image: "busybox:1.36", imag: "typo" }] } };
+  const strict = await call(s.url, "POST", `${NS}/pods?fieldValidation=Strict`, body);
+  assert.deepEqual([strict.status, strict.body.reason], [400, "BadRequest"]);
+  assert.equal(strict.body.message, 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imag"');
+  const warn = await call(s.url, "POST", `${NS}/pods`, body);
+  assert.equal(warn.status, 201);
+  assert.equal(warn.headers.get("warning"), '299 - "unknown field \\"spec.containers[0].imag\\""');
+  assert.ok(!JSON.stringify(warn.body).includes("typo"));
+  const ignore = await call(s.url, "POST", `${NS}/pods?fieldValidation=Ignore`, { ...body, metadata: { name: "web2" } });
+  assert.deepEqual([ignore.status, ignore.headers.get("warning")], [201, null]);
+});
+
+test("server-side apply records managers and answers a conflict with 409 unless forced; pod updates may not change the spec", async (t) => {
+  const s = await startServer(t);
+  const applied = { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { containers: [{ name: "a", image: "nginx:1.27" }] } };
+  const APPLY = { "content-type": "application/apply-patch+yaml" };
+  const first = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=kubectl&force=false`, applied, APPLY);
+  assert.equal(first.status, 201);
+  const managers = ((first.body.metadata as Record<string, unknown>).managedFields as { manager: string; operation: string }[]).map((m) => `${m.manager}/${m.operation}`);
+  assert.ok(managers.includes("kubectl/Apply"), managers.join(","));
+  const other = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=other`, { ...applied, spec: { containers: [{ name: "a", image: "nginx:1.28" }] } }, APPLY);
+  assert.deepEqual([other.status, other.body.reason], [409, "Conflict"]);
+  assert.match(String(other.body.message), /^Apply failed with 1 conflict: conflict with "kubectl"/);
+  assert.equal(((other.body.details as Record<string, unknown>).causes as { reason: string }[])[0]?.reason, "FieldManagerConflict");
+  const forced = await call(s.url, "PATCH", `${NS}/pods/web?fieldManager=other&force=true`, { ...applied, spec: { containers: [{ name: "a", image: "nginx:1.28" }] } }, APPLY);
+  assert.equal(forced.status, 200);
+  assert.equal((forced.body.spec as { containers: { image: string }[] }).containers[0]?.image, "nginx:1.28");
+  const noManager = await call(s.url, "PATCH", `${NS}/pods/web`, applied, APPLY);
+  assert.equal(noManager.status, 400);
+  const immutable = await call(s.url, "PATCH", `${NS}/pods/web`, { spec: { restartPolicy: "Never" } }, { "content-type": "application/merge-patch+json" });
+  assert.deepEqual([immutable.status, immutable.body.reason], [422, "Invalid"]);
+  assert.match(String(immutable.body.message), /^Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+});
+
+test("a Table watch sends the column definitions with the first event only; pod subresources reach the proxy", async (t) => {
+  const s = await startServer(t);
+  await call(s.url, "POST", `${NS}/pods`, pod("a"));
+  const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+  const w = await watch(s.url, `${NS}/pods?watch=true`, { accept: TABLE });
+  t.after(() => w.close());
+  await w.next(1);
+  await call(s.url, "POST", `${NS}/pods`, pod("b"));
+  const [first, second] = await w.next(2);
+  const t1 = first?.object as { kind: string; columnDefinitions: unknown[]; rows: { cells: unknown[] }[] };
+  const t2 = second?.object as { kind: string; columnDefinitions?: unknown[]; rows: { cells: unknown[] }[] };
+  assert.deepEqual([t1.kind, t2.kind], ["Table", "Table"]);
+  assert.ok(t1.columnDefinitions.length > 0);
+  assert.equal(t2.columnDefinitions?.length ?? 0, 0);
+  assert.deepEqual([t1.rows[0]?.cells[0], t2.rows[0]?.cells[0]], ["a", "b"]);
+  // Logs go through the proxy: an unscheduled pod has an empty log, one on an unknown node a Status.
+  const empty = await call(s.url, "GET", `${NS}/pods/a/log`);
+  assert.deepEqual([empty.status, empty.text], [200, ""]);
+  await call(s.url, "POST", `${NS}/pods`, pod("bound", { nodeName: "ghost-node" }));
+  const logs = await call(s.url, "GET", `${NS}/pods/bound/log`);
+  assert.equal(logs.body.kind, "Status");
+  assert.ok(logs.status >= 400);
+  assert.equal((await call(s.url, "GET", `${NS}/pods/nope/log`)).status, 404);
+  const plain = await call(s.url, "GET", `${NS}/pods/a/exec?command=ls`);
+  assert.deepEqual([plain.status, plain.body.message], [400, "Upgrade request required"]);
 });

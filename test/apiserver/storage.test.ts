@@ -142,3 +142,16 @@ test("every acknowledged write survives kill -9 of the writing process", async (
   assert.deepEqual(missing, []);
   assert.ok(s.currentRevision() >= acked.length);
 });
+
+test("a watch from a revision not reached yet starts there, not at the next write", async (t) => {
+  const s = tempStore(t).open();
+  await s.create("/registry/pods/default/a", "1");
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const it = s.watch("/registry/pods/", 4, ac.signal)[Symbol.asyncIterator]();
+  await s.update("/registry/pods/default/a", "2", 1);
+  await s.update("/registry/pods/default/a", "3", 2);
+  await s.update("/registry/pods/default/a", "4", 3);
+  const [ev] = await take(it, 1);
+  assert.deepEqual([ev?.kv.modRevision, ev?.kv.value.toString()], [4, "4"]);
+});

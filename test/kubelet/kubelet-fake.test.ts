@@ -23,7 +23,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
-interface Env { api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string; newKubelet(): Kubelet }
+interface Env { api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string; newKubelet(opts?: { realHelpers?: boolean }): Kubelet }
 
 async function setup(t: TestContext): Promise<Env> {
   const api = new FakeApiServer();
@@ -42,8 +42,8 @@ async function setup(t: TestContext): Promise<Env> {
   });
   return {
     api, clock, rt, images, client, home,
-    newKubelet: () => {
-      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, helpers: fakeHelpers, log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
+    newKubelet: (opts = {}) => {
+      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, ...(opts.realHelpers ? {} : { helpers: fakeHelpers }), log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
       kubelets.push(k);
       return k;
     },
@@ -300,4 +300,50 @@ test("a sidecar (init container with restartPolicy Always) starts first, keeps r
   await advance(env, 2);
   assert.equal(env.rt.calls.filter((c) => c === "startContainer proxy").length, 2, "sidecar restarted");
   assert.equal(env.rt.calls.filter((c) => c === "startContainer init2").length, 1, "completed init container not run again");
+});
+
+test("a changed container spec (a new image) kills the running container with 'definition changed' and starts the new one", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("upd", [{ name: "app", image: "busybox:1" }]));
+  await until(() => podOf(env.api, "upd")?.status?.phase === "Running", "Running");
+  const cur = podOf(env.api, "upd") as Pod;
+  await env.client.update(`${PODS}/upd`, { ...cur, spec: { ...cur.spec, containers: [{ name: "app", image: "busybox:2" }] } });
+  await until(() => env.rt.calls.filter((c) => c === "startContainer app").length === 2, "restart");
+  await until(() => events(env.api).some((e) => e.reason === "Killing"), "Killing");
+  assert.equal(events(env.api).find((e) => e.reason === "Killing")?.message, "Container app definition changed, will be restarted");
+  assert.deepEqual(env.images.pulls, ["busybox:1", "busybox:2"]);
+  await until(() => podOf(env.api, "upd")?.status?.containerStatuses?.[0]?.restartCount === 1, "restartCount 1");
+});
+
+test("with the real container-config and volumes: a hostPath of the wrong type is FailedMount, a missing ConfigMap is CreateContainerConfigError", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet({ realHelpers: true }).start();
+  env.api.put(PODS, spec("mnt", [{ name: "app", image: "busybox", volumeMounts: [{ name: "data", mountPath: "/data" }] }], { volumes: [{ name: "data", hostPath: { path: "/etc/hostname", type: "Directory" } }] }));
+  env.api.put(PODS, spec("cfg", [{ name: "app", image: "busybox", env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "x" } } }] }]));
+  await until(() => events(env.api).some((e) => e.reason === "FailedMount"), "FailedMount");
+  assert.equal(events(env.api).find((e) => e.reason === "FailedMount")?.message, 'MountVolume.SetUp failed for volume "data" : hostPath type check failed: /etc/hostname is not a directory');
+  assert.equal(podOf(env.api, "mnt")?.status?.containerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
+  await until(() => podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError", "CreateContainerConfigError");
+  assert.equal(podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.message, 'configmap "cfg" not found');
+  assert.ok(events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'));
+  assert.ok(!env.rt.calls.some((c) => c.startsWith("createContainer")), "nothing created");
+});
+
+test("lifecycle hooks: a failing postStart kills the container (PostStartHookError); preStop runs before the stop on delete", async (t) => {
+  const env = await setup(t);
+  env.rt.execResult = (cmd) => (cmd[0] === "bad-hook" ? { exitCode: 2, out: "hook broke" } : { exitCode: 0, out: "" });
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("hooks", [
+    { name: "post", image: "busybox", lifecycle: { postStart: { exec: { command: ["bad-hook"] } } } },
+    { name: "pre", image: "busybox", lifecycle: { preStop: { exec: { command: ["drain"] } } } },
+  ]));
+  await until(() => podOf(env.api, "hooks")?.status?.containerStatuses?.find((c) => c.name === "post")?.state?.waiting?.reason === "PostStartHookError", "PostStartHookError");
+  assert.equal(podOf(env.api, "hooks")?.status?.containerStatuses?.find((c) => c.name === "post")?.state?.waiting?.message, "command 'bad-hook' exited with 2: hook broke");
+  await until(() => events(env.api).some((e) => e.reason === "FailedPostStartHook"), "FailedPostStartHook");
+  assert.equal(events(env.api).find((e) => e.reason === "FailedPostStartHook")?.message, "PostStartHook failed");
+  await env.client.delete(`${PODS}/hooks`, { gracePeriodSeconds: 10 });
+  await until(() => !podOf(env.api, "hooks"), "gone");
+  const i = env.rt.calls.indexOf("execSync pre drain");
+  assert.ok(i >= 0 && env.rt.calls.indexOf("stopContainer pre 10") > i, env.rt.calls.join(", "));
 });

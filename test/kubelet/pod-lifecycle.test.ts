@@ -175,3 +175,98 @@ test(`network-test-pod: container-b reaches container-a on localhost:8080; a new
   await first.client.delete(`${PODS}/network-test-pod`, { gracePeriodSeconds: 2 });
   await until("the sandbox to go", async () => ((await rt2.listPodSandbox()).length === 0 ? true : undefined));
 });
+
+test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's netns, exec liveness; a static pod gets a mirror in the real API`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const f = fx;
+  const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const manifests = await mkdtemp(join(tmpdir(), "kubelet-manifests-"));
+  t.after(() => rm(manifests, { recursive: true, force: true }));
+  const nodeName = `node-${process.pid}`;
+  await writeFile(join(manifests, "static.yaml"), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: stat\nspec:\n  containers:\n  - name: app\n    image: ${f.image}\n    imagePullPolicy: IfNotPresent\n    command: ["sleep", "3600"]\n`);
+  const storage = new SqliteStorage(":memory:");
+  const api = createApiServer({ storage });
+  const server = http.createServer();
+  api.listen(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await api.ready;
+  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const rt = await f.newRuntime();
+  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
+  const kubelet = new Kubelet({ client, nodeName, runtime: rt, imageService: cri, imageManager: new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") }), home: f.node.home, podManifestPath: manifests, log: () => {} });
+  t.after(async () => {
+    await kubelet.stop();
+    for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
+    client.close();
+    await api.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    storage.close();
+  });
+  await kubelet.start();
+  const server8080 = "while true; do printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 8080 >/dev/null; done";
+  await client.create(PODS, {
+    apiVersion: "v1", kind: "Pod", metadata: { name: "probed", namespace: "default" },
+    spec: {
+      nodeName, terminationGracePeriodSeconds: 2,
+      containers: [
+        { name: "web", image: f.image, command: ["sh", "-c", server8080], readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 }, livenessProbe: { exec: { command: ["true"] }, periodSeconds: 1 } },
+        { name: "tcp", image: f.image, command: ["sh", "-c", "exec nc -lk -p 9090 -e echo hi"], readinessProbe: { tcpSocket: { port: 9090 }, periodSeconds: 1 } },
+      ],
+    },
+  } as Pod);
+  const ready = await until("ready", async () => {
+    const p = await client.get<Pod>(`${PODS}/probed`);
+    return p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? p : undefined;
+  }, 90_000).catch(async (err: unknown) => {
+    const evs = await client.list<Event>("/api/v1/namespaces/default/events");
+    throw new Error(`${String(err)}: ${evs.items.filter((e) => e.type === "Warning").map((e) => `${e.reason}: ${e.message} (x${e.count ?? 1})`).join("; ")}`);
+  });
+  assert.deepEqual(ready.status?.containerStatuses?.map((c) => `${c.name}:${c.ready}:${c.restartCount}`), ["tcp:true:0", "web:true:0"]);
+  const mirror = await until("mirror pod Running", async () => {
+    const p = await client.get<Pod>(`${PODS}/stat-${nodeName}`);
+    return p.status?.phase === "Running" ? p : undefined;
+  });
+  assert.ok(mirror.metadata.annotations?.["kubernetes.io/config.mirror"]);
+  await rm(join(manifests, "static.yaml"));
+  await client.delete(`${PODS}/probed`, { gracePeriodSeconds: 2 });
+  await until("all gone", async () => ((await rt.listPodSandbox()).length === 0 && (await client.list<Pod>(PODS)).items.length === 0 ? true : undefined), 90_000);
+});
+
+test(`a second delete with a shorter grace period cuts a long stop short (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const { client } = await startStack(t, fx);
+  const nodeName = `node-${process.pid}`;
+  await client.create(PODS, { apiVersion: "v1", kind: "Pod", metadata: { name: "stubborn", namespace: "default" }, spec: { nodeName, containers: [{ name: "app", image: fx.image, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] }] } } as Pod);
+  await until("Running", async () => ((await client.get<Pod>(`${PODS}/stubborn`)).status?.phase === "Running" ? true : undefined));
+  await client.delete(`${PODS}/stubborn`, { gracePeriodSeconds: 120 });
+  await until("Killing", async () => ((await client.list<Event>("/api/v1/namespaces/default/events")).items.some((e) => e.reason === "Killing") ? true : undefined));
+  const started = Date.now();
+  await client.delete(`${PODS}/stubborn`, { gracePeriodSeconds: 2 });
+  await until("the pod to go", async () => client.get(`${PODS}/stubborn`).then(() => undefined, () => true), 60_000);
+  assert.ok(Date.now() - started < 30_000, `gone after ${Date.now() - started} ms`);
+});
+
+test(`churn: 10 pods with an emptyDir created and deleted leave no sandbox, mount, pod dir or log dir (${RUNTIME})`, async (t) => {
+  if (!fx) return t.skip(skip);
+  const f = fx;
+  const { client, rt } = await startStack(t, f);
+  const { readdir, readFile: rf } = await import("node:fs/promises");
+  const nodeName = `node-${process.pid}`;
+  const names = Array.from({ length: 10 }, (_, i) => `churn-${i}`);
+  for (const name of names) {
+    await client.create(PODS, {
+      apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
+      spec: { nodeName, terminationGracePeriodSeconds: 1, volumes: [{ name: "v", emptyDir: { medium: "Memory" } }], containers: [{ name: "app", image: f.image, command: ["sleep", "3600"], volumeMounts: [{ name: "v", mountPath: "/v" }] }] },
+    } as Pod);
+  }
+  await until("all Running", async () => ((await client.list<Pod>(PODS)).items.filter((p) => p.status?.phase === "Running").length === names.length ? true : undefined), 120_000);
+  for (const name of names) await client.delete(`${PODS}/${name}`, { gracePeriodSeconds: 1 });
+  await until("all gone", async () => ((await client.list<Pod>(PODS)).items.length === 0 && (await rt.listPodSandbox()).length === 0 ? true : undefined), 120_000);
+  const ls = (p: string): Promise<string[]> => readdir(p).catch(() => []);
+  assert.deepEqual(await ls(join(f.node.home, "kubelet", "pods")), []);
+  assert.deepEqual(await ls(join(f.node.home, "log", "pods")), []);
+  const mounts = (await rf("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(join(f.node.home, "kubelet")));
+  assert.deepEqual(mounts, []);
+});

@@ -202,7 +202,8 @@ export class SqliteStorage implements Storage {
     const history = fromRevision > 0 && fromRevision <= this.#rev
       ? (this.#db.prepare("SELECT * FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id").all(prefix, prefixEnd(prefix), fromRevision) as Row[])
       : [];
-    const replayedTo = history.length > 0 ? (history[history.length - 1]?.id ?? 0) : 0;
+    // Live events at or below this were replayed already (or come before fromRevision).
+    const replayedTo = Math.max(history.length > 0 ? (history[history.length - 1]?.id ?? 0) : 0, fromRevision - 1);
     const subs = this.#subs;
     const closed = (): boolean => this.#closed;
     const maxBacklog = this.#maxBacklog;

@@ -53,6 +53,11 @@ export interface KubeletFlags {
 }
 
 const DETACHED_ENV = "PODYARD_UP_DETACHED";
+
+/** A reader of our output that goes away (a closed terminal, a parent that died) must not stop the node's clean-up. */
+function ignoreBrokenOutput(): void {
+  for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
+}
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** The host name as a node name (a DNS-1123 subdomain: lower case, [a-z0-9.-]). */
@@ -99,6 +104,7 @@ export async function up(flags: UpFlags): Promise<void> {
     throw new InvalidArgumentError("--max-parallel-image-pulls needs --serialize-image-pulls=false");
   }
   if (flags.detach === true) return detach(home);
+  ignoreBrokenOutput();
   const agent: RunningAgent = await startAgent({
     home,
     apiAddr: flags.apiAddr,
@@ -191,6 +197,7 @@ export async function kubelet(flags: KubeletFlags): Promise<void> {
   const nodeName = checkNodeName(flags.nodeName);
   const other = await runningUp(home);
   if (other !== undefined && other !== process.pid) throw new FailedPreconditionError(`a podyard node already runs for ${home} (pid ${other}): give this kubelet its own --home`);
+  ignoreBrokenOutput();
   const cluster = await currentCluster(flags.kubeconfig);
   const clientCA = flags.clientCaFile !== undefined ? await readFile(flags.clientCaFile) : cluster.ca;
   if (clientCA === undefined) throw new InvalidArgumentError(`kubeconfig ${flags.kubeconfig} has no CA: give the CA of the API server's client certificate with --client-ca-file`);
