@@ -4,7 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import type { RuntimeService } from "../../../src/runtime/index.js";
+import { connectionRefused, type RuntimeService } from "../../../src/runtime/index.js";
 import { runHTTPProbe, runTCPProbe, resolvePort, type ProbeTarget } from "../../../src/kubelet/prober/handlers.js";
 
 async function target(t: import("node:test").TestContext): Promise<{ target: ProbeTarget; requests: http.IncomingMessage[] }> {
@@ -20,7 +20,7 @@ async function target(t: import("node:test").TestContext): Promise<{ target: Pro
   const port = (server.address() as AddressInfo).port;
   const runtime = {
     portForward: async (_sb: string, p: number) => {
-      if (p !== 8080) throw new Error("refused");
+      if (p !== 8080) throw connectionRefused(p);
       return new Promise<net.Socket>((resolve, reject) => {
         const s = net.connect(port, "127.0.0.1", () => resolve(s));
         s.once("error", reject);
