@@ -315,9 +315,11 @@ export class OciRuntimeService implements RuntimeService {
       });
       await writeFile(join(dir, "config.json"), JSON.stringify(spec, null, 2));
       const repoDigest = this.#images.repoDigests(found.record.configDigest)[0];
+      // the status names the image as containerd's does: its first repo tag, else what was asked for
+      const repoTag = this.#images.list().find((r) => r.configDigest === found.record.configDigest && r.name !== r.configDigest && !r.name.includes("@"))?.name;
       const logDir = sandboxConfig.logDirectory ?? sb.logDirectory;
       const rec: ContainerRecord = {
-        id, sandboxId: podSandboxId, metadata: config.metadata, image: config.image,
+        id, sandboxId: podSandboxId, metadata: config.metadata, image: repoTag !== undefined ? { ...config.image, image: repoTag } : config.image,
         imageId: found.record.configDigest, imageRef: repoDigest ?? found.record.configDigest,
         labels: config.labels ?? {}, annotations: config.annotations ?? {}, mounts: config.mounts ?? [],
         logPath: logDir && config.logPath ? join(logDir, config.logPath) : join(dir, "container.log"),
