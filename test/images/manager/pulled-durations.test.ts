@@ -25,7 +25,7 @@ test("a pod that joins another pod's pull reports only its own share of the pull
   let pulls = 0;
   const service: ImageService = {
     listImages: () => Promise.resolve([]),
-    imageStatus: () => Promise.resolve(pulled ? { image: { id: ID, repoTags: ["docker.io/library/alpine:latest"], repoDigests: [], size: 1234, username: "" }, info: {} } : { image: undefined, info: {} }),
+    imageStatus: () => Promise.resolve(pulled ? { image: { id: ID, repoTags: ["docker.io/library/alpine:latest"], repoDigests: [], size: 1234, username: "", pinned: false }, info: {} } : { info: {} }),
     pullImage: async () => {
       pulls++;
       pullStarted();
