@@ -68,7 +68,7 @@ export const realParts: AgentParts = {
     holder.kubelet = kubelet;
     try {
       // images already on the node count as seen long ago, so GC need not wait out their minimum age
-      await imageGC.start();
+      await imageGC.start().catch((err: unknown) => o.log(`image GC: detecting the node's images: ${err instanceof Error ? err.message : String(err)}`));
       await kubelet.start();
     } catch (err) {
       server.close();
