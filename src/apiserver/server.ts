@@ -331,17 +331,43 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     };
   }
 
+  /**
+   * DeleteOptions as kube-apiserver's delete handler reads them: a non-empty body is decoded (kind
+   * and apiVersion optional, meta/v1 DeleteOptions by default) and the query is then not looked
+   * at; only without a body do the query parameters fill them.
+   */
   async function deleteOptionsOf(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
     const body = await readBody(req, maxBody);
     let options: DeleteOptions = {};
     if (body.length > 0) {
       const v = mediaType(req.headers["content-type"]) === "application/yaml" ? parseYaml(body) : parseJson(body);
-      if (typeof v === "object" && v !== null) options = v as DeleteOptions;
+      if (typeof v !== "object" || v === null || Array.isArray(v)) throw badRequest("decoded object cannot be converted to DeleteOptions");
+      const kind = (v as { kind?: unknown }).kind;
+      if (kind !== undefined && kind !== "" && kind !== "DeleteOptions") throw badRequest("decoded object cannot be converted to DeleteOptions");
+      options = v as DeleteOptions;
+      if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && !Number.isInteger(options.gracePeriodSeconds)) {
+        throw badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(options.gracePeriodSeconds)}`);
+      }
+    } else {
+      const g = q.get("gracePeriodSeconds");
+      if (g !== null) {
+        if (!/^-?\d+$/.test(g)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(g)}: invalid syntax`);
+        options.gracePeriodSeconds = Number(g);
+      }
+      const policy = q.get("propagationPolicy");
+      if (policy !== null) options.propagationPolicy = policy as NonNullable<DeleteOptions["propagationPolicy"]>;
+      const orphan = q.get("orphanDependents");
+      if (orphan !== null) (options as { orphanDependents?: boolean }).orphanDependents = orphan === "true" || orphan === "1";
+      const dry = q.getAll("dryRun");
+      if (dry.length > 0) options.dryRun = dry;
     }
-    const g = q.get("gracePeriodSeconds");
-    if (g !== null) options.gracePeriodSeconds = Number(g);
-    if (typeof options.gracePeriodSeconds === "number" && !Number.isFinite(options.gracePeriodSeconds)) throw badRequest(`invalid gracePeriodSeconds: ${g}`);
+    for (const v of options.dryRun ?? []) if (v !== "All") throw badRequest(`Invalid dryRun value: ${v}; the only supported value is "All"`);
     return options;
+  }
+
+  /** A delete's write options: its dry run comes from the DeleteOptions (body or query), as kube-apiserver's. */
+  function deleteWriteOpts(base: WriteOptions, options: DeleteOptions): WriteOptions {
+    return { ...base, dryRun: (options.dryRun ?? []).length > 0 };
   }
 
   async function respondObject(res: ServerResponse, req: IncomingMessage, q: URLSearchParams, info: ResourceInfo, code: number, obj: KubeObject, headers: Record<string, string | string[]>): Promise<void> {
@@ -409,7 +435,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const deleted: KubeObject[] = [];
         for (const obj of r.items) {
           try {
-            deleted.push(await deleteOne(info, obj.metadata.namespace, obj.metadata.name ?? "", options, writeOpts()).then((x) => x.obj));
+            deleted.push(await deleteOne(info, obj.metadata.namespace, obj.metadata.name ?? "", options, deleteWriteOpts(writeOpts(), options)).then((x) => x.obj));
           } catch (err) {
             if (!(err instanceof ApiError && err.status.reason === "NotFound")) throw err;
           }
@@ -485,7 +511,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       case "DELETE": {
         const options = await deleteOptionsOf(req, q);
-        const { obj, removed } = await deleteOne(info, ns, name, options, writeOpts());
+        const { obj, removed } = await deleteOne(info, ns, name, options, deleteWriteOpts(writeOpts(), options));
         // 200 even when the object stays (graceful pods, namespaces), as kube-apiserver keeps it for
         // old clients; 202 only when orphanDependents=false asked for it.
         const code = !removed && (options as { orphanDependents?: boolean }).orphanDependents === false ? 202 : 200;

@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tutorialPodPath, type TutorialPodFile } from "../helpers/tutorial-pods.js";
 import { call, pod, startServer, watch, type TestServer } from "./server-helper.js";
 
 const KUBECTL = "/usr/bin/kubectl";
-const SEED = join(import.meta.dirname, "..", "..", "..", "shared", "seed");
 const skip = existsSync(KUBECTL) ? false : `${KUBECTL} is not installed`;
 if (skip) console.log(`# skipping kubectl tests: ${skip}`);
 
@@ -31,15 +31,14 @@ function kubectlFor(t: { after: (fn: () => void) => void }, s: TestServer): (...
   });
 }
 
-function seedPath(name: string): string {
-  const local = join(SEED, name);
-  return existsSync(local) ? local : join("/work/shared/seed", name);
+function seedPath(name: TutorialPodFile): string {
+  return tutorialPodPath(name);
 }
 
 test("kubectl apply -f the seed pods, get pods, get -o yaml, apply again (unchanged)", { skip }, async (t) => {
   const s = await startServer(t);
   const kubectl = kubectlFor(t, s);
-  for (const f of ["shared-volume-pod.yaml", "network-test-pod.yaml"]) {
+  for (const f of ["shared-volume-pod.yaml", "network-test-pod.yaml"] as const) {
     const r = await kubectl("apply", "-f", seedPath(f));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `pod/${f.replace(".yaml", "")} created`);
