@@ -95,6 +95,8 @@ export const realParts: AgentParts = {
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
         client.close();
+        // the runtime's watch on conmon's exit files would keep the process alive; containers stay with conmon
+        runtime.close();
       },
     };
   },
