@@ -273,7 +273,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const fieldSelector = parseFieldSelector(q.get("fieldSelector"));
     for (const r of fieldSelector) {
       if (r.key !== "metadata.name" && !(r.key === "metadata.namespace" && info.namespaced) && !info.fieldSelectors.includes(r.key)) {
-        throw badRequest(`Unable to find "${info.group}/${info.version}, Resource=${info.resource}" that match label selector "${q.get("labelSelector") ?? ""}", field selector "${q.get("fieldSelector") ?? ""}": field label not supported: ${r.key}`);
+        // Only the reason: kubectl puts its own "Unable to find ... that match label selector" before it.
+        throw badRequest(`field label not supported: ${r.key}`);
       }
     }
     const limit = Number(q.get("limit") ?? 0);
