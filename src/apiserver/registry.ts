@@ -143,7 +143,7 @@ export class Registry {
       if (revision < this.storage.compactedRevision()) throw expired(CONTINUE_EXPIRED);
     } else if (opts.resourceVersion && opts.resourceVersion !== "0") {
       const rv = Number(opts.resourceVersion);
-      if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${opts.resourceVersion}`);
+      if (!Number.isInteger(rv) || rv < 0) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(opts.resourceVersion)}: strconv.ParseUint: parsing ${JSON.stringify(opts.resourceVersion)}: invalid syntax`);
       const cur = this.storage.currentRevision();
       if (rv > cur) {
         throw new ApiError(504, "Timeout", `Too large resource version: ${rv}, current: ${cur}`,

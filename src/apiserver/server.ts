@@ -277,6 +277,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         throw badRequest(`field label not supported: ${r.key}`);
       }
     }
+    checkResourceVersion(q.get("resourceVersion"));
     const limit = Number(q.get("limit") ?? 0);
     return {
       labelSelector: parseLabelSelector(q.get("labelSelector")), fieldSelector,
@@ -285,6 +286,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       ...(q.get("resourceVersion") !== null ? { resourceVersion: q.get("resourceVersion") as string } : {}),
       ...(q.get("resourceVersionMatch") ? { resourceVersionMatch: q.get("resourceVersionMatch") as string } : {}),
     };
+  }
+
+  /**
+   * A list's or watch's resourceVersion must be a revision number, as the storage's versioner
+   * parses it (strconv.ParseUint); a malformed one is the client's error (400), never 410.
+   */
+  function checkResourceVersion(rv: string | null): void {
+    if (rv === null || rv === "" || rv === "0") return;
+    let why = "";
+    if (!/^\d+$/.test(rv)) why = "invalid syntax";
+    else if (BigInt(rv) > 0xffff_ffff_ffff_ffffn) why = "value out of range";
+    if (why) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: ${why}`);
   }
 
   function tableOpts(q: URLSearchParams): { includeObject: "None" | "Metadata" | "Object" } {

@@ -227,6 +227,19 @@ test("watch from a resourceVersion replays what came after it; one older than th
   assert.match(String(status.message), /^too old resource version: \d+ \(\d+\)$/);
 });
 
+test("a malformed resourceVersion on a watch or a list is a 400 BadRequest, not 410 Expired", async (t) => {
+  const s = await startServer(t);
+  for (const path of [`${NS}/pods?watch=true&resourceVersion=abc`, `${NS}/pods?resourceVersion=abc`, `/api/v1/watch/namespaces/default/pods?resourceVersion=-1`]) {
+    const r = await call(s.url, "GET", path);
+    assert.equal(r.status, 400, path);
+    assert.equal(r.body.reason, "BadRequest");
+  }
+  const r = await call(s.url, "GET", `${NS}/pods?watch=true&resourceVersion=abc`);
+  assert.equal(r.body.message, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax');
+  const big = await call(s.url, "GET", `${NS}/pods?watch=true&resourceVersion=99999999999999999999`);
+  assert.equal(big.body.message, 'resourceVersion: Invalid value: "99999999999999999999": strconv.ParseUint: parsing "99999999999999999999": value out of range');
+});
+
 test("watch bookmarks and timeoutSeconds run on the server's clock", async (t) => {
   const clock = new FakeClock(START);
   const s = await startServer(t, { clock, bookmarkIntervalMs: 60_000 });
