@@ -275,7 +275,9 @@ export class Registry {
       if (info.namespaced && nm.namespace !== undefined && nm.namespace !== "" && nm.namespace !== ns) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       this.#prepareForUpdate(info, cur, next, opts.subresource, opts.internal === true);
       this.#validate(info, next, cur, opts.subresource);
-      updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
+      // A binding writes the pod through BindingREST, not the field manager: kube-apiserver's pods
+      // keep no managedFields entry for it.
+      if (opts.subresource !== "binding") updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
       const encoded = this.encode(info, next);
       if (encoded === this.encode(info, cur)) return cur;
       if (opts.dryRun) return next;

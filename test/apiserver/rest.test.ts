@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { test } from "node:test";
 import { FakeClock } from "../../src/clock/index.js";
+import { USER_AGENT as SCHEDULER_AGENT } from "../../src/scheduler/api-client.js";
 import { call, pod, startServer, watch } from "./server-helper.js";
 
 const START = Date.parse("2026-12-03T10:00:00Z");
@@ -463,6 +464,21 @@ test("binding assigns a node once; nodes are cluster-scoped with a status subres
   const lease = await call(s.url, "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "node1" }, spec: { holderIdentity: "node1", leaseDurationSeconds: 40 } });
   assert.equal(lease.status, 201);
   assert.equal(lease.body.apiVersion, "coordination.k8s.io/v1");
+});
+
+test("a binding adds no managedFields entry; other writes are named by ?fieldManager, else the User-Agent's first word", async (t) => {
+  const s = await startServer(t);
+  const managers = (o: Record<string, unknown>): string[] =>
+    (((o.metadata as Record<string, unknown>).managedFields ?? []) as { manager?: string; operation: string; subresource?: string }[])
+      .map((m) => [m.manager, m.operation, m.subresource].filter(Boolean).join("/"));
+  const created = await call(s.url, "POST", `${NS}/pods`, pod("web"), { "user-agent": "kubectl/v1.32.4 (linux/amd64) kubernetes/abc" });
+  assert.deepEqual(managers(created.body), ["kubectl/Update"]);
+  const b = await call(s.url, "POST", `${NS}/pods/web/binding`, { target: { kind: "Node", name: "node1" } }, { "user-agent": SCHEDULER_AGENT });
+  assert.equal(b.status, 201);
+  const bound = await call(s.url, "GET", `${NS}/pods/web`);
+  assert.deepEqual(managers(bound.body), ["kubectl/Update"]);
+  const st = await call(s.url, "PATCH", `${NS}/pods/web/status?fieldManager=podyard-kubelet`, { status: { phase: "Running" } }, { "content-type": "application/merge-patch+json", "user-agent": "other/1" });
+  assert.deepEqual(managers(st.body), ["kubectl/Update", "podyard-kubelet/Update/status"]);
 });
 
 test("history is compacted on the server's clock: a watch from before the last compaction gets 410", async (t) => {
