@@ -36,6 +36,17 @@ export const SERVER_VERSION = {
   platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
 };
 
+// The answer's type as kube-openapi writes it: the "@" of the accepted type would not parse as a media type.
+const OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/** gnostic openapi_v2.Document: swagger (1) "2.0", info (2) { title (1) "Kubernetes", version (2) }. */
+const OPENAPI_V2_EMPTY_PROTO = ((): Buffer => {
+  const str = (field: number, v: Buffer | string): Buffer => {
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(v, "utf8");
+    return Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
+  };
+  return Buffer.concat([str(1, "2.0"), str(2, Buffer.concat([str(1, "Kubernetes"), str(2, SERVER_VERSION.gitVersion)]))]);
+})();
+
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 /** Namespaces kube-apiserver refuses to delete. */
 const UNDELETABLE_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
@@ -632,6 +643,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (doc) return send(res, 200, doc);
       throw resourceNotFound();
     }
+    if (path === "/openapi/v2") {
+      // A document with no definitions: kubectl's client-side validation, which runs only for a kind
+      // the v3 documents lack (apiVersion v2, kind Widget), then skips it and reports kubectl's own
+      // "no matches for kind" mapping error, as against a real cluster.
+      if (/protobuf/.test(accept ?? "")) {
+        res.writeHead(200, { "content-type": OPENAPI_V2_PROTOBUF, "content-length": OPENAPI_V2_EMPTY_PROTO.length }).end(OPENAPI_V2_EMPTY_PROTO);
+        return;
+      }
+      return send(res, 200, { swagger: "2.0", info: { title: "Kubernetes", version: SERVER_VERSION.gitVersion }, paths: {}, definitions: {} });
+    }
     if (path === "/openapi/v3") {
       return send(res, 200, openapiDocs().index);
     }
@@ -646,6 +667,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         "content-length": Buffer.byteLength(d.json),
       }).end(d.json);
       return;
+    }
+    if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" && method === "GET") {
+      // kubectl's schema validation asks whether a kind it has no schema for is a CRD; podyard has
+      // none, so the answer is an empty list and kubectl goes on to its "no matches for kind" error.
+      return send(res, 200, { kind: "CustomResourceDefinitionList", apiVersion: "apiextensions.k8s.io/v1", metadata: { resourceVersion: String(storage.currentRevision()) }, items: [] });
     }
     const route = parseRoute(path);
     if (!route) throw resourceNotFound();

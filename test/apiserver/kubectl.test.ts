@@ -137,3 +137,23 @@ test("kubectl get --field-selector with an unsupported field says the 'Unable to
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), 'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "foo=bar": field label not supported: foo');
 });
+
+test("kubectl apply of an unknown apiVersion or kind says 'no matches for kind ... ensure CRDs are installed first', not a validation error", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const dir = mkdtempSync(join(tmpdir(), "podyard-unknown-kind-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [apiVersion, kind] of [["v2", "Pod"], ["v1", "Widget"]]) {
+    const f = join(dir, `${kind}.yaml`);
+    writeFileSync(f, `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: x\n`);
+    const r = await kubectl("apply", "-f", f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), `error: resource mapping not found for name: "x" namespace: "" from "${f}": no matches for kind "${kind}" in version "${apiVersion}"\nensure CRDs are installed first`);
+  }
+  // Known kinds are still validated by the server (fieldValidation): an unknown field is refused.
+  const f = join(dir, "pod.yaml");
+  writeFileSync(f, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: alpine\n    imag: x\n");
+  const bad = await kubectl("apply", "-f", f);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown field "spec\.containers\[0\]\.imag"/);
+});
