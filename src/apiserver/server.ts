@@ -21,11 +21,11 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  ApplyConflictError, buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
+  ApplyConflictError, buildOpenApiV3, decodeTypeError, goFormat, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
-  ApiError, badRequest, conflict, forbidden, methodNotAllowed, resourceNotFound, successStatus, toApiError,
+  ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, resourceNotFound, successStatus, toApiError,
 } from "./status.js";
 import type { Storage } from "./storage/index.js";
 import { serveWatch } from "./watch.js";
@@ -338,6 +338,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     dropPaths(body, unknown);
   }
 
+  /** A body with a value of the wrong JSON type is refused as kube-apiserver's decoder refuses it: 400. */
+  function checkDecodable(info: ResourceInfo, body: unknown): void {
+    const err = decodeTypeError(info.resource, body, info.group);
+    if (err) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${err}`);
+  }
+
+  /**
+   * A patch whose result does not decode: 422 on the `patch` field, with the patched object (JSON
+   * and merge patches) or the patch itself (strategic merge patch) as the invalid value.
+   */
+  function checkPatched(info: ResourceInfo, patched: unknown, shown: string): void {
+    const err = decodeTypeError(info.resource, patched, info.group);
+    if (!err) return;
+    const body = `Invalid value: ${JSON.stringify(shown)}: ${err}`;
+    throw invalid("", "", ` "" is invalid: patch: ${body}`, [{ reason: "FieldValueInvalid", message: body, field: "patch" }]);
+  }
+
   function checkTypeMeta(info: ResourceInfo, body: Json): void {
     const av = info.group ? `${info.group}/${info.version}` : info.version;
     if (typeof body.apiVersion === "string" && body.apiVersion !== "" && body.apiVersion !== av) {
@@ -421,6 +438,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (method === "POST") {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const created = await registry.create(info, ns, body as unknown as KubeObject, writeOpts());
         if (info.resource === "namespaces" && !q.has("dryRun")) await ensureDefaultServiceAccount(created.metadata.name ?? "");
@@ -496,6 +514,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       case "PUT": {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const updated = await registry.update(info, ns, name, () => body as unknown as KubeObject, writeOpts());
         await compactIfLong();
@@ -558,6 +577,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const manager = q.get("fieldManager");
       if (!manager) throw badRequest("PATCH requests with application/apply-patch+yaml content type must specify a fieldManager");
       checkTypeMeta(info, body as Json);
+      checkDecodable(info, body);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
       const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
@@ -582,6 +602,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return patchError(err);
       }
       if (typeof next !== "object" || next === null || Array.isArray(next)) throw new ApiError(422, "Invalid", "the patch made the object something other than an object");
+      checkPatched(info, next, type === "application/strategic-merge-patch+json" ? goFormat(body) : JSON.stringify(next));
       checkUnknownFields(info, q, next, warnings);
       return next as KubeObject;
     }, w);
