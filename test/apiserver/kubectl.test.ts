@@ -157,3 +157,16 @@ test("kubectl apply of an unknown apiVersion or kind says 'no matches for kind .
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown field "spec\.containers\[0\]\.imag"/);
 });
+
+test("kubectl apply of a pod with a field of the wrong type prints the server's decode error (400), and nothing is created", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const dir = mkdtempSync(join(tmpdir(), "podyard-wrong-type-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, "pod.yaml");
+  writeFileSync(f, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: alpine\n    command: "sleep 1"\n');
+  const r = await kubectl("apply", "-f", f);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `Error from server (BadRequest): error when creating "${f}": Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Container.spec.containers.command of type []string`);
+  assert.equal((await call(s.url, "GET", "/api/v1/namespaces/default/pods/p")).status, 404);
+});
