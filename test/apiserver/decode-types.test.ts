@@ -53,6 +53,10 @@ test("a create or update with a wrong-typed field is a 400 decode error and stor
   assert.match(String(strict.body.message), /cannot unmarshal string into Go struct field Container\.spec\.containers\.command/);
   const cm = await call(s.url, "POST", `${NS}/configmaps`, { metadata: { name: "c" }, data: { a: 1 } });
   assert.deepEqual([cm.status, cm.body.message], [400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string']);
+  const lease = await call(s.url, "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "n" }, spec: { leaseDurationSeconds: "40" } });
+  assert.deepEqual([lease.status, lease.body.message], [400, 'Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32']);
+  const ev = await call(s.url, "POST", "/apis/events.k8s.io/v1/namespaces/default/events", { metadata: { name: "e" }, eventTime: "2026-12-03T00:00:00.000000Z", note: ["x"] });
+  assert.deepEqual([ev.status, ev.body.message], [400, 'Event in version "v1" cannot be handled as a Event: json: cannot unmarshal array into Go struct field Event.note of type string']);
   await call(s.url, "POST", `${NS}/pods`, pod("web"));
   const cur = (await call(s.url, "GET", `${NS}/pods/web`)).body;
   const put = await call(s.url, "PUT", `${NS}/pods/web`, { ...cur, spec: { ...(cur.spec as object), containers: "x" } });
