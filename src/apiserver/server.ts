@@ -21,11 +21,11 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  ApplyConflictError, buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
+  ApplyConflictError, buildOpenApiV3, decodeTypeError, goFormat, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
-  ApiError, badRequest, conflict, forbidden, methodNotAllowed, resourceNotFound, successStatus, toApiError,
+  ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, resourceNotFound, successStatus, toApiError,
 } from "./status.js";
 import type { Storage } from "./storage/index.js";
 import { serveWatch } from "./watch.js";
@@ -35,6 +35,17 @@ export const SERVER_VERSION = {
   gitTreeState: "clean", buildDate: "2026-12-03T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "podyard",
   platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
 };
+
+// The answer's type as kube-openapi writes it: the "@" of the accepted type would not parse as a media type.
+const OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/** gnostic openapi_v2.Document: swagger (1) "2.0", info (2) { title (1) "Kubernetes", version (2) }. */
+const OPENAPI_V2_EMPTY_PROTO = ((): Buffer => {
+  const str = (field: number, v: Buffer | string): Buffer => {
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(v, "utf8");
+    return Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
+  };
+  return Buffer.concat([str(1, "2.0"), str(2, Buffer.concat([str(1, "Kubernetes"), str(2, SERVER_VERSION.gitVersion)]))]);
+})();
 
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 /** Namespaces kube-apiserver refuses to delete. */
@@ -273,9 +284,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const fieldSelector = parseFieldSelector(q.get("fieldSelector"));
     for (const r of fieldSelector) {
       if (r.key !== "metadata.name" && !(r.key === "metadata.namespace" && info.namespaced) && !info.fieldSelectors.includes(r.key)) {
-        throw badRequest(`Unable to find "${info.group}/${info.version}, Resource=${info.resource}" that match label selector "${q.get("labelSelector") ?? ""}", field selector "${q.get("fieldSelector") ?? ""}": field label not supported: ${r.key}`);
+        // Only the reason: kubectl puts its own "Unable to find ... that match label selector" before it.
+        throw badRequest(`field label not supported: ${r.key}`);
       }
     }
+    checkResourceVersion(q.get("resourceVersion"));
     const limit = Number(q.get("limit") ?? 0);
     return {
       labelSelector: parseLabelSelector(q.get("labelSelector")), fieldSelector,
@@ -284,6 +297,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       ...(q.get("resourceVersion") !== null ? { resourceVersion: q.get("resourceVersion") as string } : {}),
       ...(q.get("resourceVersionMatch") ? { resourceVersionMatch: q.get("resourceVersionMatch") as string } : {}),
     };
+  }
+
+  /**
+   * A list's or watch's resourceVersion must be a revision number, as the storage's versioner
+   * parses it (strconv.ParseUint); a malformed one is the client's error (400), never 410.
+   */
+  function checkResourceVersion(rv: string | null): void {
+    if (rv === null || rv === "" || rv === "0") return;
+    let why = "";
+    if (!/^\d+$/.test(rv)) why = "invalid syntax";
+    else if (BigInt(rv) > 0xffff_ffff_ffff_ffffn) why = "value out of range";
+    if (why) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: ${why}`);
   }
 
   function tableOpts(q: URLSearchParams): { includeObject: "None" | "Metadata" | "Object" } {
@@ -311,6 +336,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
     for (const u of unknown) warnings.push(`299 - ${JSON.stringify(`unknown field "${u}"`)}`);
     dropPaths(body, unknown);
+  }
+
+  /** A body with a value of the wrong JSON type is refused as kube-apiserver's decoder refuses it: 400. */
+  function checkDecodable(info: ResourceInfo, body: unknown): void {
+    const err = decodeTypeError(info.resource, body, info.group);
+    if (err) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${err}`);
+  }
+
+  /**
+   * A patch whose result does not decode: 422 on the `patch` field, with the patched object (JSON
+   * and merge patches) or the patch itself (strategic merge patch) as the invalid value.
+   */
+  function checkPatched(info: ResourceInfo, patched: unknown, shown: string): void {
+    const err = decodeTypeError(info.resource, patched, info.group);
+    if (!err) return;
+    const body = `Invalid value: ${JSON.stringify(shown)}: ${err}`;
+    throw invalid("", "", ` "" is invalid: patch: ${body}`, [{ reason: "FieldValueInvalid", message: body, field: "patch" }]);
   }
 
   function checkTypeMeta(info: ResourceInfo, body: Json): void {
@@ -422,6 +464,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (method === "POST") {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const created = await registry.create(info, ns, body as unknown as KubeObject, writeOpts());
         if (info.resource === "namespaces" && !q.has("dryRun")) await ensureDefaultServiceAccount(created.metadata.name ?? "");
@@ -497,6 +540,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       case "PUT": {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const updated = await registry.update(info, ns, name, () => body as unknown as KubeObject, writeOpts());
         await compactIfLong();
@@ -559,6 +603,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const manager = q.get("fieldManager");
       if (!manager) throw badRequest("PATCH requests with application/apply-patch+yaml content type must specify a fieldManager");
       checkTypeMeta(info, body as Json);
+      checkDecodable(info, body);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
       const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
@@ -583,6 +628,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return patchError(err);
       }
       if (typeof next !== "object" || next === null || Array.isArray(next)) throw new ApiError(422, "Invalid", "the patch made the object something other than an object");
+      checkPatched(info, next, type === "application/strategic-merge-patch+json" ? goFormat(body) : JSON.stringify(next));
       checkUnknownFields(info, q, next, warnings);
       return next as KubeObject;
     }, w);
@@ -644,6 +690,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (doc) return send(res, 200, doc);
       throw resourceNotFound();
     }
+    if (path === "/openapi/v2") {
+      // A document with no definitions: kubectl's client-side validation, which runs only for a kind
+      // the v3 documents lack (apiVersion v2, kind Widget), then skips it and reports kubectl's own
+      // "no matches for kind" mapping error, as against a real cluster.
+      if (/protobuf/.test(accept ?? "")) {
+        res.writeHead(200, { "content-type": OPENAPI_V2_PROTOBUF, "content-length": OPENAPI_V2_EMPTY_PROTO.length }).end(OPENAPI_V2_EMPTY_PROTO);
+        return;
+      }
+      return send(res, 200, { swagger: "2.0", info: { title: "Kubernetes", version: SERVER_VERSION.gitVersion }, paths: {}, definitions: {} });
+    }
     if (path === "/openapi/v3") {
       return send(res, 200, openapiDocs().index);
     }
@@ -658,6 +714,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         "content-length": Buffer.byteLength(d.json),
       }).end(d.json);
       return;
+    }
+    if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" && method === "GET") {
+      // kubectl's schema validation asks whether a kind it has no schema for is a CRD; podyard has
+      // none, so the answer is an empty list and kubectl goes on to its "no matches for kind" error.
+      return send(res, 200, { kind: "CustomResourceDefinitionList", apiVersion: "apiextensions.k8s.io/v1", metadata: { resourceVersion: String(storage.currentRevision()) }, items: [] });
     }
     const route = parseRoute(path);
     if (!route) throw resourceNotFound();
