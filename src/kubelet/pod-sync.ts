@@ -91,20 +91,25 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
     }
     const inits = spec.initContainers ?? [];
     const regular = new Set(spec.containers.map((c) => c.name));
-    if (inits.length > 0 && !rs.containers.some((c) => regular.has(c.name))) {
-      a.initToStart = inits[0];
-      return a;
-    }
+    const toStart: Container[] = [];
     for (const c of spec.containers) {
       const n = newestOf(rs, c.name);
       if (n && n.state === "CONTAINER_EXITED" && n.exitCode === 0 && policy === "OnFailure") continue;
       if (n && n.state === "CONTAINER_EXITED" && policy === "Never") continue;
-      a.containersToStart.push({ container: c, init: false });
+      toStart.push(c);
     }
-    if (a.containersToStart.length === 0) {
+    if (rs.containers.some((c) => regular.has(c.name)) && toStart.length === 0) {
+      // initialized and nothing left to run: no new sandbox
       a.createSandbox = false;
       a.killPod = true;
+      return a;
     }
+    if (inits.length > 0) {
+      // a new sandbox starts from the beginning: the init containers run again
+      a.initToStart = inits[0];
+      return a;
+    }
+    a.containersToStart = toStart.map((container) => ({ container, init: false }));
     return a;
   }
   a.sandboxId = sandbox.id;
@@ -113,13 +118,15 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
   // init containers (computeInitContainerActions)
   const inits = spec.initContainers ?? [];
   const regularNames = new Set(spec.containers.map((c) => c.name));
-  const podHasInitialized = rs.containers.some((c) => regularNames.has(c.name) && (c.state === "CONTAINER_CREATED" || c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_EXITED"));
+  // containers of an earlier sandbox do not say this one initialized (their init containers run again)
+  const inSandbox = (c: RuntimeContainer): boolean => c.sandboxId === sandbox.id;
+  const podHasInitialized = rs.containers.some((c) => regularNames.has(c.name) && (c.state === "CONTAINER_CREATED" || c.state === "CONTAINER_RUNNING" || (c.state === "CONTAINER_EXITED" && inSandbox(c))));
   let initialized = inits.length === 0 || podHasInitialized;
   if (!initialized) {
     let decided = false;
     for (let i = inits.length - 1; i >= 0 && !decided; i--) {
       const c = inits[i] as Container;
-      const n = newestOf(rs, c.name);
+      const n = rs.containers.find((r) => r.name === c.name && inSandbox(r));
       if (!n) continue;
       decided = true;
       const next = inits[i + 1];

@@ -46,3 +46,43 @@ test("activeDeadlineSeconds: at the deadline the pod is Failed with DeadlineExce
   assert.equal(env.rt.calls.filter((c) => c.startsWith("startContainer")).length, 2, "nothing started again");
   assert.equal(podOf(env.api, "dl")?.status?.phase, "Failed");
 });
+
+test("init containers the runtime lost after the pod initialized are not run again; a re-created sandbox runs them again (SandboxChanged)", async (t) => {
+  const env = await setup(t);
+  env.rt.script = (name) => (name.startsWith("init") ? { exitCode: 0 } : {});
+  await env.newKubelet().start();
+  env.api.put(PODS, { ...spec("reinit", []), spec: { nodeName: "n1", initContainers: [{ name: "init1", image: "busybox" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } });
+  await until(() => env.rt.calls.includes("startContainer init1"), "init1");
+  await settle(env);
+  await advance(env, 3);
+  await until(() => podOf(env.api, "reinit")?.status?.phase === "Running", "Running");
+  const starts = (): string[] => env.rt.calls.filter((c) => c.startsWith("startContainer"));
+  assert.deepEqual(starts(), ["startContainer init1", "startContainer init2", "startContainer app"]);
+
+  // the runtime loses the finished init containers (garbage collection, a runtime reset)
+  for (const [id, c] of env.rt.ctrs) if (c.config.metadata.name.startsWith("init")) await env.rt.removeContainer(id);
+  await advance(env, 3);
+  assert.deepEqual(starts(), ["startContainer init1", "startContainer init2", "startContainer app"], "not run again");
+  let st = podOf(env.api, "reinit")?.status;
+  assert.equal(st?.phase, "Running");
+  assert.deepEqual(st?.initContainerStatuses?.map((c) => `${c.name}:${c.state?.terminated?.reason ?? "?"}:${c.state?.terminated?.exitCode ?? "?"}`), ["init1:Completed:0", "init2:Completed:0"]);
+  assert.equal(st?.conditions?.find((c) => c.type === "Initialized")?.status, "True");
+
+  // the sandbox goes: a new one is made, and the pod starts over from its first init container
+  const box = [...env.rt.boxes.values()][0];
+  assert.ok(box);
+  await env.rt.stopPodSandbox(box.id);
+  await advance(env, 4);
+  await until(() => starts().length === 6, "started again");
+  assert.deepEqual(starts().slice(3), ["startContainer init1", "startContainer init2", "startContainer app"]);
+  assert.equal(env.rt.calls.filter((c) => c.startsWith("runPodSandbox")).length, 2);
+  await until(() => events(env.api).some((e) => e.reason === "SandboxChanged"), "SandboxChanged");
+  const ev = events(env.api).find((e) => e.reason === "SandboxChanged");
+  assert.equal(ev?.type, "Normal");
+  assert.equal(ev?.message, "Pod sandbox changed, it will be killed and re-created.");
+  await until(() => podOf(env.api, "reinit")?.status?.containerStatuses?.[0]?.state?.running !== undefined, "app running again");
+  st = podOf(env.api, "reinit")?.status;
+  assert.equal(st?.phase, "Running");
+  assert.equal(st?.containerStatuses?.[0]?.restartCount, 1);
+  assert.equal(st?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137);
+});
