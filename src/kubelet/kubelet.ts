@@ -430,6 +430,7 @@ export class Kubelet {
           return 0;
         }
         let delay = r.backoffUntil !== undefined ? Math.min(60_000, Math.max(0, r.backoffUntil - this.#clock.now())) : r.error ? 10_000 : 60_000;
+        if (r.retryAt !== undefined) delay = Math.min(delay, Math.max(0, r.retryAt - this.#clock.now()));
         // the sync loop looks at the active deadline every second: wake when it passes
         const deadline = activeDeadlineAt(w.pod, this.#startTime(w));
         if (deadline !== undefined) delay = Math.min(delay, Math.max(0, deadline - this.#clock.now()));

@@ -60,7 +60,13 @@ export interface SyncResult {
   error?: string;
   /** Crash-loop back-off: try again at this time (ms). */
   backoffUntil?: number;
+  /** Sync again no later than this time (ms): the volume wait's next attempt or its timeout. */
+  retryAt?: number;
 }
+
+/** WaitForAttachAndMount's timeout (2m3s) and the retry between attempts while it runs. */
+export const MOUNT_WAIT_TIMEOUT_MS = 123_000;
+const MOUNT_RETRY_MS = 10_000;
 
 const newestOf = (rs: PodRuntimeStatus, name: string): RuntimeContainer | undefined => rs.containers.find((c) => c.name === name);
 
@@ -71,6 +77,8 @@ export class PodSyncState {
   readonly terminationMessages = new Map<string, string>();
   volumes?: Map<string, MountedVolumeLike>;
   sandboxConfig?: PodSandboxConfig;
+  /** When (ms) the current wait for the pod's volumes began. */
+  mountWaitSince?: number;
 }
 
 export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes: ProbeResults; hash(c: Container): string }): PodActions {
@@ -288,8 +296,9 @@ export class PodSyncer {
         // one event per volume that failed (VolumeSetUpError carries them all)
         const failures = (err as { failures?: unknown[] }).failures ?? [err];
         for (const f of failures) this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(f));
-        return { error: errorMessage(err) };
+        return this.#mountWaitFailed(pod, state, failures, errorMessage(err));
       }
+      delete state.mountWaitSince;
     }
     const actions = computePodActions(pod, rs, { probes: this.#d.probes, hash: (c) => this.#d.helpers.computeContainerHash(c) });
     if (actions.killPod) {
@@ -342,6 +351,22 @@ export class PodSyncer {
     if (errors.length > 0) out.error = errors.join("; ");
     if (backoffUntil !== undefined) out.backoffUntil = backoffUntil;
     return out;
+  }
+
+  /** The volumes are still not set up: retry, and once the wait has lasted 2m3s on the clock, say so (and start a new wait). */
+  #mountWaitFailed(pod: Pod, state: PodSyncState, failures: unknown[], error: string): SyncResult {
+    const now = this.#d.clock.now();
+    state.mountWaitSince ??= now;
+    const deadline = state.mountWaitSince + MOUNT_WAIT_TIMEOUT_MS;
+    if (now < deadline) return { error, retryAt: Math.min(now + MOUNT_RETRY_MS, deadline) };
+    delete state.mountWaitSince;
+    const failed = new Set(failures.map((f) => (f as { volume?: unknown }).volume).filter((v): v is string => typeof v === "string"));
+    const names = (pod.spec.volumes ?? []).map((v) => v.name).filter((n) => failed.has(n));
+    for (const n of failed) if (!names.includes(n)) names.push(n);
+    const list = `[${names.join(" ")}]`;
+    const message = `Unable to attach or mount volumes: unmounted volumes=${list}, unattached volumes=${list}, failed to process volumes=[]: timed out waiting for the condition`;
+    this.#event(pod, undefined, "Warning", "FailedMount", message);
+    return { error: message };
   }
 
   /** Keeps the two newest instances of each regular container (state and lastState) and the newest of each init container. */

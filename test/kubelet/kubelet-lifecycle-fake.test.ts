@@ -51,7 +51,8 @@ test("init containers the runtime lost after the pod initialized are not run aga
   const env = await setup(t);
   env.rt.script = (name) => (name.startsWith("init") ? { exitCode: 0 } : {});
   await env.newKubelet().start();
-  env.api.put(PODS, { ...spec("reinit", []), spec: { nodeName: "n1", initContainers: [{ name: "init1", image: "busybox" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } });
+  const pod: Pod = { ...spec("reinit", []), spec: { nodeName: "n1", initContainers: [{ name: "init1", image: "busybox" }, { name: "init2", image: "busybox" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
   await until(() => env.rt.calls.includes("startContainer init1"), "init1");
   await settle(env);
   await advance(env, 3);
@@ -85,4 +86,32 @@ test("init containers the runtime lost after the pod initialized are not run aga
   assert.equal(st?.phase, "Running");
   assert.equal(st?.containerStatuses?.[0]?.restartCount, 1);
   assert.equal(st?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137);
+});
+
+test("a volume that cannot be set up: FailedMount per attempt, and after 2m3s on the clock the kubelet's wait times out with the volume named", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet({ realHelpers: true }).start();
+  env.api.put(PODS, spec("mnt", [{ name: "app", image: "busybox", volumeMounts: [{ name: "cfg", mountPath: "/cfg" }] }], { volumes: [{ name: "cfg", configMap: { name: "cfg" } }] }));
+  await until(() => events(env.api).some((e) => e.reason === "FailedMount"), "FailedMount");
+  const perAttempt = 'MountVolume.SetUp failed for volume "cfg" : configmap "cfg" not found';
+  assert.equal(events(env.api).find((e) => e.reason === "FailedMount")?.message, perAttempt);
+  const timeout = "Unable to attach or mount volumes: unmounted volumes=[cfg], unattached volumes=[cfg], failed to process volumes=[]: timed out waiting for the condition";
+  const timedOut = (): boolean => events(env.api).some((e) => e.reason === "FailedMount" && e.message === timeout);
+  await settle(env);
+  await advance(env, 12, 10_000);
+  assert.ok(!timedOut(), "not yet at 2m0s");
+  await advance(env, 2, 1000);
+  assert.ok(!timedOut(), "not yet at 2m2s");
+  await advance(env, 1, 1000);
+  await until(timedOut, "the wait's timeout at 2m3s");
+  const ev = events(env.api).find((e) => e.message === timeout);
+  assert.equal(ev?.type, "Warning");
+  assert.equal(ev?.lastTimestamp, "2026-12-03T10:02:03Z");
+  assert.ok((events(env.api).find((e) => e.message === perAttempt)?.count ?? 0) > 1, "one FailedMount per attempt, counted");
+  assert.equal(podOf(env.api, "mnt")?.status?.containerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
+  assert.ok(!env.rt.calls.some((c) => c.startsWith("runPodSandbox")), "no sandbox before the volumes");
+  // the ConfigMap appears: the next attempt mounts it and the pod runs
+  await env.client.create("/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg", namespace: "default" }, data: { a: "1" } });
+  await advance(env, 11, 1000);
+  await until(() => podOf(env.api, "mnt")?.status?.phase === "Running", "Running");
 });
