@@ -437,6 +437,8 @@ export class Kubelet {
         return delay;
       }
       case "terminating": {
+        // SyncTerminatingPod: the status is written first (phase unchanged), then the containers are stopped
+        await this.#setStatus(w, this.#generate(w, await read(), false));
         this.#probes.removePod(w.uid);
         await this.#syncer.syncTerminatingPod(w.pod, read);
         const st = this.#generate(w, await read(), true);

@@ -115,3 +115,34 @@ test("a volume that cannot be set up: FailedMount per attempt, and after 2m3s on
   await advance(env, 11, 1000);
   await until(() => podOf(env.api, "mnt")?.status?.phase === "Running", "Running");
 });
+
+test("when terminating starts the status is written once (phase unchanged) before any container is stopped", async (t) => {
+  const env = await setup(t);
+  env.rt.script = (name) => (name === "crash" ? { exitCode: 1 } : {});
+  await env.newKubelet().start();
+  env.api.put(PODS, spec("term", [{ name: "a", image: "busybox" }, { name: "crash", image: "busybox" }], { terminationGracePeriodSeconds: 20 }));
+  await until(() => env.rt.calls.includes("startContainer crash"), "first start");
+  await settle(env);
+  await advance(env, 2);
+  await until(() => podOf(env.api, "term")?.status?.containerStatuses?.find((c) => c.name === "crash")?.state?.waiting?.reason === "CrashLoopBackOff", "CrashLoopBackOff");
+  await settle(env);
+  const statusPatches = (): { status: Pod["status"] }[] => env.api.requests("PATCH", /\/pods\/term\/status$/).map((r) => r.body as { status: Pod["status"] });
+  const before = statusPatches().length;
+  let atStop: { status: Pod["status"] }[] | undefined;
+  const stop = env.rt.stopContainer.bind(env.rt);
+  env.rt.stopContainer = (id, timeout) => {
+    atStop ??= statusPatches().slice(before);
+    return stop(id, timeout);
+  };
+  await env.client.delete(`${PODS}/term`, { gracePeriodSeconds: 20 });
+  await until(() => !podOf(env.api, "term"), "object removed");
+  assert.ok(atStop, "a container was stopped");
+  assert.equal(atStop.length, 1, "one status write before the first stop");
+  const st = atStop[0]?.status;
+  assert.equal(st?.phase, "Running", "phase unchanged");
+  const cs = st?.containerStatuses ?? [];
+  assert.deepEqual(cs.map((c) => `${c.name}:${Object.keys(c.state ?? {})[0] ?? ""}`), ["a:running", "crash:terminated"], "no more back-off: the crashed container shows its exit");
+  assert.ok(env.rt.calls.includes("stopContainer a 20"), env.rt.calls.join(", "));
+  const last = statusPatches().at(-1)?.status;
+  assert.equal(last?.phase, "Failed");
+});
