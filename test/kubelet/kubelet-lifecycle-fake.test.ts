@@ -146,3 +146,33 @@ test("when terminating starts the status is written once (phase unchanged) befor
   const last = statusPatches().at(-1)?.status;
   assert.equal(last?.phase, "Failed");
 });
+
+test("termination messages end to end: the file the container wrote, or with FallbackToLogsOnError the log's last 80 lines (at most 2048 bytes)", async (t) => {
+  const env = await setup(t);
+  env.rt.realLogPaths = true;
+  const long = Array.from({ length: 100 }, (_, i) => `line ${String(i + 1).padStart(3, "0")} ${"x".repeat(40)}`);
+  env.rt.script = (name) => {
+    if (name === "file") return { exitCode: 0, writeFile: { path: "/dev/termination-log", data: "all done" } };
+    if (name === "custom") return { exitCode: 2, writeFile: { path: "/tmp/why", data: "disk full" }, log: ["ignored"] };
+    if (name === "logs") return { exitCode: 1, log: long };
+    if (name === "short") return { exitCode: 3, log: ["one", "two"] };
+    if (name === "nofallback") return { exitCode: 1, log: ["not read"] };
+    return {};
+  };
+  await env.newKubelet({ realHelpers: true }).start();
+  env.api.put(PODS, spec("tm", [
+    { name: "file", image: "busybox" },
+    { name: "custom", image: "busybox", terminationMessagePath: "/tmp/why", terminationMessagePolicy: "FallbackToLogsOnError" },
+    { name: "logs", image: "busybox", terminationMessagePolicy: "FallbackToLogsOnError" },
+    { name: "short", image: "busybox", terminationMessagePolicy: "FallbackToLogsOnError" },
+    { name: "nofallback", image: "busybox" },
+  ], { restartPolicy: "Never" }));
+  await until(() => podOf(env.api, "tm")?.status?.phase === "Failed", "Failed");
+  const msg = (name: string): string | undefined => podOf(env.api, "tm")?.status?.containerStatuses?.find((c) => c.name === name)?.state?.terminated?.message;
+  assert.equal(msg("file"), "all done");
+  assert.equal(msg("custom"), "disk full", "the file wins over the logs");
+  const tail = `${long.slice(-80).join("\n")}\n`;
+  assert.equal(msg("logs"), tail.slice(-2048), "the last 80 lines, cut to their last 2048 bytes");
+  assert.equal(msg("short"), "one\ntwo\n");
+  assert.equal(msg("nofallback"), undefined, "policy File: an empty file gives no message");
+});
