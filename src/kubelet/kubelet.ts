@@ -374,7 +374,8 @@ export class Kubelet {
     const old = this.#status.get(w.uid) ?? (w.isStatic ? this.#mirrors.get(`${w.pod.metadata.namespace}/${w.pod.metadata.name}`)?.status : w.pod.status) ?? {};
     const apiPhase = w.isStatic ? undefined : w.pod.status?.phase;
     const base = isTerminalPhase(apiPhase) && !isTerminalPhase(old.phase) ? { ...old, phase: apiPhase } : old;
-    const evict = this.#pastDeadline(w);
+    // a pod that already finished keeps its phase, reason and message
+    const evict = !isTerminalPhase(base.phase) && this.#pastDeadline(w);
     if (evict) this.#recorder.event(podRef(w.pod), "Normal", DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
     return generatePodStatus({
       pod: w.pod, runtime: rs, old: base, reasons: w.state.reasons, probes: this.#probes, nodeIP: this.#nodeIP,

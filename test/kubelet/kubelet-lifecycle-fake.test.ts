@@ -176,3 +176,22 @@ test("termination messages end to end: the file the container wrote, or with Fal
   assert.equal(msg("short"), "one\ntwo\n");
   assert.equal(msg("nofallback"), undefined, "policy File: an empty file gives no message");
 });
+
+test("activeDeadlineSeconds: a pod that finished before its deadline stays Succeeded, also for a new kubelet after the deadline", async (t) => {
+  const env = await setup(t);
+  env.rt.script = () => ({ exitCode: 0 });
+  const k1 = env.newKubelet();
+  await k1.start();
+  env.api.put(PODS, spec("early", [{ name: "once", image: "busybox" }], { restartPolicy: "Never", activeDeadlineSeconds: 3 }));
+  await until(() => env.rt.calls.includes("startContainer once"), "start");
+  await advance(env, 2);
+  await until(() => podOf(env.api, "early")?.status?.phase === "Succeeded", "Succeeded");
+  await k1.stop();
+  await advance(env, 5);
+  await env.newKubelet().start();
+  await advance(env, 3);
+  const st = podOf(env.api, "early")?.status;
+  assert.equal(st?.phase, "Succeeded");
+  assert.equal(st?.reason, undefined);
+  assert.ok(!events(env.api).some((e) => e.reason === "DeadlineExceeded"));
+});
