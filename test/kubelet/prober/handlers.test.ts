@@ -33,7 +33,7 @@ async function target(t: import("node:test").TestContext): Promise<{ target: Pro
 test("httpGet: 2xx succeeds with kube-probe's User-Agent, 3xx is a warning, 4xx/5xx fail with the status code, a closed port fails with Go's dial text", async (t) => {
   const { target: tg, requests } = await target(t);
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/healthz", port: "http" } }), { result: "Success", output: "ok" });
-  assert.equal(requests[0]?.headers["user-agent"], "kube-probe/1.33");
+  assert.equal(requests[0]?.headers["user-agent"], "kube-probe/1.32");
   assert.equal(requests[0]?.headers.host, "10.88.0.7:8080");
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/redirect", port: 8080 } }), { result: "Warning", output: "moved" });
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/fail", port: 8080 } }), { result: "Failure", output: "HTTP probe failed with statuscode: 503" });
