@@ -16,7 +16,7 @@ import { defaultPodHelpers } from "./default-helpers.js";
 import type { Backoff } from "../concurrency/index.js";
 import { newCrashLoopBackOff } from "./crash-backoff.js";
 import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
-import { EventRecorder } from "./events/recorder.js";
+import { EventRecorder, podRef } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
 import { buildLease, buildNode } from "./node-status.js";
 import type { PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
@@ -25,6 +25,7 @@ import { PodWorker } from "./pod-worker.js";
 import { ProbeManager } from "./prober/manager.js";
 import { LABEL_POD_UID, readPodRuntimeStatus, type PodRuntimeStatus } from "./runtime-state.js";
 import { StaticPodSource, MIRROR_ANNOTATION } from "./static-pods.js";
+import { activeDeadlineAt, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, pastActiveDeadline } from "./status/active-deadline.js";
 import { generatePodStatus, isTerminalPhase, terminatePodStatus } from "./status/generate.js";
 import { StatusManager } from "./status/status-manager.js";
 
@@ -373,10 +374,23 @@ export class Kubelet {
     const old = this.#status.get(w.uid) ?? (w.isStatic ? this.#mirrors.get(`${w.pod.metadata.namespace}/${w.pod.metadata.name}`)?.status : w.pod.status) ?? {};
     const apiPhase = w.isStatic ? undefined : w.pod.status?.phase;
     const base = isTerminalPhase(apiPhase) && !isTerminalPhase(old.phase) ? { ...old, phase: apiPhase } : old;
+    // a pod that already finished keeps its phase, reason and message
+    const evict = !isTerminalPhase(base.phase) && this.#pastDeadline(w);
+    if (evict) this.#recorder.event(podRef(w.pod), "Normal", DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
     return generatePodStatus({
       pod: w.pod, runtime: rs, old: base, reasons: w.state.reasons, probes: this.#probes, nodeIP: this.#nodeIP,
-      podIsTerminal, nowMs: this.#clock.now(),
+      podIsTerminal, nowMs: this.#clock.now(), ...(evict ? { evict: { reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } } : {}),
     });
+  }
+
+  /** The start time the kubelet knows (its own last status, else the API's), for the active deadline. */
+  #startTime(w: PodWorker): string | undefined {
+    return this.#status.get(w.uid)?.startTime ?? w.pod.status?.startTime;
+  }
+
+  /** activeDeadlineHandler.ShouldEvict: the pod ran on the node longer than spec.activeDeadlineSeconds. */
+  #pastDeadline(w: PodWorker): boolean {
+    return pastActiveDeadline(w.pod, this.#startTime(w), this.#clock.now());
   }
 
   async #setStatus(w: PodWorker, st: PodStatus): Promise<void> {
@@ -404,7 +418,7 @@ export class Kubelet {
         const before = await read();
         let st = this.#generate(w, before, false);
         await this.#setStatus(w, st);
-        if (isTerminalPhase(st.phase)) {
+        if (isTerminalPhase(st.phase) || this.#pastDeadline(w)) {
           w.phase = "terminating";
           return 0;
         }
@@ -412,15 +426,20 @@ export class Kubelet {
         this.#probes.addPod(w.pod);
         st = this.#generate(w, await read(), false);
         await this.#setStatus(w, st);
-        if (isTerminalPhase(st.phase)) {
+        if (isTerminalPhase(st.phase) || this.#pastDeadline(w)) {
           w.phase = "terminating";
           return 0;
         }
-        if (r.backoffUntil !== undefined) return Math.min(60_000, Math.max(0, r.backoffUntil - this.#clock.now()));
-        if (r.error) return 10_000;
-        return 60_000;
+        let delay = r.backoffUntil !== undefined ? Math.min(60_000, Math.max(0, r.backoffUntil - this.#clock.now())) : r.error ? 10_000 : 60_000;
+        if (r.retryAt !== undefined) delay = Math.min(delay, Math.max(0, r.retryAt - this.#clock.now()));
+        // the sync loop looks at the active deadline every second: wake when it passes
+        const deadline = activeDeadlineAt(w.pod, this.#startTime(w));
+        if (deadline !== undefined) delay = Math.min(delay, Math.max(0, deadline - this.#clock.now()));
+        return delay;
       }
       case "terminating": {
+        // SyncTerminatingPod: the status is written first (phase unchanged), then the containers are stopped
+        await this.#setStatus(w, this.#generate(w, await read(), false));
         this.#probes.removePod(w.uid);
         await this.#syncer.syncTerminatingPod(w.pod, read);
         const st = this.#generate(w, await read(), true);

@@ -60,7 +60,13 @@ export interface SyncResult {
   error?: string;
   /** Crash-loop back-off: try again at this time (ms). */
   backoffUntil?: number;
+  /** Sync again no later than this time (ms): the volume wait's next attempt or its timeout. */
+  retryAt?: number;
 }
+
+/** WaitForAttachAndMount's timeout (2m3s) and the retry between attempts while it runs. */
+export const MOUNT_WAIT_TIMEOUT_MS = 123_000;
+const MOUNT_RETRY_MS = 10_000;
 
 const newestOf = (rs: PodRuntimeStatus, name: string): RuntimeContainer | undefined => rs.containers.find((c) => c.name === name);
 
@@ -71,6 +77,8 @@ export class PodSyncState {
   readonly terminationMessages = new Map<string, string>();
   volumes?: Map<string, MountedVolumeLike>;
   sandboxConfig?: PodSandboxConfig;
+  /** When (ms) the current wait for the pod's volumes began. */
+  mountWaitSince?: number;
 }
 
 export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes: ProbeResults; hash(c: Container): string }): PodActions {
@@ -91,20 +99,25 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
     }
     const inits = spec.initContainers ?? [];
     const regular = new Set(spec.containers.map((c) => c.name));
-    if (inits.length > 0 && !rs.containers.some((c) => regular.has(c.name))) {
-      a.initToStart = inits[0];
-      return a;
-    }
+    const toStart: Container[] = [];
     for (const c of spec.containers) {
       const n = newestOf(rs, c.name);
       if (n && n.state === "CONTAINER_EXITED" && n.exitCode === 0 && policy === "OnFailure") continue;
       if (n && n.state === "CONTAINER_EXITED" && policy === "Never") continue;
-      a.containersToStart.push({ container: c, init: false });
+      toStart.push(c);
     }
-    if (a.containersToStart.length === 0) {
+    if (rs.containers.some((c) => regular.has(c.name)) && toStart.length === 0) {
+      // initialized and nothing left to run: no new sandbox
       a.createSandbox = false;
       a.killPod = true;
+      return a;
     }
+    if (inits.length > 0) {
+      // a new sandbox starts from the beginning: the init containers run again
+      a.initToStart = inits[0];
+      return a;
+    }
+    a.containersToStart = toStart.map((container) => ({ container, init: false }));
     return a;
   }
   a.sandboxId = sandbox.id;
@@ -113,13 +126,15 @@ export function computePodActions(pod: Pod, rs: PodRuntimeStatus, deps: { probes
   // init containers (computeInitContainerActions)
   const inits = spec.initContainers ?? [];
   const regularNames = new Set(spec.containers.map((c) => c.name));
-  const podHasInitialized = rs.containers.some((c) => regularNames.has(c.name) && (c.state === "CONTAINER_CREATED" || c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_EXITED"));
+  // containers of an earlier sandbox do not say this one initialized (their init containers run again)
+  const inSandbox = (c: RuntimeContainer): boolean => c.sandboxId === sandbox.id;
+  const podHasInitialized = rs.containers.some((c) => regularNames.has(c.name) && (c.state === "CONTAINER_CREATED" || c.state === "CONTAINER_RUNNING" || (c.state === "CONTAINER_EXITED" && inSandbox(c))));
   let initialized = inits.length === 0 || podHasInitialized;
   if (!initialized) {
     let decided = false;
     for (let i = inits.length - 1; i >= 0 && !decided; i--) {
       const c = inits[i] as Container;
-      const n = newestOf(rs, c.name);
+      const n = rs.containers.find((r) => r.name === c.name && inSandbox(r));
       if (!n) continue;
       decided = true;
       const next = inits[i + 1];
@@ -281,8 +296,9 @@ export class PodSyncer {
         // one event per volume that failed (VolumeSetUpError carries them all)
         const failures = (err as { failures?: unknown[] }).failures ?? [err];
         for (const f of failures) this.#event(pod, undefined, "Warning", "FailedMount", errorMessage(f));
-        return { error: errorMessage(err) };
+        return this.#mountWaitFailed(pod, state, failures, errorMessage(err));
       }
+      delete state.mountWaitSince;
     }
     const actions = computePodActions(pod, rs, { probes: this.#d.probes, hash: (c) => this.#d.helpers.computeContainerHash(c) });
     if (actions.killPod) {
@@ -335,6 +351,22 @@ export class PodSyncer {
     if (errors.length > 0) out.error = errors.join("; ");
     if (backoffUntil !== undefined) out.backoffUntil = backoffUntil;
     return out;
+  }
+
+  /** The volumes are still not set up: retry, and once the wait has lasted 2m3s on the clock, say so (and start a new wait). */
+  #mountWaitFailed(pod: Pod, state: PodSyncState, failures: unknown[], error: string): SyncResult {
+    const now = this.#d.clock.now();
+    state.mountWaitSince ??= now;
+    const deadline = state.mountWaitSince + MOUNT_WAIT_TIMEOUT_MS;
+    if (now < deadline) return { error, retryAt: Math.min(now + MOUNT_RETRY_MS, deadline) };
+    delete state.mountWaitSince;
+    const failed = new Set(failures.map((f) => (f as { volume?: unknown }).volume).filter((v): v is string => typeof v === "string"));
+    const names = (pod.spec.volumes ?? []).map((v) => v.name).filter((n) => failed.has(n));
+    for (const n of failed) if (!names.includes(n)) names.push(n);
+    const list = `[${names.join(" ")}]`;
+    const message = `Unable to attach or mount volumes: unmounted volumes=${list}, unattached volumes=${list}, failed to process volumes=[]: timed out waiting for the condition`;
+    this.#event(pod, undefined, "Warning", "FailedMount", message);
+    return { error: message };
   }
 
   /** Keeps the two newest instances of each regular container (state and lastState) and the newest of each init container. */

@@ -5,6 +5,8 @@
  * with no containers.
  */
 import { createHash } from "node:crypto";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { Clock } from "../../src/clock/index.js";
 import type { ImageManager, ImageService } from "../../src/images/index.js";
@@ -21,7 +23,14 @@ interface FakeCtr {
   exitCode: number; reason: string; message: string;
 }
 
-export type Behaviour = { exitCode?: number; startError?: string };
+export type Behaviour = {
+  exitCode?: number;
+  startError?: string;
+  /** Written, before the exit, to the host file of the mount at this container path (a termination-log). */
+  writeFile?: { path: string; data: string };
+  /** Lines written to the container's CRI log (stdout) before the exit. */
+  log?: string[];
+};
 
 export class FakeRuntime implements RuntimeService {
   readonly boxes = new Map<string, FakeBox>();
@@ -122,7 +131,25 @@ export class FakeRuntime implements RuntimeService {
       throw new Error(b.startError);
     }
     c.state = "CONTAINER_RUNNING";
+    if (b.writeFile) {
+      const m = c.config.mounts?.find((x) => x.containerPath === b.writeFile?.path);
+      if (m) writeFileSync(m.hostPath, b.writeFile.data);
+    }
+    if (b.log && this.realLogPaths) {
+      const path = this.#logPath(c);
+      mkdirSync(dirname(path), { recursive: true });
+      const ts = new Date(this.clock.now()).toISOString().replace(/\.(\d+)Z$/, ".$1000000Z");
+      appendFileSync(path, b.log.map((l) => `${ts} stdout F ${l}\n`).join(""));
+    }
     if (b.exitCode !== undefined) this.#exit(c, b.exitCode, b.exitCode === 0 ? "Completed" : "Error");
+  }
+
+  /** Report the log path the CRI way (the sandbox's logDirectory joined with the container's logPath) rather than under /logs. */
+  realLogPaths = false;
+
+  #logPath(c: FakeCtr): string {
+    const dir = this.boxes.get(c.sandboxId)?.config.logDirectory;
+    return this.realLogPaths && dir ? join(dir, c.config.logPath ?? "") : `/logs/${c.config.logPath ?? ""}`;
   }
 
   /** Makes a running container exit now (as if its process ended). */
@@ -157,7 +184,7 @@ export class FakeRuntime implements RuntimeService {
       status: {
         id, metadata: c.config.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.startedAt, finishedAt: c.finishedAt, exitCode: c.exitCode,
         image: { image: "docker.io/library/busybox:latest" }, imageRef: "docker.io/library/busybox@sha256:0123", reason: c.reason, message: c.message,
-        labels: c.config.labels ?? {}, annotations: c.config.annotations ?? {}, mounts: [], logPath: `/logs/${c.config.logPath ?? ""}`,
+        labels: c.config.labels ?? {}, annotations: c.config.annotations ?? {}, mounts: [], logPath: this.#logPath(c),
       },
       info: {},
     };

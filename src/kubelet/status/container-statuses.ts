@@ -9,6 +9,9 @@ import { rfc3339 } from "./time.js";
 
 export const RUNTIME_TYPE = "podyard";
 
+/** The terminated message of a regular init container the runtime no longer has, once the pod initialized. */
+export const LOST_INIT_MESSAGE = "Unable to get init container status from container runtime and pod has been initialized, treat it as exited normally";
+
 export function containerIdString(id: string): string {
   return `${RUNTIME_TYPE}://${id}`;
 }
@@ -76,6 +79,9 @@ export interface ConvertInput {
 
 export function convertContainerStatuses(input: ConvertInput): ContainerStatus[] {
   const hasInit = (input.spec.initContainers ?? []).length > 0;
+  // HasAnyRegularContainerCreated: a regular container exists in the runtime (created, running or exited)
+  const regular = new Set(input.spec.containers.map((c) => c.name));
+  const podHasInitialized = input.runtime.some((r) => regular.has(r.name));
   const out = input.containers.map((c): ContainerStatus => {
     const s: ContainerStatus = {
       name: c.name, state: { waiting: { reason: hasInit ? "PodInitializing" : "ContainerCreating" } }, lastState: {},
@@ -97,10 +103,16 @@ export function convertContainerStatuses(input: ConvertInput): ContainerStatus[]
         s.ready = input.kind === "init" && c.restartPolicy !== "Always" ? false : s.started && input.probes.ready(newest.id, c);
       }
       if (input.kind === "init" && c.restartPolicy !== "Always") s.ready = newest.state === "CONTAINER_EXITED" && newest.exitCode === 0;
+    } else if (input.kind === "init" && prev?.state?.terminated) {
+      // a finished init container the runtime removed keeps the status it had
+      Object.assign(s, structuredClone(prev));
     } else if (prev?.state?.running) {
       // it ran and the runtime lost it
       s.lastState = { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } };
       s.restartCount = prev.restartCount + 1;
+    }
+    if (!newest && input.kind === "init" && c.restartPolicy !== "Always" && s.state?.waiting && podHasInitialized) {
+      s.state = { terminated: { exitCode: 0, reason: "Completed", message: LOST_INIT_MESSAGE } };
     }
     const cached = input.reasons.get(c.name);
     if (cached && shouldContainerBeRestarted(input.spec.restartPolicy, newest, input.deleting)) {

@@ -24,6 +24,8 @@ export interface GenerateInput {
   nodeIP: string;
   podIsTerminal: boolean;
   nowMs: number;
+  /** A pod sync handler asked for eviction (the active deadline passed): phase Failed with this reason and message. */
+  evict?: { reason: string; message: string };
 }
 
 export function generatePodStatus(input: GenerateInput): PodStatus {
@@ -38,9 +40,18 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   const podHasInitialized = runtime.containers.some((c) => regular.has(c.name));
   let phase = getPhase(spec, initStatuses, statuses, input.podIsTerminal, podHasInitialized);
   if (isTerminalPhase(old.phase)) phase = old.phase as PodPhase;
-  else if (isTerminalPhase(phase) && runtime.containers.some((c) => c.state === "CONTAINER_RUNNING")) {
-    // mergePodStatus: no terminal phase while a container still runs
+  let reason = old.phase === phase ? old.reason : undefined;
+  let message = old.phase === phase ? old.message : undefined;
+  if (input.evict) {
+    phase = "Failed";
+    reason = input.evict.reason;
+    message = input.evict.message;
+  }
+  if (!isTerminalPhase(old.phase) && isTerminalPhase(phase) && runtime.containers.some((c) => c.state === "CONTAINER_RUNNING")) {
+    // mergePodStatus: no terminal phase while a container still runs (the old phase, reason and message stay)
     phase = old.phase && !isTerminalPhase(old.phase) ? old.phase : "Running";
+    reason = old.reason;
+    message = old.message;
   }
   const newest = runtime.sandboxes[0];
   const sandboxReady = newest?.state === "SANDBOX_READY" && !isTerminalPhase(phase);
@@ -48,10 +59,8 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
     phase,
     conditions: generateConditions({ spec, initStatuses, statuses, phase, sandboxReady, old: old.conditions ?? [], now }),
   };
-  if (old.phase === phase) {
-    if (old.reason) status.reason = old.reason;
-    if (old.message) status.message = old.message;
-  }
+  if (reason) status.reason = reason;
+  if (message) status.message = message;
   status.hostIP = input.nodeIP;
   status.hostIPs = [{ ip: input.nodeIP }];
   const ip = spec.hostNetwork ? input.nodeIP : ((newest?.state === "SANDBOX_READY" ? newest.ip : undefined) ?? old.podIP);

@@ -47,3 +47,18 @@ test("a container that vanished after running gets the kubelet's ContainerStatus
   assert.deepEqual(s?.lastState, { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } });
   assert.equal(s?.restartCount, 3);
 });
+
+test("a regular init container the runtime no longer has, once a regular container exists, is Completed with the kubelet's message; a sidecar is not", () => {
+  const spec: PodSpec = { initContainers: [{ name: "init", image: "busybox" }, { name: "side", image: "busybox", restartPolicy: "Always" }], containers: [{ name: "app", image: "busybox" }] };
+  const runtime = [rc("app", 1, {})];
+  const out = convertContainerStatuses({ spec, containers: spec.initContainers ?? [], kind: "init", runtime, old: [], reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(out[0]?.state, { terminated: { exitCode: 0, reason: "Completed", message: "Unable to get init container status from container runtime and pod has been initialized, treat it as exited normally" } });
+  assert.deepEqual(out[1]?.state, { waiting: { reason: "PodInitializing" } });
+  // before initialization the init container is just waiting
+  const before = convertContainerStatuses({ spec, containers: spec.initContainers ?? [], kind: "init", runtime: [], old: [], reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(before[0]?.state, { waiting: { reason: "PodInitializing" } });
+  // a terminated status written before is kept as it was
+  const old = [{ name: "init", state: { terminated: { exitCode: 0, reason: "Completed", finishedAt: "2026-12-03T10:00:01Z", containerID: "podyard://x" } }, lastState: {}, ready: true, restartCount: 0, image: "busybox", imageID: "sha256:aa", started: false }];
+  const kept = convertContainerStatuses({ spec, containers: spec.initContainers ?? [], kind: "init", runtime, old, reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(kept[0], old[0]);
+});
