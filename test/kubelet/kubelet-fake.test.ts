@@ -4,77 +4,9 @@
  * their containers, a second kubelet adopts what the first left running.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { test, type TestContext } from "node:test";
-import type { Event, Lease, Node, Pod } from "../../src/api/index.js";
-import { FakeClock } from "../../src/clock/index.js";
-import type { ImageService } from "../../src/images/index.js";
-import { Kubelet, KubeClient } from "../../src/kubelet/index.js";
-import { FakeApiServer } from "./fake-apiserver.js";
-import { FakeImages, FakeRuntime, fakeHelpers } from "./fake-runtime.js";
-
-const PODS = "/api/v1/namespaces/default/pods";
-const T0 = Date.parse("2026-12-03T10:00:00Z");
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), `timed out waiting for ${what}`);
-}
-
-interface Env { api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string; newKubelet(opts?: { realHelpers?: boolean }): Kubelet }
-
-async function setup(t: TestContext): Promise<Env> {
-  const api = new FakeApiServer();
-  await api.start();
-  const home = await mkdtemp(join(tmpdir(), "kubelet-fake-"));
-  const clock = new FakeClock(T0);
-  const rt = new FakeRuntime(clock);
-  const images = new FakeImages();
-  const client = new KubeClient({ server: api.url });
-  const kubelets: Kubelet[] = [];
-  t.after(async () => {
-    for (const k of kubelets) await k.stop();
-    client.close();
-    await api.close();
-    await rm(home, { recursive: true, force: true });
-  });
-  return {
-    api, clock, rt, images, client, home,
-    newKubelet: (opts = {}) => {
-      const k = new Kubelet({ client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, ...(opts.realHelpers ? {} : { helpers: fakeHelpers }), log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); } });
-      kubelets.push(k);
-      return k;
-    },
-  };
-}
-
-/** Waits until the kubelet has gone quiet: no new requests, runtime calls or sleepers for a while. */
-async function settle(env: Env): Promise<void> {
-  let last = "";
-  let same = 0;
-  for (let i = 0; i < 400 && same < 5; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    const now = `${env.clock.sleepers}/${env.api.log.length}/${env.rt.calls.length}`;
-    same = now === last ? same + 1 : 0;
-    last = now;
-  }
-}
-
-/** Steps the fake clock a second at a time, letting the kubelet's work finish between steps. */
-async function advance(env: Env, seconds: number): Promise<void> {
-  for (let i = 0; i < seconds; i++) {
-    env.clock.step(1000);
-    await settle(env);
-  }
-}
-
-const podOf = (api: FakeApiServer, name: string): Pod | undefined => api.get(`${PODS}/${name}`) as Pod | undefined;
-const events = (api: FakeApiServer): Event[] => [...api.objects.entries()].filter(([k]) => k.startsWith("/api/v1/namespaces/default/events/")).map(([, v]) => v as Event);
-const spec = (name: string, containers: Pod["spec"]["containers"], extra: Partial<Pod["spec"]> = {}): Pod => ({
-  apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName: "n1", containers, ...extra },
-});
+import { test } from "node:test";
+import type { Lease, Node, Pod } from "../../src/api/index.js";
+import { advance, events, PODS, podOf, settle, setup, spec, T0, until } from "./fake-env.js";
 
 test("a two-container pod runs: node registered with its lease, status Running with the kubelet's fields, events in order", async (t) => {
   const env = await setup(t);
