@@ -10,6 +10,8 @@ import { runtimeMessage } from "./run-tool.js";
 /** What crun and runc print when they could not start the exec'd process (they then exit 255). */
 const RUNTIME_FAILURE = /executable file .*not found|exec failed:|OCI runtime|level=error msg=|no such file or directory/i;
 const HOLD_MS = 100;
+/** How much of a stream's start is kept to recognise the runtime's own error. */
+const FIRST_BYTES = 4096;
 
 /** The runtime's error out of the exec's first output, when that is all the output there was and the exit was 255. */
 export function execFailure(code: number, held: string): string | undefined {
@@ -28,6 +30,9 @@ export function execFailure(code: number, held: string): string | undefined {
 class HeldOutput {
   #held: Buffer[] = [];
   #holding = true;
+  /** The stream's first bytes, kept after the hold ends: on a loaded host the runtime's error may come later than HOLD_MS. */
+  #first: Buffer[] = [];
+  #firstBytes = 0;
   readonly #out: NodeJS.WritableStream | undefined;
   readonly #timer: NodeJS.Timeout;
 
@@ -37,12 +42,16 @@ class HeldOutput {
   }
 
   write(d: Buffer): void {
+    if (this.#firstBytes < FIRST_BYTES) {
+      this.#first.push(d);
+      this.#firstBytes += d.length;
+    }
     if (this.#holding) this.#held.push(d);
     else this.#out?.write(d);
   }
 
   get heldText(): string {
-    return this.#holding ? Buffer.concat(this.#held).toString("utf8") : "";
+    return Buffer.concat(this.#first).toString("utf8");
   }
 
   flush(): void {
@@ -69,7 +78,10 @@ export function execWithPipes(file: string, args: readonly string[], io: StreamI
       child.stdin.on("error", () => undefined);
     }
     const err = new HeldOutput(io.stderr ?? io.stdout);
+    // the runtime's own failure prints nothing on stdout: a process that wrote there did start
+    let started = false;
     child.stdout?.on("data", (d: Buffer) => {
+      started = true;
       err.flush();
       io.stdout?.write(d);
     });
@@ -78,7 +90,7 @@ export function execWithPipes(file: string, args: readonly string[], io: StreamI
     child.on("close", (code, signal) => {
       if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
       const status = code ?? (signal ? 128 + signalNumber(signal) : 1);
-      const failure = execFailure(status, err.heldText);
+      const failure = started ? undefined : execFailure(status, err.heldText);
       if (failure !== undefined) {
         err.drop();
         reject(new UnavailableError(failure));
