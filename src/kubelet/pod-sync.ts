@@ -22,7 +22,7 @@ import {
   readPodRuntimeStatus, type PodRuntimeStatus, type RuntimeContainer,
 } from "./runtime-state.js";
 import { shouldContainerBeRestarted, type ReasonCacheEntry } from "./status/container-statuses.js";
-import { goDuration } from "./status/time.js";
+import { formatGoDuration } from "../gofmt/index.js";
 import { isSidecar } from "./status/phase.js";
 
 export interface SyncDeps {
@@ -370,7 +370,7 @@ export class PodSyncer {
       if (this.#d.crashBackoff.isInBackOffSince(key, ts)) {
         const b = this.#d.crashBackoff.get(key);
         this.#event(pod, ref, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
-        state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${goDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
+        state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${formatGoDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
         return { error: "CrashLoopBackOff", backoffUntil: ts + b };
       }
       this.#d.crashBackoff.next(key, ts);

@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from "../../errdefs/index.js";
 import { parseNormalizedNamed } from "../../reference/index.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
-import { formatGoDuration } from "./go-duration.js";
+import { aggregateMessage, formatGoDuration } from "../../gofmt/index.js";
 
 export type CredentialVerificationPolicy = NonNullable<ImageManagerConfig["imagePullCredentialsVerificationPolicy"]>;
 
@@ -68,13 +68,6 @@ export function allowlistErrors(patterns: string[]): string[] {
     }
   }
   return errs;
-}
-
-/** Go's aggregate error text: one error as itself, several (duplicates dropped) as `[e1, e2]`. */
-export function aggregateMessage(messages: string[]): string {
-  if (messages.length === 1) return messages[0] ?? "";
-  const unique = [...new Set(messages)];
-  return unique.length === 1 ? (unique[0] ?? "") : `[${unique.join(", ")}]`;
 }
 
 /** The configuration's problems, each in the kubelet's words; empty when it is valid. */

@@ -9,7 +9,8 @@ import { realClock, type Clock } from "../../clock/index.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../../errdefs/index.js";
 import type { Image, ImageService } from "../cri.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
-import { aggregateMessage, defaultImageManagerConfig } from "./config.js";
+import { aggregateMessage } from "../../gofmt/index.js";
+import { defaultImageManagerConfig } from "./config.js";
 
 /** The kubelet's GC period (`ImageGCPeriod`). */
 export const IMAGE_GC_PERIOD_MS = 5 * 60_000;

@@ -11,8 +11,7 @@ import { applyDefaultImageTag, parseDockerRef, parseImageName } from "../../refe
 import type { ImageService, ImageSpec } from "../cri.js";
 import type { EnsureImageRequest, EnsureImageResult, ImageErrorReason, ImageManager, ImageManagerConfig } from "../image-manager-types.js";
 import { defaultImageManagerConfig, validateImageManagerConfig, type ResolvedImageManagerConfig } from "./config.js";
-import { formatGoDuration } from "./go-duration.js";
-import { goQuote } from "./go-quote.js";
+import { formatGoDuration, goQuote } from "../../gofmt/index.js";
 import { BasicDockerKeyring, makeDockerKeyring, type DockerConfig, type DockerKeyring, type TrackedAuthConfig } from "./keyring.js";
 import { credentialsOfPull, PullManager } from "./pull-manager.js";
 import { FsPullRecords, type ImagePullSecretRecord } from "./pull-records.js";

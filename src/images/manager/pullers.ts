@@ -8,7 +8,7 @@ import type { Clock } from "../../clock/index.js";
 import { Limiter } from "../../concurrency/index.js";
 import { errorClass } from "../../errdefs/index.js";
 import type { AuthConfig, ImageService, ImageSpec, PodSandboxConfig } from "../cri.js";
-import { aggregateMessage } from "./config.js";
+import { aggregateMessage } from "../../gofmt/index.js";
 import type { TrackedAuthConfig } from "./keyring.js";
 
 export interface PullRequest {

@@ -4,8 +4,3 @@ import type { Pod } from "../../api/index.js";
 export function formatPod(pod: Pod): string {
   return `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? ""}(${pod.metadata.uid ?? ""})`;
 }
-
-/** Go's `%q` for the ASCII texts the kubelet quotes (names, paths). */
-export function q(s: string): string {
-  return JSON.stringify(s);
-}
