@@ -3,7 +3,7 @@ export { KubeletImageManager, evalCRIPullErr, IMAGE_BACKOFF_INITIAL_MS, IMAGE_BA
 export type { KubeletImageManagerOptions } from "./image-manager.js";
 export { ImageGCManager, IMAGE_GC_PERIOD_MS } from "./image-gc.js";
 export type { ImageFsStats, ImageGCManagerOptions, ImageRecordGC, NodeEventRecorder } from "./image-gc.js";
-export { containerPullPolicy, defaultImagePullPolicy } from "./pull-policy.js";
+export { containerPullPolicy } from "./pull-policy.js";
 export { applyDefaultImageTag } from "../../reference/index.js";
 export {
   allowlistErrors, defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig,

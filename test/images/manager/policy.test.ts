@@ -1,22 +1,7 @@
-/** Pull policy defaulting and the image manager's configuration checks. */
+/** The image manager's configuration checks. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultImagePullPolicy as apiDefault } from "../../../src/api/index.js";
-import { defaultImageManagerConfig, defaultImagePullPolicy, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
-
-test("imagePullPolicy defaults to Always for latest (written or implied), else IfNotPresent", () => {
-  const H = "a".repeat(64);
-  for (const f of [defaultImagePullPolicy, apiDefault]) {
-    assert.equal(f("nginx"), "Always");
-    assert.equal(f("nginx:latest"), "Always");
-    assert.equal(f(`nginx:latest@sha256:${H}`), "Always");
-    assert.equal(f("nginx:1.25"), "IfNotPresent");
-    assert.equal(f("reg:5000/app:v1"), "IfNotPresent");
-    assert.equal(f(`nginx@sha256:${H}`), "IfNotPresent");
-    assert.equal(f("Nginx"), "IfNotPresent");
-    assert.equal(f("a b"), "IfNotPresent");
-  }
-});
+import { defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
 
 test("defaults: serial unless maxParallelImagePulls ≥ 2, QPS 5 burst 10, GC 85/80 %, 2 min, NeverVerifyPreloadedImages", () => {
   const d = defaultImageManagerConfig();
