@@ -11,7 +11,7 @@ import { realClock, type Clock } from "../clock/index.js";
 import { sleepUnlessAborted } from "./sleep.js";
 import type { ImageManager, ImageService } from "../images/index.js";
 import { parseQuantity } from "../api/index.js";
-import { ContainerLogManager, type RuntimeService } from "../runtime/index.js";
+import { ContainerLogManager, type RuntimeService, type VolumeSources } from "../runtime/index.js";
 import { defaultPodHelpers } from "./default-helpers.js";
 import type { Backoff } from "../concurrency/index.js";
 import { newCrashLoopBackOff } from "./crash-backoff.js";
@@ -19,7 +19,7 @@ import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
 import { EventRecorder } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
 import { buildLease, buildNode } from "./node-status.js";
-import type { PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
+import type { PodHelpers } from "./pod-helpers.js";
 import { PodSyncer } from "./pod-sync.js";
 import { PodWorker } from "./pod-worker.js";
 import { ProbeManager } from "./prober/manager.js";
@@ -103,7 +103,7 @@ export class Kubelet {
       runtime: opts.runtime, clock: this.#clock, recorder: this.#recorder,
       onResult: (uid) => this.#workers.get(uid)?.kick(),
     });
-    const sources: VolumeSourcesLike = {
+    const sources: VolumeSources = {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import type { Container, Pod, Secret } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { ImageManager, ImageService } from "../images/index.js";
-import type { PodSandboxConfig, RuntimeService } from "../runtime/index.js";
+import type { MountedVolume, PodSandboxConfig, RuntimeService, VolumeSources } from "../runtime/index.js";
 import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
 import { errorMessage, formatPod, podLogDirName } from "./format.js";
 import { runLifecycleHandler } from "./hooks.js";
-import type { MountedVolumeLike, PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
+import type { PodHelpers } from "./pod-helpers.js";
 import type { ProbeResults } from "./prober/results.js";
 import {
   ANNOTATION_TERMINATION_HOST_PATH, LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
@@ -38,7 +38,7 @@ export interface SyncDeps {
   home: string;
   nodeName: string;
   nodeIP: string;
-  sources: VolumeSourcesLike;
+  sources: VolumeSources;
   log(msg: string): void;
 }
 
@@ -69,7 +69,7 @@ export class PodSyncState {
   readonly reasons = new Map<string, ReasonCacheEntry>();
   /** Termination messages read from exited instances, by container ID. */
   readonly terminationMessages = new Map<string, string>();
-  volumes?: Map<string, MountedVolumeLike>;
+  volumes?: Map<string, MountedVolume>;
   sandboxConfig?: PodSandboxConfig;
 }
 

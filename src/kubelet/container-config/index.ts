@@ -25,5 +25,3 @@ export { computeContainerHash } from "./hash.js";
 export { readTerminationMessage, lastLogString, MAX_TERMINATION_MESSAGE_LENGTH } from "./termination.js";
 export type { TerminationMessageInput } from "./termination.js";
 export { formatPod } from "./format.js";
-export { containerConfigHelpers } from "./helpers.js";
-export type { PodHelperOptions } from "./helpers.js";
