@@ -3,21 +3,19 @@
  * image): kubectl exec, exec -i, logs and port-forward reach a real container through the proxy.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { access, mkdtemp, rm } from "node:fs/promises";
 import { connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test, type TestContext } from "node:test";
-import pty from "@lydell/node-pty";
-import type { Node, Pod } from "../../../src/api/index.js";
+import type { Pod } from "../../../src/api/index.js";
 import { createKubeletServer, type KubeletProvider } from "../../../src/kubelet/server/index.js";
 import type { OciRuntimeService } from "../../../src/runtime/index.js";
-import { startTestApi, type TestApi } from "../../apiserver/proxy/test-api.js";
+import { KUBECTL, kubectl as runKubectl, kubectlInTerminal, portForward } from "../../helpers/kubectl.js";
+import { makeTestPki } from "../../helpers/pki.js";
+import { kubeletConnection, kubeletNode, startTestApi, type TestApi } from "../../helpers/test-api.js";
 import { containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
-import { makeTestPki } from "./pki.js";
 
-const KUBECTL = "/usr/bin/kubectl";
 let fx: RuntimeFixture | undefined;
 let skip: string | undefined;
 
@@ -83,22 +81,12 @@ async function startStack(t: TestContext, fixture: RuntimeFixture): Promise<Stac
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const node: Node = { metadata: { name: "node1" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: (server.address() as AddressInfo).port } } } };
-  const api = await startTestApi(t, { pods: [pod], node, kubelet: { clientCert: pki.clientCert, clientKey: pki.clientKey, ca: pki.ca } });
+  const api = await startTestApi(t, { pods: [pod], node: kubeletNode((server.address() as AddressInfo).port), kubelet: kubeletConnection(pki) });
   return { api, rt, podName: name };
 }
 
-function kubectl(api: TestApi, args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: api.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function kubectl(api: TestApi, args: string[], stdin = ""): ReturnType<typeof runKubectl> {
+  return runKubectl(api.env, args, stdin);
 }
 
 test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real container", { timeout: 120_000 }, async (t) => {
@@ -118,44 +106,20 @@ test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real contai
   assert.equal(piped.stdout, "SHOUT\n", piped.stderr);
 
   // -it from a terminal: a shell prompt in the container's pty, the terminal's size, exit 3.
-  const term = pty.spawn(KUBECTL, ["exec", "-it", name, "-c", "main", "--", "sh"], { cols: 83, rows: 19, env: s.api.env as Record<string, string> });
-  let screen = "";
-  const ttyCode = await new Promise<number>((resolve) => {
-    // busybox's line editor asks where the cursor is (ESC[6n) after each prompt; no answer is
-    // needed (an answer arriving with typed text makes it drop the text), so just type.
-    let typed = 0;
-    const atPrompt = (): boolean => screen.split("\u001b[6n").join("").endsWith("# ");
-    term.onData((d) => {
-      screen += d;
-      if (typed === 0 && atPrompt()) {
-        typed = 1;
-        term.write("stty size\r");
-      } else if (typed === 1 && screen.includes("19 83\r\n") && atPrompt()) {
-        typed = 2;
-        term.write("exit 3\r");
-      }
-    });
-    term.onExit(({ exitCode }) => resolve(exitCode));
-  });
+  // busybox's line editor asks where the cursor is (ESC[6n) after each prompt; no answer is
+  // needed (an answer arriving with typed text makes it drop the text), so just type.
+  const atPrompt = (screen: string): boolean => screen.split("\u001b[6n").join("").endsWith("# ");
+  const { code: ttyCode, screen } = await kubectlInTerminal(t, s.api.env, ["exec", "-it", name, "-c", "main", "--", "sh"], { cols: 83, rows: 19 }, [
+    { ready: atPrompt, type: "stty size\r" },
+    { ready: (sc) => sc.includes("19 83\r\n") && atPrompt(sc), type: "exit 3\r" },
+  ]);
   assert.match(screen, /19 83/);
   assert.equal(ttyCode, 3);
 
   const logs = await kubectl(s.api, ["logs", name, "-c", "main"]);
   assert.equal(logs.stdout, "started\n", logs.stderr);
 
-  const child = spawn(KUBECTL, ["port-forward", `pod/${name}`, ":8080", "--address", "127.0.0.1"], { env: s.api.env, stdio: ["ignore", "pipe", "pipe"] });
-  t.after(() => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-  });
-  const local = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on("exit", (code) => reject(new Error(`kubectl port-forward exited ${code}`)));
-  });
+  const { local } = await portForward(t, s.api.env, `pod/${name}`, 8080);
   const reply = await new Promise<string>((resolve, reject) => {
     const sock = connect({ host: "127.0.0.1", port: local });
     let got = "";
