@@ -9,11 +9,10 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { defaultImagePullPolicy, type Pod } from "../api/index.js";
+import { defaultImagePullPolicy, formatTime, type Pod } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import { isApiStatus, type KubeClient } from "./client/index.js";
 import { errorMessage } from "./format.js";
-import { rfc3339 } from "./status/time.js";
 
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 export const CONFIG_HASH_ANNOTATION = "kubernetes.io/config.hash";
@@ -38,7 +37,7 @@ export function staticPodFromManifest(doc: unknown, file: string, nodeName: stri
   pod.metadata.name = `${pod.metadata.name}-${nodeName}`;
   pod.metadata.namespace ??= "default";
   pod.metadata.annotations = { ...pod.metadata.annotations, [CONFIG_HASH_ANNOTATION]: uid, [CONFIG_SOURCE_ANNOTATION]: "file", [CONFIG_SEEN_ANNOTATION]: new Date(nowMs).toISOString() };
-  pod.metadata.creationTimestamp ??= rfc3339(nowMs);
+  pod.metadata.creationTimestamp ??= formatTime(nowMs);
   pod.spec.nodeName = nodeName;
   pod.spec.restartPolicy ??= "Always";
   pod.spec.terminationGracePeriodSeconds ??= 30;
