@@ -24,4 +24,3 @@ export type { QOSClass } from "./resources.js";
 export { computeContainerHash } from "./hash.js";
 export { readTerminationMessage, lastLogString, MAX_TERMINATION_MESSAGE_LENGTH } from "./termination.js";
 export type { TerminationMessageInput } from "./termination.js";
-export { formatPod } from "./format.js";
