@@ -17,7 +17,7 @@ import type { Backoff } from "../concurrency/index.js";
 import { newCrashLoopBackOff } from "./crash-backoff.js";
 import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
 import { EventRecorder } from "./events/recorder.js";
-import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import { formatPod, podLogDirName } from "./format.js";
 import { buildLease, buildNode } from "./node-status.js";
 import type { PodHelpers } from "./pod-helpers.js";
 import { PodSyncer } from "./pod-sync.js";
@@ -27,6 +27,7 @@ import { LABEL_POD_UID, readPodRuntimeStatus, type PodRuntimeStatus } from "./ru
 import { StaticPodSource, MIRROR_ANNOTATION } from "./static-pods.js";
 import { generatePodStatus, isTerminalPhase, terminatePodStatus } from "./status/generate.js";
 import { StatusManager } from "./status/status-manager.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export interface KubeletOptions {
   client: KubeClient;

@@ -13,7 +13,7 @@ import type { MountedVolume, PodSandboxConfig, RuntimeService, VolumeSources } f
 import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
-import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import { formatPod, podLogDirName } from "./format.js";
 import { runLifecycleHandler } from "./hooks.js";
 import type { PodHelpers } from "./pod-helpers.js";
 import type { ProbeResults } from "./prober/results.js";
@@ -24,6 +24,7 @@ import {
 import { shouldContainerBeRestarted, type ReasonCacheEntry } from "./status/container-statuses.js";
 import { formatGoDuration } from "../gofmt/index.js";
 import { isSidecar } from "./status/phase.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export interface SyncDeps {
   client: KubeClient;

@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { defaultImagePullPolicy, formatTime, type Pod } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import { isApiStatus, type KubeClient } from "./client/index.js";
-import { errorMessage } from "./format.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 export const CONFIG_HASH_ANNOTATION = "kubernetes.io/config.hash";

@@ -2,7 +2,7 @@
  * How kubelet reads image names (`pkg/util/parsers/parsers.go` `ParseImageName`,
  * `pkg/kubelet/images/image_manager.go` `applyDefaultImageTag`).
  */
-import { InvalidArgumentError } from "../errdefs/index.js";
+import { errorMessage, InvalidArgumentError } from "../errdefs/index.js";
 import { goQuote } from "../gofmt/index.js";
 import { DEFAULT_TAG, parseNormalizedNamed } from "./normalize.js";
 import type { Reference } from "./reference.js";
@@ -26,7 +26,7 @@ export function parseImageName(image: string): ImageName {
   try {
     named = parseNormalizedNamed(image);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new InvalidArgumentError(`couldn't parse image name ${goQuote(image)}: ${reason}`, { cause: err });
   }
   const tag = named.tag ?? "";

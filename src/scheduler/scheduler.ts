@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import { realClock, type Clock } from "../clock/index.js";
-import { errorClass } from "../errdefs/index.js";
+import { errorClass, errorMessage } from "../errdefs/index.js";
 import { formatMicroTime, formatTime, type Event, type Pod } from "../api/index.js";
 import type { SchedulerApi, WatchEvent } from "./api-client.js";
 import { findNode } from "./fit.js";
@@ -120,7 +120,7 @@ export class Scheduler {
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.#log(`scheduler: watching pods: ${err instanceof Error ? err.message : String(err)}`);
+        this.#log(`scheduler: watching pods: ${errorMessage(err)}`);
       }
       if (!signal.aborted) await this.#clock.sleep(RELIST_DELAY_MS, signal).catch(() => {});
     }
@@ -133,7 +133,7 @@ export class Scheduler {
       const due = [...this.#pending.values()].filter((p) => p.notBefore <= now);
       for (const p of due) {
         if (signal.aborted) return;
-        await this.#scheduleOne(p).catch((err: unknown) => this.#log(`scheduler: ${key(p.pod)}: ${err instanceof Error ? err.message : String(err)}`));
+        await this.#scheduleOne(p).catch((err: unknown) => this.#log(`scheduler: ${key(p.pod)}: ${errorMessage(err)}`));
       }
       const next = Math.min(...[...this.#pending.values()].map((p) => p.notBefore));
       // sleep until the next back-off ends, or a pod arrives
@@ -217,7 +217,7 @@ export class Scheduler {
       reportingComponent: SCHEDULER_NAME,
       reportingInstance: this.#instance,
     };
-    await this.#api.createEvent(ns, event).catch((err: unknown) => this.#log(`scheduler: event ${reason} for ${ns}/${pod.metadata.name ?? ""}: ${err instanceof Error ? err.message : String(err)}`));
+    await this.#api.createEvent(ns, event).catch((err: unknown) => this.#log(`scheduler: event ${reason} for ${ns}/${pod.metadata.name ?? ""}: ${errorMessage(err)}`));
     return name;
   }
 }

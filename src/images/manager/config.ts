@@ -2,7 +2,7 @@
  * The image manager's share of the KubeletConfiguration: defaults (v1beta1 `SetDefaults_KubeletConfiguration`)
  * and validation (`ValidateKubeletConfiguration`), with the kubelet's messages.
  */
-import { InvalidArgumentError } from "../../errdefs/index.js";
+import { errorMessage, InvalidArgumentError } from "../../errdefs/index.js";
 import { parseNormalizedNamed } from "../../reference/index.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
 import { aggregateMessage, formatGoDuration } from "../../gofmt/index.js";
@@ -63,7 +63,7 @@ export function allowlistErrors(patterns: string[]): string[] {
         // Only the full name is accepted: no tag or digest, and no short Docker Hub form.
         if (parseNormalizedNamed(trimmed).name !== trimmed) errs.push(`neither tag nor digest is accepted in an image reference: ${p}`);
       } catch (err) {
-        errs.push(`failed to parse as an image name: ${err instanceof Error ? err.message : String(err)}`);
+        errs.push(`failed to parse as an image name: ${errorMessage(err)}`);
       }
     }
   }

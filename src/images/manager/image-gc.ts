@@ -6,7 +6,7 @@
  */
 import { statfs } from "node:fs/promises";
 import { realClock, type Clock } from "../../clock/index.js";
-import { FailedPreconditionError, InvalidArgumentError } from "../../errdefs/index.js";
+import { errorMessage, FailedPreconditionError, InvalidArgumentError } from "../../errdefs/index.js";
 import type { Image, ImageService } from "../cri.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
 import { aggregateMessage } from "../../gofmt/index.js";
@@ -159,7 +159,7 @@ export class ImageGCManager {
       try {
         await this.#freeImage(id);
       } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
+        errors.push(errorMessage(err));
         continue;
       }
       freed += record.size;
@@ -181,7 +181,7 @@ export class ImageGCManager {
           await this.#freeImage(image.id);
           continue;
         } catch (err) {
-          errors.push(err instanceof Error ? err.message : String(err));
+          errors.push(errorMessage(err));
         }
       }
       remaining.push(image);
@@ -272,7 +272,7 @@ export class ImageGCManager {
           failedBefore = false;
         } catch (err) {
           onError(err);
-          if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
+          if (failedBefore) this.#record("Warning", "ImageGCFailed", errorMessage(err));
           failedBefore = true;
         }
       }
