@@ -3,18 +3,13 @@
  * image): kubectl exec, exec -i, logs and port-forward reach a real container through the proxy.
  */
 import assert from "node:assert/strict";
-import { access, mkdtemp, rm } from "node:fs/promises";
-import { connect, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test, type TestContext } from "node:test";
-import type { Pod } from "../../../src/api/index.js";
-import { createKubeletServer, type KubeletProvider } from "../../../src/kubelet/server/index.js";
-import type { OciRuntimeService } from "../../../src/runtime/index.js";
+import { access } from "node:fs/promises";
+import { connect } from "node:net";
+import { after, before, test } from "node:test";
 import { KUBECTL, kubectl as runKubectl, kubectlInTerminal, portForward } from "../../helpers/kubectl.js";
-import { makeTestPki } from "../../helpers/pki.js";
-import { kubeletConnection, kubeletNode, startTestApi, type TestApi } from "../../helpers/test-api.js";
-import { containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
+import { startKubeletStack } from "../../helpers/kubelet-stack.js";
+import type { TestApi } from "../../helpers/test-api.js";
+import { openRuntimeFixture, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
 
 let fx: RuntimeFixture | undefined;
 let skip: string | undefined;
@@ -34,57 +29,6 @@ after(async () => {
   await fx?.close();
 });
 
-interface Stack {
-  api: TestApi;
-  rt: OciRuntimeService;
-  podName: string;
-}
-
-async function startStack(t: TestContext, fixture: RuntimeFixture): Promise<Stack | undefined> {
-  const pki = await makeTestPki();
-  if (typeof pki === "string") {
-    t.skip(pki);
-    return undefined;
-  }
-  t.after(() => pki.cleanup());
-  const rt = await fixture.newRuntime();
-  const logDir = await mkdtemp(join(tmpdir(), "podyard-streams-logs-"));
-  t.after(() => rm(logDir, { recursive: true, force: true }));
-  const sandboxConfig = podConfig(undefined, logDir);
-  const sandboxId = await rt.runPodSandbox(sandboxConfig);
-  t.after(() => rt.removePodSandbox(sandboxId));
-  const containerId = await rt.createContainer(sandboxId, containerConfig(fixture.image, "main", {
-    command: ["sh", "-c", "echo started; exec nc -lk -p 8080 -e echo pong"],
-  }), sandboxConfig);
-  await rt.startContainer(containerId);
-  const name = sandboxConfig.metadata.name;
-  const pod: Pod = {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name, namespace: "default", uid: sandboxConfig.metadata.uid },
-    spec: { nodeName: "node1", containers: [{ name: "main", image: fixture.image }] },
-    status: { phase: "Running" },
-  };
-  const provider: KubeletProvider = {
-    pods: () => [pod],
-    runtime: rt,
-    statsSummary: async () => ({}),
-    lookupContainer: async (_ns, p, c) => {
-      if (p !== name || c !== "main") return { error: { code: 404, reason: "NotFound", message: `container ${c} not found` } };
-      const { status } = await rt.containerStatus(containerId);
-      return { containerId, logPath: status.logPath, running: status.state === "CONTAINER_RUNNING", sandboxId };
-    },
-    lookupSandbox: async () => ({ sandboxId }),
-  };
-  const server = createKubeletServer({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca }, provider });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const api = await startTestApi(t, { pods: [pod], node: kubeletNode((server.address() as AddressInfo).port), kubelet: kubeletConnection(pki) });
-  return { api, rt, podName: name };
-}
-
 function kubectl(api: TestApi, args: string[], stdin = ""): ReturnType<typeof runKubectl> {
   return runKubectl(api.env, args, stdin);
 }
@@ -94,7 +38,7 @@ test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real contai
     process.stderr.write(`skipping: ${skip}\n`);
     return t.skip(skip);
   }
-  const s = await startStack(t, fx);
+  const s = await startKubeletStack(t, fx, { command: ["sh", "-c", "echo started; exec nc -lk -p 8080 -e echo pong"] });
   if (!s) return;
   const name = s.podName;
 
