@@ -19,6 +19,14 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(ar
   }
 }
 
+/** A flag's positive integer value, `fallback` when the flag is absent; else a UsageError naming the flag. */
+export function positiveIntFlag(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name}: want a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /**
  * The options `parse` makes of `argv`, or the exit code once it has printed the usage text:
  * 0 for --help (`parse` returned undefined), 2 for a bad flag.

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { optionsOrExitCode, parseFlags, UsageError } from "../flags.js";
+import { optionsOrExitCode, parseFlags, positiveIntFlag } from "../flags.js";
 import { median, pushAlpine, removeImage, rssBytes, singlePod, startNode } from "../pod-start/up-node.js";
 
 const run = promisify(execFile);
@@ -21,13 +21,7 @@ const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=
 function parseOptions(argv: readonly string[]): { pods: number; starts: number } | undefined {
   const v = parseFlags(argv, { pods: { type: "string" }, starts: { type: "string" }, help: { type: "boolean" } });
   if (v.help === true) return undefined;
-  const int = (s: string | undefined, d: number, name: string): number => {
-    if (s === undefined) return d;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name}: want a positive integer, got ${JSON.stringify(s)}`);
-    return n;
-  };
-  return { pods: int(v.pods, 100, "pods"), starts: int(v.starts, 3, "starts") };
+  return { pods: positiveIntFlag(v.pods, 100, "pods"), starts: positiveIntFlag(v.starts, 3, "starts") };
 }
 
 async function main(): Promise<number> {

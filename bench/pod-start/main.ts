@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { SEED_PODS } from "../../src/cli/tutorial/seed-pods.js";
 import { podmanEnv, type PodmanEnv } from "../../test/helpers/containers-env.js";
-import { optionsOrExitCode, parseFlags, UsageError } from "../flags.js";
+import { optionsOrExitCode, parseFlags, positiveIntFlag } from "../flags.js";
 import { allRunning, idleCpu, median, pushAlpine, removeImage, rssBytes, singlePod, startNode, type BenchNode } from "./up-node.js";
 
 const run = promisify(execFile);
@@ -31,13 +31,7 @@ interface Options {
 function parseOptions(argv: readonly string[]): Options | undefined {
   const v = parseFlags(argv, { rounds: { type: "string" }, pods: { type: "string" }, "no-podman": { type: "boolean" }, help: { type: "boolean" } });
   if (v.help === true) return undefined;
-  const int = (s: string | undefined, d: number, name: string): number => {
-    if (s === undefined) return d;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name}: want a positive integer, got ${JSON.stringify(s)}`);
-    return n;
-  };
-  return { rounds: int(v.rounds, 5, "rounds"), pods: int(v.pods, 100, "pods"), podman: v["no-podman"] !== true };
+  return { rounds: positiveIntFlag(v.rounds, 5, "rounds"), pods: positiveIntFlag(v.pods, 100, "pods"), podman: v["no-podman"] !== true };
 }
 
 async function waitDeleted(node: BenchNode, name: string): Promise<void> {

@@ -6,4 +6,5 @@ export type * from "./meta.js";
 export type * from "./core-v1.js";
 export { defaultImagePullPolicy } from "./defaults-image.js";
 export { setDefaultsPod, setDefaultsObject, prepareForCreate, podQOSClass } from "./defaults.js";
+export { formatMicroTime, formatTime } from "./time.js";
 export { parseQuantity, quantityMilli, quantityValue, QuantityFormatError } from "./quantity.js";

@@ -5,7 +5,7 @@
  * (defaults, validation, status subresource, graceful pod deletion) applied around the write.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { DeleteOptions, KubeObject } from "../api/index.js";
+import { formatTime, type DeleteOptions, type KubeObject } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import { coreToEventsV1, eventsV1ToCore } from "./events-convert.js";
 import { apiVersionOf, storageKey, type ResourceInfo } from "./resources.js";
@@ -46,11 +46,6 @@ export interface ListResult {
 
 const GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 const MAX_UPDATE_RETRIES = 16;
-
-/** Seconds-precision RFC 3339, as metav1.Time marshals. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
 
 function meta(o: KubeObject): Obj {
   return (o.metadata ??= {}) as Obj;
@@ -108,7 +103,7 @@ export class Registry {
   }
 
   #now(): string {
-    return rfc3339(this.clock.now());
+    return formatTime(this.clock.now());
   }
 
   async getKV(info: ResourceInfo, ns: string | undefined, name: string): Promise<{ obj: KubeObject; kv: KV }> {
@@ -364,13 +359,13 @@ export class Registry {
           if (grace >= oldGrace) return { obj: cur, removed: false };
           deadline = Date.parse(cur.metadata.deletionTimestamp) - oldGrace * 1000 + grace * 1000;
         }
-        nm.deletionTimestamp = rfc3339(deadline);
+        nm.deletionTimestamp = formatTime(deadline);
         nm.deletionGracePeriodSeconds = grace;
         nm.generation = (cur.metadata.generation ?? 1) + 1;
         keep = true;
       } else if (cur.metadata.finalizers?.length) {
         if (cur.metadata.deletionTimestamp && cur.metadata.deletionGracePeriodSeconds === 0) return { obj: cur, removed: false };
-        nm.deletionTimestamp = cur.metadata.deletionTimestamp ?? rfc3339(nowMs);
+        nm.deletionTimestamp = cur.metadata.deletionTimestamp ?? formatTime(nowMs);
         nm.deletionGracePeriodSeconds = 0;
         keep = true;
       }

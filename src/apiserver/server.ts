@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { DeleteOptions, KubeObject, Node, Pod } from "../api/index.js";
+import { formatTime, type DeleteOptions, type KubeObject, type Node, type Pod } from "../api/index.js";
 import { realClock, type Clock } from "../clock/index.js";
 import {
   DEFAULT_MAX_BODY_BYTES, decodeObjectBody, dropPaths, mediaType, parseJson, parseYaml, PATCH_TYPES, readBody,
@@ -17,7 +17,7 @@ import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated,
 } from "./discovery.js";
 import { proxyPodLogs, proxyPodUpgrade, type KubeletConnectionInfo } from "./proxy/index.js";
-import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./registry.js";
+import { Registry, type ListOptions, type WriteOptions } from "./registry.js";
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
@@ -511,7 +511,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         pod.spec.nodeName = target.name;
         const status = (pod.status ??= {});
         const conds = (status.conditions ??= []).filter((c) => c.type !== "PodScheduled");
-        conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) } as never);
+        conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: formatTime(clock.now()) } as never);
         status.conditions = conds;
         return pod;
       }, { ...writeOpts(), subresource: "binding" });
@@ -524,9 +524,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
       const seconds = Number(((body.spec ?? {}) as Json).expirationSeconds ?? 3600);
       send(res, 201, {
-        kind: "TokenRequest", apiVersion: "authentication.k8s.io/v1", metadata: { name, namespace: ns, creationTimestamp: rfc3339(clock.now()) },
+        kind: "TokenRequest", apiVersion: "authentication.k8s.io/v1", metadata: { name, namespace: ns, creationTimestamp: formatTime(clock.now()) },
         spec: { ...(body.spec as Json | undefined), expirationSeconds: seconds },
-        status: { token: `podyard-sa.${ns}.${name}.${randomBytes(24).toString("base64url")}`, expirationTimestamp: rfc3339(clock.now() + seconds * 1000) },
+        status: { token: `podyard-sa.${ns}.${name}.${randomBytes(24).toString("base64url")}`, expirationTimestamp: formatTime(clock.now() + seconds * 1000) },
       });
       return;
     }
@@ -578,7 +578,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (obj.metadata.deletionTimestamp) return { obj, removed: false };
     // Terminating first; the namespace controller below empties it and then removes it.
     const next = await registry.update(info, undefined, name, (cur) => {
-      cur.metadata.deletionTimestamp = rfc3339(clock.now());
+      cur.metadata.deletionTimestamp = formatTime(clock.now());
       cur.metadata.deletionGracePeriodSeconds = 0;
       (cur as unknown as Json).status = { ...((cur as unknown as Json).status as Json | undefined), phase: "Terminating" };
       return cur;
@@ -606,7 +606,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       checkDecodable(info, body);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
-      const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
+      const applyOpts = { manager, force, now: formatTime(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
       try {
         const obj = await registry.update(info, ns, name, (cur) => serverSideApply(cur, body as KubeObject, applyOpts), w);
         return { obj, created: false };

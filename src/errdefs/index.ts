@@ -117,6 +117,11 @@ export const isAlreadyExists = (err: unknown): boolean => errorClass(err) === "A
 export const isFailedPrecondition = (err: unknown): boolean => errorClass(err) === "FailedPrecondition";
 export const isUnavailable = (err: unknown): boolean => errorClass(err) === "Unavailable";
 
+/** The message of anything thrown: an Error's message, else the value as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** The errno code of a Node system error (ENOENT, EEXIST, ...), if it is one. */
 export function errnoCode(err: unknown): string | undefined {
   if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;

@@ -10,7 +10,3 @@ export function formatPod(pod: Pod): string {
 export function podLogDirName(pod: Pod): string {
   return `${pod.metadata.namespace ?? "default"}_${pod.metadata.name ?? ""}_${pod.metadata.uid ?? ""}`;
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -5,8 +5,8 @@
 import type { Container, LifecycleHandler } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { RuntimeService } from "../runtime/index.js";
-import { errorMessage } from "./format.js";
 import { runHTTPProbe } from "./prober/handlers.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export interface HookTarget {
   runtime: RuntimeService;

@@ -5,7 +5,9 @@
 export { Kubelet, type KubeletOptions, type LookupError } from "./kubelet.js";
 export { KubeClient, KubeApiError, isApiStatus, loadKubeconfig, Reflector, type KubeClientConfig, type PatchType } from "./client/index.js";
 export { defaultPodHelpers } from "./default-helpers.js";
-export type { PodHelpers, GenerateContainerConfigInput, MountedVolumeLike, VolumeSourcesLike } from "./pod-helpers.js";
+export type { PodHelperOptions } from "./default-helpers.js";
+export type { PodHelpers } from "./pod-helpers.js";
+export type { GenerateContainerConfigInput } from "./container-config/index.js";
 export { EventRecorder, podRef } from "./events/recorder.js";
 export { getPhase } from "./status/phase.js";
 export { generatePodStatus } from "./status/generate.js";

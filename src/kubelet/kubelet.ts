@@ -11,15 +11,15 @@ import { realClock, type Clock } from "../clock/index.js";
 import { sleepUnlessAborted } from "./sleep.js";
 import type { ImageManager, ImageService } from "../images/index.js";
 import { parseQuantity } from "../api/index.js";
-import { ContainerLogManager, type RuntimeService } from "../runtime/index.js";
+import { ContainerLogManager, type RuntimeService, type VolumeSources } from "../runtime/index.js";
 import { defaultPodHelpers } from "./default-helpers.js";
 import type { Backoff } from "../concurrency/index.js";
 import { newCrashLoopBackOff } from "./crash-backoff.js";
 import { isApiStatus, Reflector, type KubeClient } from "./client/index.js";
 import { EventRecorder, podRef } from "./events/recorder.js";
-import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import { formatPod, podLogDirName } from "./format.js";
 import { buildLease, buildNode } from "./node-status.js";
-import type { PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
+import type { PodHelpers } from "./pod-helpers.js";
 import { PodSyncer } from "./pod-sync.js";
 import { PodWorker } from "./pod-worker.js";
 import { ProbeManager } from "./prober/manager.js";
@@ -28,6 +28,7 @@ import { StaticPodSource, MIRROR_ANNOTATION } from "./static-pods.js";
 import { activeDeadlineAt, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, pastActiveDeadline } from "./status/active-deadline.js";
 import { generatePodStatus, isTerminalPhase, terminatePodStatus } from "./status/generate.js";
 import { StatusManager } from "./status/status-manager.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export interface KubeletOptions {
   client: KubeClient;
@@ -104,7 +105,7 @@ export class Kubelet {
       runtime: opts.runtime, clock: this.#clock, recorder: this.#recorder,
       onResult: (uid) => this.#workers.get(uid)?.kick(),
     });
-    const sources: VolumeSourcesLike = {
+    const sources: VolumeSources = {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };

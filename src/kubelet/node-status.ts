@@ -5,8 +5,7 @@
  */
 import { readFileSync, statfsSync } from "node:fs";
 import os from "node:os";
-import type { Lease, Node, NodeCondition } from "../api/index.js";
-import { rfc3339 } from "./status/time.js";
+import { formatMicroTime, formatTime, type Lease, type Node, type NodeCondition } from "../api/index.js";
 
 /** The version the node reports: the API server's own (a kubelet newer than its API server is a skew Kubernetes does not allow). */
 export const KUBELET_VERSION = "v1.32.4-podyard";
@@ -51,8 +50,8 @@ export function buildNode(input: NodeStatusInput): Node {
   } catch {
     storageKi = 0;
   }
-  const now = rfc3339(input.nowMs);
-  const since = rfc3339(input.startedMs);
+  const now = formatTime(input.nowMs);
+  const since = formatTime(input.startedMs);
   const cond = (type: string, status: "True" | "False", reason: string, message: string): NodeCondition => {
     const prev = input.old?.find((c) => c.type === type);
     return { type, status, lastHeartbeatTime: now, lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : since, reason, message };
@@ -91,7 +90,7 @@ export function buildNode(input: NodeStatusInput): Node {
 }
 
 export function buildLease(nodeName: string, nowMs: number, old?: Lease): Lease {
-  const renew = new Date(nowMs).toISOString().replace("Z", "000Z");
+  const renew = formatMicroTime(nowMs);
   return {
     apiVersion: "coordination.k8s.io/v1", kind: "Lease",
     metadata: { ...(old?.metadata ?? {}), name: nodeName, namespace: "kube-node-lease" },

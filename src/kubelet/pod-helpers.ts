@@ -1,44 +1,17 @@
 /**
- * What the kubelet calls to turn a pod into CRI configs and mounted volumes (written by the
- * container-config and volumes parts). The kubelet takes them as one object, so unit tests can
- * pass fakes; `defaultPodHelpers()` (default-helpers.ts) wires the real ones.
+ * What the kubelet calls to turn a pod into CRI configs and mounted volumes (the container-config
+ * part and src/runtime/volumes). The kubelet takes them as one object, so unit tests can pass
+ * fakes; `defaultPodHelpers()` (default-helpers.ts) wires the real ones.
  */
-import type { ConfigMap, Container, Pod, Secret } from "../api/index.js";
-import type { ContainerConfig, PodSandboxConfig } from "../runtime/index.js";
-
-export interface VolumeSourcesLike {
-  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
-  getSecret(namespace: string, name: string): Promise<Secret | undefined>;
-}
-
-export interface MountedVolumeLike {
-  name: string;
-  hostPath: string;
-  readOnly: boolean;
-  tmpfs?: boolean;
-}
-
-export interface GenerateContainerConfigInput {
-  pod: Pod;
-  container: Container;
-  kind: "init" | "regular";
-  restartCount: number;
-  imageRef: string;
-  imageUser: { uid?: number; username: string };
-  volumes: Map<string, MountedVolumeLike>;
-  podDir: string;
-  podIP?: string;
-  nodeName: string;
-  nodeIP?: string;
-  sources: VolumeSourcesLike;
-  logDirectory: string;
-}
+import type { Container, Pod } from "../api/index.js";
+import type { ContainerConfig, MountedVolume, PodSandboxConfig, VolumeSources } from "../runtime/index.js";
+import type { GenerateContainerConfigInput } from "./container-config/index.js";
 
 export interface PodHelpers {
   buildPodSandboxConfig(pod: Pod, opts: { logRoot: string }): PodSandboxConfig;
   generateContainerConfig(input: GenerateContainerConfigInput): Promise<{ config: ContainerConfig; terminationMessageHostPath: string }>;
   writeEtcHosts(podDir: string, pod: Pod, podIP: string): Promise<string>;
-  setUpPodVolumes(opts: { pod: Pod; podDir: string; sources: VolumeSourcesLike; nodeName: string; podIP?: string }): Promise<Map<string, MountedVolumeLike>>;
+  setUpPodVolumes(opts: { pod: Pod; podDir: string; sources: VolumeSources; nodeName: string; podIP?: string }): Promise<Map<string, MountedVolume>>;
   tearDownPodVolumes(podDir: string): Promise<void>;
   /** A stable hash of the container's spec: a changed one restarts the container. */
   computeContainerHash(container: Container): string;

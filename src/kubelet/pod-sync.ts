@@ -9,21 +9,22 @@ import { join } from "node:path";
 import type { Container, Pod, Secret } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { ImageManager, ImageService } from "../images/index.js";
-import type { PodSandboxConfig, RuntimeService } from "../runtime/index.js";
+import type { MountedVolume, PodSandboxConfig, RuntimeService, VolumeSources } from "../runtime/index.js";
 import type { Backoff } from "../concurrency/index.js";
 import type { KubeClient } from "./client/index.js";
 import { podRef, type EventRecorder, type EventType } from "./events/recorder.js";
-import { errorMessage, formatPod, podLogDirName } from "./format.js";
+import { formatPod, podLogDirName } from "./format.js";
 import { runLifecycleHandler } from "./hooks.js";
-import type { MountedVolumeLike, PodHelpers, VolumeSourcesLike } from "./pod-helpers.js";
+import type { PodHelpers } from "./pod-helpers.js";
 import type { ProbeResults } from "./prober/results.js";
 import {
   ANNOTATION_TERMINATION_HOST_PATH, LABEL_CONTAINER_KIND, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
   readPodRuntimeStatus, type PodRuntimeStatus, type RuntimeContainer,
 } from "./runtime-state.js";
 import { shouldContainerBeRestarted, type ReasonCacheEntry } from "./status/container-statuses.js";
-import { goDuration } from "./status/time.js";
+import { formatGoDuration } from "../gofmt/index.js";
 import { isSidecar } from "./status/phase.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export interface SyncDeps {
   client: KubeClient;
@@ -38,7 +39,7 @@ export interface SyncDeps {
   home: string;
   nodeName: string;
   nodeIP: string;
-  sources: VolumeSourcesLike;
+  sources: VolumeSources;
   log(msg: string): void;
 }
 
@@ -75,7 +76,7 @@ export class PodSyncState {
   readonly reasons = new Map<string, ReasonCacheEntry>();
   /** Termination messages read from exited instances, by container ID. */
   readonly terminationMessages = new Map<string, string>();
-  volumes?: Map<string, MountedVolumeLike>;
+  volumes?: Map<string, MountedVolume>;
   sandboxConfig?: PodSandboxConfig;
   /** When (ms) the current wait for the pod's volumes began. */
   mountWaitSince?: number;
@@ -402,7 +403,7 @@ export class PodSyncer {
       if (this.#d.crashBackoff.isInBackOffSince(key, ts)) {
         const b = this.#d.crashBackoff.get(key);
         this.#event(pod, ref, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
-        state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${goDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
+        state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${formatGoDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
         return { error: "CrashLoopBackOff", backoffUntil: ts + b };
       }
       this.#d.crashBackoff.next(key, ts);

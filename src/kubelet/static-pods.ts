@@ -9,24 +9,15 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { Pod } from "../api/index.js";
+import { defaultImagePullPolicy, formatTime, type Pod } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import { isApiStatus, type KubeClient } from "./client/index.js";
-import { errorMessage } from "./format.js";
-import { rfc3339 } from "./status/time.js";
+import { errorMessage } from "../errdefs/index.js";
 
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 export const CONFIG_HASH_ANNOTATION = "kubernetes.io/config.hash";
 export const CONFIG_SOURCE_ANNOTATION = "kubernetes.io/config.source";
 export const CONFIG_SEEN_ANNOTATION = "kubernetes.io/config.seen";
-
-/** The image pull policy the API would default (kubelet-images §2): none or `latest` → Always, else IfNotPresent. */
-function defaultPullPolicy(image: string | undefined): "Always" | "IfNotPresent" {
-  if (!image || image.includes("@")) return "IfNotPresent";
-  const last = image.slice(image.lastIndexOf("/") + 1);
-  const colon = last.indexOf(":");
-  return colon < 0 || last.slice(colon + 1) === "latest" ? "Always" : "IfNotPresent";
-}
 
 /** A manifest turned into the pod the kubelet runs (config/common.go applyDefaults). */
 export function staticPodFromManifest(doc: unknown, file: string, nodeName: string, nowMs: number): Pod {
@@ -46,14 +37,14 @@ export function staticPodFromManifest(doc: unknown, file: string, nodeName: stri
   pod.metadata.name = `${pod.metadata.name}-${nodeName}`;
   pod.metadata.namespace ??= "default";
   pod.metadata.annotations = { ...pod.metadata.annotations, [CONFIG_HASH_ANNOTATION]: uid, [CONFIG_SOURCE_ANNOTATION]: "file", [CONFIG_SEEN_ANNOTATION]: new Date(nowMs).toISOString() };
-  pod.metadata.creationTimestamp ??= rfc3339(nowMs);
+  pod.metadata.creationTimestamp ??= formatTime(nowMs);
   pod.spec.nodeName = nodeName;
   pod.spec.restartPolicy ??= "Always";
   pod.spec.terminationGracePeriodSeconds ??= 30;
   pod.spec.dnsPolicy ??= "ClusterFirst";
   pod.spec.tolerations = [...(pod.spec.tolerations ?? []), { operator: "Exists", effect: "NoExecute" }];
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    c.imagePullPolicy ??= defaultPullPolicy(c.image);
+    c.imagePullPolicy ??= defaultImagePullPolicy(c.image ?? "");
     c.terminationMessagePath ??= "/dev/termination-log";
     c.terminationMessagePolicy ??= "File";
   }

@@ -2,7 +2,8 @@
  * How kubelet reads image names (`pkg/util/parsers/parsers.go` `ParseImageName`,
  * `pkg/kubelet/images/image_manager.go` `applyDefaultImageTag`).
  */
-import { InvalidArgumentError } from "../errdefs/index.js";
+import { errorMessage, InvalidArgumentError } from "../errdefs/index.js";
+import { goQuote } from "../gofmt/index.js";
 import { DEFAULT_TAG, parseNormalizedNamed } from "./normalize.js";
 import type { Reference } from "./reference.js";
 
@@ -25,7 +26,7 @@ export function parseImageName(image: string): ImageName {
   try {
     named = parseNormalizedNamed(image);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new InvalidArgumentError(`couldn't parse image name ${goQuote(image)}: ${reason}`, { cause: err });
   }
   const tag = named.tag ?? "";
@@ -42,24 +43,4 @@ export function applyDefaultImageTag(image: string): string {
   const { tag, digest } = parseImageName(image);
   if (digest === "" && tag !== "" && !image.endsWith(`:${tag}`)) return `${image}:${tag}`;
   return image;
-}
-
-const GO_ESCAPES: Record<string, string> = {
-  "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-  '"': '\\"', "\\": "\\\\",
-};
-
-/** Go's `%q` for the characters an image string can hold: quotes, escapes control characters. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    const escape = GO_ESCAPES[ch];
-    if (escape !== undefined) out += escape;
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else if (cp >= 0x80 && cp < 0xa0) out += `\\u${cp.toString(16).padStart(4, "0")}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return `${out}"`;
 }

@@ -8,8 +8,8 @@
  */
 import { hostname } from "node:os";
 import { realClock, type Clock } from "../clock/index.js";
-import { errorClass } from "../errdefs/index.js";
-import type { Event, Pod } from "../api/index.js";
+import { errorClass, errorMessage } from "../errdefs/index.js";
+import { formatMicroTime, formatTime, type Event, type Pod } from "../api/index.js";
 import type { SchedulerApi, WatchEvent } from "./api-client.js";
 import { findNode } from "./fit.js";
 
@@ -42,11 +42,6 @@ function wantsUs(pod: Pod): boolean {
   const s = pod.spec.schedulerName;
   return (s === undefined || s === "" || s === SCHEDULER_NAME) && (pod.spec.nodeName ?? "") === "" && pod.metadata.deletionTimestamp === undefined
     && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed";
-}
-
-/** An RFC 3339 time with microseconds, as metav1.MicroTime is written. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 export class Scheduler {
@@ -125,7 +120,7 @@ export class Scheduler {
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.#log(`scheduler: watching pods: ${err instanceof Error ? err.message : String(err)}`);
+        this.#log(`scheduler: watching pods: ${errorMessage(err)}`);
       }
       if (!signal.aborted) await this.#clock.sleep(RELIST_DELAY_MS, signal).catch(() => {});
     }
@@ -138,7 +133,7 @@ export class Scheduler {
       const due = [...this.#pending.values()].filter((p) => p.notBefore <= now);
       for (const p of due) {
         if (signal.aborted) return;
-        await this.#scheduleOne(p).catch((err: unknown) => this.#log(`scheduler: ${key(p.pod)}: ${err instanceof Error ? err.message : String(err)}`));
+        await this.#scheduleOne(p).catch((err: unknown) => this.#log(`scheduler: ${key(p.pod)}: ${errorMessage(err)}`));
       }
       const next = Math.min(...[...this.#pending.values()].map((p) => p.notBefore));
       // sleep until the next back-off ends, or a pod arrives
@@ -181,7 +176,7 @@ export class Scheduler {
     if (p.failedEvent && p.failedEvent.message === fit.message) {
       p.failedEvent.count++;
       await this.#api.patchEvent(p.pod.metadata.namespace ?? "default", p.failedEvent.name, {
-        series: { count: p.failedEvent.count, lastObservedTime: microTime(this.#clock.now()) },
+        series: { count: p.failedEvent.count, lastObservedTime: formatMicroTime(this.#clock.now()) },
       }).catch(() => {});
     } else {
       const name = await this.#event(p.pod, "Warning", "FailedScheduling", fit.message);
@@ -190,7 +185,7 @@ export class Scheduler {
         status: {
           conditions: [{
             type: "PodScheduled", status: "False", reason: "Unschedulable", message: fit.message,
-            lastProbeTime: null, lastTransitionTime: new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+            lastProbeTime: null, lastTransitionTime: formatTime(this.#clock.now()),
           }],
         },
       }).catch(() => {});
@@ -217,12 +212,12 @@ export class Scheduler {
       source: {},
       firstTimestamp: null,
       lastTimestamp: null,
-      eventTime: microTime(now),
+      eventTime: formatMicroTime(now),
       action: type === "Normal" ? "Binding" : "Scheduling",
       reportingComponent: SCHEDULER_NAME,
       reportingInstance: this.#instance,
     };
-    await this.#api.createEvent(ns, event).catch((err: unknown) => this.#log(`scheduler: event ${reason} for ${ns}/${pod.metadata.name ?? ""}: ${err instanceof Error ? err.message : String(err)}`));
+    await this.#api.createEvent(ns, event).catch((err: unknown) => this.#log(`scheduler: event ${reason} for ${ns}/${pod.metadata.name ?? ""}: ${errorMessage(err)}`));
     return name;
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubeObject, Pod } from "../../src/api/index.js";
-import { podQOSClass, prepareForCreate, setDefaultsObject, setDefaultsPod } from "../../src/api/index.js";
+import { defaultImagePullPolicy, podQOSClass, prepareForCreate, setDefaultsObject, setDefaultsPod } from "../../src/api/index.js";
 
 test("a bare pod gets what kube-apiserver fills in", () => {
   const pod: Pod = { metadata: { name: "web" }, spec: { containers: [{ name: "nginx", image: "nginx:1.27", ports: [{ containerPort: 80 }] }] } };
@@ -106,4 +106,16 @@ test("a secret's stringData is folded into data, base64-encoded, and not kept", 
   assert.deepEqual(secret.data, { a: "MQ==", b: Buffer.from("two").toString("base64"), c: Buffer.from("three").toString("base64") });
   assert.equal("stringData" in secret, false);
   assert.equal(secret.type, "Opaque");
+});
+
+test("imagePullPolicy defaults to Always for latest (written or implied), else IfNotPresent", () => {
+  const H = "a".repeat(64);
+  assert.equal(defaultImagePullPolicy("nginx"), "Always");
+  assert.equal(defaultImagePullPolicy("nginx:latest"), "Always");
+  assert.equal(defaultImagePullPolicy(`nginx:latest@sha256:${H}`), "Always");
+  assert.equal(defaultImagePullPolicy("nginx:1.25"), "IfNotPresent");
+  assert.equal(defaultImagePullPolicy("reg:5000/app:v1"), "IfNotPresent");
+  assert.equal(defaultImagePullPolicy(`nginx@sha256:${H}`), "IfNotPresent");
+  assert.equal(defaultImagePullPolicy("Nginx"), "IfNotPresent");
+  assert.equal(defaultImagePullPolicy("a b"), "IfNotPresent");
 });

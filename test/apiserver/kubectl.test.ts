@@ -4,31 +4,22 @@
  * protobuf body of `create secret docker-registry`.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { tutorialPodPath, type TutorialPodFile } from "../helpers/tutorial-pods.js";
 import { call, pod, startServer, watch, type TestServer } from "./server-helper.js";
+import { KUBECTL, kubectl as runKubectl, type KubectlRun } from "../helpers/kubectl.js";
 
-const KUBECTL = "/usr/bin/kubectl";
 const skip = existsSync(KUBECTL) ? false : `${KUBECTL} is not installed`;
 if (skip) console.log(`# skipping kubectl tests: ${skip}`);
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectlFor(t: { after: (fn: () => void) => void }, s: TestServer): (...args: string[]) => Promise<Run> {
+function kubectlFor(t: { after: (fn: () => void) => void }, s: TestServer): (...args: string[]) => Promise<KubectlRun> {
   const cache = mkdtempSync(join(tmpdir(), "podyard-kubecache-"));
   t.after(() => rmSync(cache, { recursive: true, force: true }));
-  return (...args) => new Promise((resolve) => {
-    execFile(KUBECTL, [`--server=${s.url}`, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cache, KUBECACHEDIR: join(cache, "cache"), KUBECONFIG: join(cache, "no-kubeconfig") },
-      timeout: 60_000,
-    }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cache, KUBECACHEDIR: join(cache, "cache"), KUBECONFIG: join(cache, "no-kubeconfig") };
+  return (...args) => runKubectl(env, [`--server=${s.url}`, ...args]);
 }
 
 function seedPath(name: TutorialPodFile): string {

@@ -54,3 +54,10 @@ test("hasErrorCode finds a system error code anywhere in the cause chain", async
   assert.equal(hasErrorCode(failed, "ETIMEDOUT"), false);
   assert.equal(hasErrorCode("ECONNREFUSED", "ECONNREFUSED"), false);
 });
+
+test("errorMessage: an Error's message, anything else as text", async () => {
+  const { errorMessage } = await import("../../src/errdefs/index.js");
+  assert.equal(errorMessage(new Error("boom")), "boom");
+  assert.equal(errorMessage("plain"), "plain");
+  assert.equal(errorMessage(42), "42");
+});

@@ -7,7 +7,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
+import type { TestContext } from "node:test";
 import type { KubeObject } from "../../src/api/index.js";
+import { KubeClient } from "../../src/kubelet/index.js";
 
 export interface Logged { method: string; path: string; query: URLSearchParams; body: unknown; contentType: string | undefined }
 
@@ -184,4 +186,16 @@ export class FakeApiServer {
     }
     this.#status(res, 405, "MethodNotAllowed", "method not allowed");
   }
+}
+
+/** A started FakeApiServer and a KubeClient on it, both closed after the test. */
+export async function startFakeApi(t: TestContext): Promise<{ api: FakeApiServer; client: KubeClient }> {
+  const api = new FakeApiServer();
+  await api.start();
+  const client = new KubeClient({ server: api.url });
+  t.after(async () => {
+    client.close();
+    await api.close();
+  });
+  return { api, client };
 }

@@ -48,7 +48,8 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_0
 
 interface Stack { client: KubeClient; rt: OciRuntimeService; kubelet: Kubelet }
 
-async function startStack(t: import("node:test").TestContext, f: RuntimeFixture): Promise<Stack> {
+/** A real API server, the real runtime and a kubelet on them (`podManifestPath`: its static pods), all stopped after the test. */
+async function startStack(t: import("node:test").TestContext, f: RuntimeFixture, opts: { podManifestPath?: string } = {}): Promise<Stack> {
   const storage = new SqliteStorage(":memory:");
   const api: ApiServer = createApiServer({ storage });
   const server = http.createServer();
@@ -59,7 +60,7 @@ async function startStack(t: import("node:test").TestContext, f: RuntimeFixture)
   const rt = await f.newRuntime();
   const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
   const imageManager = new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") });
-  const kubelet = new Kubelet({ client, nodeName: `node-${process.pid}`, runtime: rt, imageService: cri, imageManager, home: f.node.home, log: () => {} });
+  const kubelet = new Kubelet({ client, nodeName: `node-${process.pid}`, runtime: rt, imageService: cri, imageManager, home: f.node.home, ...opts, log: () => {} });
   t.after(async () => {
     await kubelet.stop();
     for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
@@ -186,26 +187,7 @@ test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's ne
   t.after(() => rm(manifests, { recursive: true, force: true }));
   const nodeName = `node-${process.pid}`;
   await writeFile(join(manifests, "static.yaml"), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: stat\nspec:\n  containers:\n  - name: app\n    image: ${f.image}\n    imagePullPolicy: IfNotPresent\n    command: ["sleep", "3600"]\n`);
-  const storage = new SqliteStorage(":memory:");
-  const api = createApiServer({ storage });
-  const server = http.createServer();
-  api.listen(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  await api.ready;
-  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-  const rt = await f.newRuntime();
-  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
-  const kubelet = new Kubelet({ client, nodeName, runtime: rt, imageService: cri, imageManager: new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") }), home: f.node.home, podManifestPath: manifests, log: () => {} });
-  t.after(async () => {
-    await kubelet.stop();
-    for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
-    client.close();
-    await api.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    storage.close();
-  });
-  await kubelet.start();
+  const { client, rt } = await startStack(t, f, { podManifestPath: manifests });
   const server8080 = "while true; do printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 8080 >/dev/null; done";
   await client.create(PODS, {
     apiVersion: "v1", kind: "Pod", metadata: { name: "probed", namespace: "default" },

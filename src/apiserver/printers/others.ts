@@ -3,7 +3,7 @@
  * printSecret, printConfigMap, printServiceAccount, printLease) and the default Name/Created At
  * table every other kind gets (apiserver registry/rest/table.go).
  */
-import type { Event, KubeObject, Lease, Namespace, Node, Secret, ServiceAccount, TableColumnDefinition } from "../../api/index.js";
+import { formatTime, type Event, type KubeObject, type Lease, type Namespace, type Node, type Secret, type ServiceAccount, type TableColumnDefinition } from "../../api/index.js";
 import { ageSince } from "./duration.js";
 
 const col = (name: string, description: string, priority = 0, format = "", type = "string"): TableColumnDefinition =>
@@ -127,5 +127,5 @@ export const defaultColumns = [nameCol, col("Created At", "When the object was c
 export function printDefault(obj: KubeObject): unknown[] {
   const ts = obj.metadata.creationTimestamp;
   const t = ts ? Date.parse(ts) : NaN;
-  return [obj.metadata.name ?? "", Number.isNaN(t) ? null : new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z")];
+  return [obj.metadata.name ?? "", Number.isNaN(t) ? null : formatTime(t)];
 }

@@ -3,6 +3,7 @@
  * the body is the type's text (`Required value`, `Invalid value: "x"`, …), then `: <detail>`.
  */
 import type { Status } from "../../api/index.js";
+import { aggregateMessage, goQuote } from "../../gofmt/index.js";
 
 export type FieldErrorType =
   | "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueForbidden" | "FieldValueDuplicate"
@@ -14,22 +15,6 @@ export interface FieldError {
   field: string;
   /** The error body without the field, as in Status causes: `Required value`, `Invalid value: "Web": …`. */
   message: string;
-}
-
-/** Go's `%q` (close to strconv.Quote for the strings objects hold). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
 }
 
 /** How a bad value is printed: strings quoted, numbers and booleans as they are, null as null. */
@@ -62,14 +47,8 @@ export function fieldErrorString(e: FieldError): string {
 
 /** The Status message of a 422: `Pod "web" is invalid: <one>` or `… is invalid: [<a>, <b>]` (duplicates once). */
 export function invalidMessage(kind: string, name: string, errs: FieldError[]): string {
-  const seen = new Set<string>();
-  const msgs: string[] = [];
-  for (const e of errs) {
-    const s = fieldErrorString(e);
-    if (!seen.has(s)) { seen.add(s); msgs.push(s); }
-  }
-  if (msgs.length === 0) return `${kind} ${goQuote(name)} is invalid`;
-  return `${kind} ${goQuote(name)} is invalid: ${msgs.length === 1 ? msgs[0] : `[${msgs.join(", ")}]`}`;
+  if (errs.length === 0) return `${kind} ${goQuote(name)} is invalid`;
+  return `${kind} ${goQuote(name)} is invalid: ${aggregateMessage(errs.map(fieldErrorString))}`;
 }
 
 /** The whole 422 Invalid Status (apierrors.NewInvalid). `group` is "" for core kinds; kind then reads `Lease.coordination.k8s.io`. */

@@ -2,10 +2,10 @@
  * The image manager's share of the KubeletConfiguration: defaults (v1beta1 `SetDefaults_KubeletConfiguration`)
  * and validation (`ValidateKubeletConfiguration`), with the kubelet's messages.
  */
-import { InvalidArgumentError } from "../../errdefs/index.js";
+import { errorMessage, InvalidArgumentError } from "../../errdefs/index.js";
 import { parseNormalizedNamed } from "../../reference/index.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
-import { formatGoDuration } from "./go-duration.js";
+import { aggregateMessage, formatGoDuration } from "../../gofmt/index.js";
 
 export type CredentialVerificationPolicy = NonNullable<ImageManagerConfig["imagePullCredentialsVerificationPolicy"]>;
 
@@ -63,18 +63,11 @@ export function allowlistErrors(patterns: string[]): string[] {
         // Only the full name is accepted: no tag or digest, and no short Docker Hub form.
         if (parseNormalizedNamed(trimmed).name !== trimmed) errs.push(`neither tag nor digest is accepted in an image reference: ${p}`);
       } catch (err) {
-        errs.push(`failed to parse as an image name: ${err instanceof Error ? err.message : String(err)}`);
+        errs.push(`failed to parse as an image name: ${errorMessage(err)}`);
       }
     }
   }
   return errs;
-}
-
-/** Go's aggregate error text: one error as itself, several (duplicates dropped) as `[e1, e2]`. */
-export function aggregateMessage(messages: string[]): string {
-  if (messages.length === 1) return messages[0] ?? "";
-  const unique = [...new Set(messages)];
-  return unique.length === 1 ? (unique[0] ?? "") : `[${unique.join(", ")}]`;
 }
 
 /** The configuration's problems, each in the kubelet's words; empty when it is valid. */

@@ -6,10 +6,11 @@
  */
 import { statfs } from "node:fs/promises";
 import { realClock, type Clock } from "../../clock/index.js";
-import { FailedPreconditionError, InvalidArgumentError } from "../../errdefs/index.js";
+import { errorMessage, FailedPreconditionError, InvalidArgumentError } from "../../errdefs/index.js";
 import type { Image, ImageService } from "../cri.js";
 import type { ImageManagerConfig } from "../image-manager-types.js";
-import { aggregateMessage, defaultImageManagerConfig } from "./config.js";
+import { aggregateMessage } from "../../gofmt/index.js";
+import { defaultImageManagerConfig } from "./config.js";
 
 /** The kubelet's GC period (`ImageGCPeriod`). */
 export const IMAGE_GC_PERIOD_MS = 5 * 60_000;
@@ -158,7 +159,7 @@ export class ImageGCManager {
       try {
         await this.#freeImage(id);
       } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
+        errors.push(errorMessage(err));
         continue;
       }
       freed += record.size;
@@ -180,7 +181,7 @@ export class ImageGCManager {
           await this.#freeImage(image.id);
           continue;
         } catch (err) {
-          errors.push(err instanceof Error ? err.message : String(err));
+          errors.push(errorMessage(err));
         }
       }
       remaining.push(image);
@@ -271,7 +272,7 @@ export class ImageGCManager {
           failedBefore = false;
         } catch (err) {
           onError(err);
-          if (failedBefore) this.#record("Warning", "ImageGCFailed", err instanceof Error ? err.message : String(err));
+          if (failedBefore) this.#record("Warning", "ImageGCFailed", errorMessage(err));
           failedBefore = true;
         }
       }

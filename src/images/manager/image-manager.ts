@@ -11,13 +11,13 @@ import { applyDefaultImageTag, parseDockerRef, parseImageName } from "../../refe
 import type { ImageService, ImageSpec } from "../cri.js";
 import type { EnsureImageRequest, EnsureImageResult, ImageErrorReason, ImageManager, ImageManagerConfig } from "../image-manager-types.js";
 import { defaultImageManagerConfig, validateImageManagerConfig, type ResolvedImageManagerConfig } from "./config.js";
-import { formatGoDuration } from "./go-duration.js";
-import { goQuote } from "./go-quote.js";
+import { formatGoDuration, goQuote } from "../../gofmt/index.js";
 import { BasicDockerKeyring, makeDockerKeyring, type DockerConfig, type DockerKeyring, type TrackedAuthConfig } from "./keyring.js";
 import { credentialsOfPull, PullManager } from "./pull-manager.js";
 import { FsPullRecords, type ImagePullSecretRecord } from "./pull-records.js";
 import { containerPullPolicy } from "./pull-policy.js";
 import { ParallelImagePuller, SerialImagePuller, throttleImagePulling, type ImagePuller, type PullResult } from "./pullers.js";
+import { errorMessage } from "../../errdefs/index.js";
 
 /** The kubelet's image pull back-off: 10 s doubling to 300 s (kubelet.go `imageBackOffPeriod`, `MaxImageBackOff`). */
 export const IMAGE_BACKOFF_INITIAL_MS = 10_000;
@@ -37,10 +37,6 @@ export interface KubeletImageManagerOptions {
 }
 
 const q = goQuote;
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** image_manager.go `evalCRIPullErr`: registry-unavailable and signature errors get their own reason. */
 export function evalCRIPullErr(image: string, message: string): { reason: ImageErrorReason; message: string } {
@@ -116,7 +112,7 @@ export class KubeletImageManager implements ImageManager {
     try {
       image = applyDefaultImageTag(requested);
     } catch (err) {
-      return fail("Warning", "InspectFailed", "InvalidImageName", `Failed to apply default image tag ${q(requested)}: ${messageOf(err)}`);
+      return fail("Warning", "InspectFailed", "InvalidImageName", `Failed to apply default image tag ${q(requested)}: ${errorMessage(err)}`);
     }
     const spec: ImageSpec = { image, userSpecifiedImage: requested };
     if (pod.metadata?.annotations !== undefined) spec.annotations = pod.metadata.annotations;
@@ -128,7 +124,7 @@ export class KubeletImageManager implements ImageManager {
         imageRef = (await this.#service.imageStatus(spec)).image?.id ?? "";
       } catch (err) {
         // The kubelet formats the (still empty) image ref here, not the image.
-        return fail("Warning", "InspectFailed", "ImageInspectError", `Failed to inspect image ${q(imageRef)}: ${messageOf(err)}`);
+        return fail("Warning", "InspectFailed", "ImageInspectError", `Failed to inspect image ${q(imageRef)}: ${errorMessage(err)}`);
       }
       if (imageRef === "" && policy === "Never") return this.#neverPull(req, requested);
     }
@@ -144,7 +140,7 @@ export class KubeletImageManager implements ImageManager {
       const keyring = makeDockerKeyring(req.pullSecrets, await this.#nodeKeyring());
       credentials = keyring.lookup(parseImageName(image).repo);
     } catch (err) {
-      return { ok: false, reason: "ErrImagePull", message: messageOf(err) };
+      return { ok: false, reason: "ErrImagePull", message: errorMessage(err) };
     }
 
     if (imageRef !== "") {
@@ -172,7 +168,7 @@ export class KubeletImageManager implements ImageManager {
       try {
         await this.#pullManager.recordPullIntent(spec.image);
       } catch (err) {
-        return { ok: false, reason: "ErrImagePull", message: `Failed to record image pull intent for container image ${q(spec.image)}: ${messageOf(err)}` };
+        return { ok: false, reason: "ErrImagePull", message: `Failed to record image pull intent for container image ${q(spec.image)}: ${errorMessage(err)}` };
       }
     }
     let pulled: PullResult | undefined;

@@ -3,12 +3,10 @@ export { KubeletImageManager, evalCRIPullErr, IMAGE_BACKOFF_INITIAL_MS, IMAGE_BA
 export type { KubeletImageManagerOptions } from "./image-manager.js";
 export { ImageGCManager, IMAGE_GC_PERIOD_MS } from "./image-gc.js";
 export type { ImageFsStats, ImageGCManagerOptions, ImageRecordGC, NodeEventRecorder } from "./image-gc.js";
-export { containerPullPolicy, defaultImagePullPolicy } from "./pull-policy.js";
+export { containerPullPolicy } from "./pull-policy.js";
 export { applyDefaultImageTag } from "../../reference/index.js";
-export { formatGoDuration } from "./go-duration.js";
-export { goQuote } from "./go-quote.js";
 export {
-  aggregateMessage, allowlistErrors, defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig,
+  allowlistErrors, defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig,
 } from "./config.js";
 export type { CredentialVerificationPolicy, ResolvedImageManagerConfig } from "./config.js";
 export {

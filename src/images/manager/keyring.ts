@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Secret } from "../../api/index.js";
-import { InvalidArgumentError } from "../../errdefs/index.js";
+import { errorMessage, InvalidArgumentError } from "../../errdefs/index.js";
 
 /** One registry login (config.go `DockerConfigEntry`); `auth` is decoded into username and password. */
 export interface DockerConfigEntry {
@@ -83,7 +83,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgumentError(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new InvalidArgumentError(`${what}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -6,9 +6,9 @@
  */
 import type { Clock } from "../../clock/index.js";
 import { Limiter } from "../../concurrency/index.js";
-import { errorClass } from "../../errdefs/index.js";
+import { errorClass, errorMessage } from "../../errdefs/index.js";
 import type { AuthConfig, ImageService, ImageSpec, PodSandboxConfig } from "../cri.js";
-import { aggregateMessage } from "./config.js";
+import { aggregateMessage } from "../../gofmt/index.js";
 import type { TrackedAuthConfig } from "./keyring.js";
 
 export interface PullRequest {
@@ -39,7 +39,7 @@ export interface ImagePuller {
  * message (remote_image.go strips `codes.Unknown`).
  */
 export function criErrorMessage(err: unknown): string {
-  const message = goNetErrorText(err instanceof Error ? err.message : String(err));
+  const message = goNetErrorText(errorMessage(err));
   return errorClass(err) === "NotFound" ? `rpc error: code = NotFound desc = ${message}` : message;
 }
 

@@ -24,6 +24,3 @@ export type { QOSClass } from "./resources.js";
 export { computeContainerHash } from "./hash.js";
 export { readTerminationMessage, lastLogString, MAX_TERMINATION_MESSAGE_LENGTH } from "./termination.js";
 export type { TerminationMessageInput } from "./termination.js";
-export { formatPod } from "./format.js";
-export { containerConfigHelpers } from "./helpers.js";
-export type { PodHelperOptions } from "./helpers.js";

@@ -11,7 +11,7 @@ import { backstepsError } from "../../runtime/index.js";
 import { errnoCode } from "../../errdefs/index.js";
 import { CreateContainerConfigError } from "./errors.js";
 import { expand } from "./expand.js";
-import { q } from "./format.js";
+import { goQuote as q } from "../../gofmt/index.js";
 
 /** `translateMountPropagation`. */
 export function mountPropagation(mode: string | undefined): MountPropagation {

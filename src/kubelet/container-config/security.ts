@@ -5,7 +5,8 @@
 import type { Container, Pod } from "../../api/index.js";
 import type { LinuxContainerSecurityContext, NamespaceOption } from "../../runtime/index.js";
 import { CreateContainerConfigError } from "./errors.js";
-import { formatPod, q } from "./format.js";
+import { goQuote as q } from "../../gofmt/index.js";
+import { formatPod } from "../format.js";
 
 /** The image's user as CRI ImageStatus reports it: a numeric uid, or a name. */
 export interface ImageUser {

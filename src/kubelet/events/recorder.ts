@@ -6,10 +6,9 @@
  * Events go out in order from one queue and never block or fail the caller.
  */
 import { randomBytes } from "node:crypto";
-import type { Event, ObjectReference, Pod } from "../../api/index.js";
+import { formatTime, type Event, type ObjectReference, type Pod } from "../../api/index.js";
 import { realClock, type Clock } from "../../clock/index.js";
 import type { KubeClient } from "../client/index.js";
-import { rfc3339 } from "../status/time.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -84,7 +83,7 @@ export class EventRecorder {
     const objKey = [ref.kind, ref.namespace, ref.name, ref.uid].join("/");
     if (!this.#allow(objKey)) return;
     const key = [this.#component, this.#opts.host, ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion, ref.fieldPath ?? "", type, reason, message].join("\u0000");
-    const now = rfc3339(this.#clock.now());
+    const now = formatTime(this.#clock.now());
     const namespace = ref.namespace ?? "default";
     const prev = this.#seen.get(key);
     if (prev) {

@@ -11,8 +11,8 @@ import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Container, Probe } from "../../api/index.js";
 import { isConnectionRefused, type RuntimeService } from "../../runtime/index.js";
-import { errorMessage } from "../format.js";
 import { KUBELET_VERSION } from "../node-status.js";
+import { errorMessage } from "../../errdefs/index.js";
 
 export type HandlerResult = { result: "Success" | "Warning" | "Failure"; output: string };
 

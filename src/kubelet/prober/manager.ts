@@ -8,11 +8,11 @@ import type { Container, Pod, Probe } from "../../api/index.js";
 import type { Clock } from "../../clock/index.js";
 import type { RuntimeService } from "../../runtime/index.js";
 import { podRef, type EventRecorder } from "../events/recorder.js";
-import { errorMessage } from "../format.js";
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from "../runtime-state.js";
 import type { ProbeView } from "../status/container-statuses.js";
 import { runExecProbe, runHTTPProbe, runTCPProbe, type HandlerResult, type ProbeTarget } from "./handlers.js";
 import type { ProbeResult, ProbeResults, ProbeType } from "./results.js";
+import { errorMessage } from "../../errdefs/index.js";
 
 const TITLE: Record<ProbeType, string> = { liveness: "Liveness", readiness: "Readiness", startup: "Startup" };
 const INITIAL: Record<ProbeType, ProbeResult> = { liveness: "Success", readiness: "Failure", startup: "Unknown" };

@@ -8,4 +8,4 @@
  */
 export { createKubeletServer, type KubeletServerOptions } from "./kubelet-server.js";
 export { isLookupError, type KubeletProvider, type ContainerLookup, type LookupError } from "./provider.js";
-export type { ReadContainerLog, ReadContainerLogOptions } from "./log-options.js";
+export type { ReadContainerLog } from "./log-options.js";

@@ -3,26 +3,14 @@
  * server hands it to (src/runtime's readContainerLog unless the caller gives another).
  */
 import type { Writable } from "node:stream";
-import type { Clock } from "../../clock/index.js";
+import type { ReadLogOptions } from "../../runtime/index.js";
 
-export interface ReadContainerLogOptions {
-  follow: boolean;
-  tailLines?: number;
-  /** Milliseconds since the epoch; entries before it are skipped. */
-  sinceTime?: number;
-  limitBytes?: number;
-  timestamps: boolean;
-  stream: "All" | "Stdout" | "Stderr";
-  signal: AbortSignal;
-  isRunning(): Promise<boolean>;
-  clock: Clock;
-}
-
-export type ReadContainerLog = (path: string, opts: ReadContainerLogOptions, out: Writable) => Promise<void>;
+/** How the server reads a log: src/runtime's readContainerLog, or a stand-in with its signature. */
+export type ReadContainerLog = (path: string, opts: ReadLogOptions, out: Writable) => Promise<void>;
 
 export interface LogQuery {
   previous: boolean;
-  opts: Omit<ReadContainerLogOptions, "signal" | "isRunning" | "clock">;
+  opts: Pick<ReadLogOptions, "tailLines" | "sinceTime" | "limitBytes"> & Required<Pick<ReadLogOptions, "follow" | "timestamps" | "stream">>;
 }
 
 /** Parses the query; a value kube-apiserver would refuse gives the message to answer 400 with. */

@@ -4,7 +4,7 @@
  */
 import type { ContainerStatus, PodCondition, PodPhase, PodSpec } from "../../api/index.js";
 import { isSidecar } from "./phase.js";
-import { goList } from "./time.js";
+import { goList } from "../../gofmt/index.js";
 
 export const KUBELET_CONDITIONS = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
 

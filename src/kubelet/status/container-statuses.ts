@@ -3,9 +3,8 @@
  * kubelet-pods §2.1): the newest instance gives `state`, the one before it `lastState`, a failed
  * start in the reason cache turns the state into `waiting{reason, message}`.
  */
-import type { Container, ContainerState, ContainerStatus, PodSpec } from "../../api/index.js";
+import { formatTime, type Container, type ContainerState, type ContainerStatus, type PodSpec } from "../../api/index.js";
 import type { RuntimeContainer } from "../runtime-state.js";
-import { rfc3339 } from "./time.js";
 
 export const RUNTIME_TYPE = "podyard";
 
@@ -32,13 +31,13 @@ export const NO_PROBES: ProbeView = { started: () => true, ready: () => true };
 function runtimeState(c: RuntimeContainer, prev: ContainerStatus | undefined): ContainerState {
   switch (c.state) {
     case "CONTAINER_RUNNING":
-      return { running: { startedAt: rfc3339(c.startedAt) } };
+      return { running: { startedAt: formatTime(c.startedAt) } };
     case "CONTAINER_EXITED": {
       const t: NonNullable<ContainerState["terminated"]> = { exitCode: c.exitCode };
       if (c.reason) t.reason = c.reason;
       if (c.message) t.message = c.message;
-      if (c.startedAt) t.startedAt = rfc3339(c.startedAt);
-      if (c.finishedAt) t.finishedAt = rfc3339(c.finishedAt);
+      if (c.startedAt) t.startedAt = formatTime(c.startedAt);
+      if (c.finishedAt) t.finishedAt = formatTime(c.finishedAt);
       t.containerID = containerIdString(c.id);
       return { terminated: t };
     }

@@ -4,13 +4,12 @@
  * kubelet keeps it (a terminal phase, lastTransitionTimes, startTime, the pod IP after the sandbox
  * went).
  */
-import type { PodStatus, Pod, PodPhase } from "../../api/index.js";
+import { formatTime, type PodStatus, type Pod, type PodPhase } from "../../api/index.js";
 import type { PodRuntimeStatus } from "../runtime-state.js";
 import { convertContainerStatuses, type ProbeView, type ReasonCacheEntry } from "./container-statuses.js";
 import { generateConditions } from "./conditions.js";
 import { getPhase } from "./phase.js";
 import { podQOSClass } from "./qos.js";
-import { rfc3339 } from "./time.js";
 
 export const isTerminalPhase = (p: PodPhase | undefined): boolean => p === "Succeeded" || p === "Failed";
 
@@ -31,7 +30,7 @@ export interface GenerateInput {
 export function generatePodStatus(input: GenerateInput): PodStatus {
   const { pod, runtime, old } = input;
   const spec = pod.spec;
-  const now = rfc3339(input.nowMs);
+  const now = formatTime(input.nowMs);
   const deleting = !!pod.metadata.deletionTimestamp;
   const common = { spec, runtime: runtime.containers, reasons: input.reasons, probes: input.probes, deleting };
   const initStatuses = convertContainerStatuses({ ...common, containers: spec.initContainers ?? [], kind: "init", old: old.initContainerStatuses ?? [] });

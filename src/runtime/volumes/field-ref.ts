@@ -5,27 +5,7 @@
 import { cpus, totalmem } from "node:os";
 import type { Container, Pod, Quantity } from "../../api/index.js";
 import { quantityMilli, quantityValue } from "../../api/index.js";
-
-/** Go's `%q` of a string (strconv.Quote): printable characters kept, the rest escaped. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c === 12) out += "\\f";
-    else if (c === 10) out += "\\n";
-    else if (c === 13) out += "\\r";
-    else if (c === 9) out += "\\t";
-    else if (c === 11) out += "\\v";
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, "0")}`;
-    else out += ch;
-  }
-  return out + '"';
-}
+import { goQuote } from "../../gofmt/index.js";
 
 /** `key="value"` lines sorted by key, newline-joined without a trailing newline (`FormatMap`). */
 export function formatMap(m: Record<string, string> | undefined): string {

@@ -8,7 +8,7 @@ export { VolumeSetUpError } from "./types.js";
 export type { MountedVolume, VolumeSources } from "./types.js";
 export { writeAtomic, payloadPathError } from "./atomic-writer.js";
 export type { Payload, FileProjection, WriteAtomicOptions } from "./atomic-writer.js";
-export { containerResourceValue, formatMap, goQuote, podFieldValue } from "./field-ref.js";
+export { containerResourceValue, formatMap, podFieldValue } from "./field-ref.js";
 export { configMapBytes, secretBytes } from "./projection.js";
 export { backstepsError, volumeDir } from "./paths.js";
 export { isMountPoint, mountPoints } from "./mounts.js";

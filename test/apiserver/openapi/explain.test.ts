@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { buildOpenApiV3, openApiV3Document } from "../../../src/apiserver/openapi/index.js";
-
-const KUBECTL = "/usr/bin/kubectl";
+import { KUBECTL, kubectl as runKubectl, type KubectlRun } from "../../helpers/kubectl.js";
 
 /** A server with just enough discovery for kubectl, and our OpenAPI documents. */
 function fakeServer(): Promise<{ server: Server; url: string }> {
@@ -42,11 +40,8 @@ function fakeServer(): Promise<{ server: Server; url: string }> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
 }
 
-function kubectl(url: string, cache: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, [...args, "--server", url], { env: { ...process.env, KUBECACHEDIR: cache, KUBECONFIG: "/dev/null", HOME: cache } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
-  });
+function kubectl(url: string, cache: string, args: string[]): Promise<KubectlRun> {
+  return runKubectl({ ...process.env, KUBECACHEDIR: cache, KUBECONFIG: "/dev/null", HOME: cache }, [...args, "--server", url]);
 }
 
 test("the v1 document has a PATCH with the kind and the fieldValidation parameter for every kind", () => {

@@ -4,7 +4,6 @@
  * explain, and --validate=strict with an unknown field.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,8 +18,8 @@ import { buildOpenApiV3 } from "../../../src/apiserver/openapi/index.js";
 import { jsonMergePatch, PatchError, strategicMergePatch } from "../../../src/apiserver/patch/index.js";
 import { toTable } from "../../../src/apiserver/printers/index.js";
 import { invalidStatus, strictDecodingError, unknownFields, validateObject } from "../../../src/apiserver/validation/index.js";
+import { KUBECTL, kubectl as runKubectl, type KubectlRun } from "../../helpers/kubectl.js";
 
-const KUBECTL = "/usr/bin/kubectl";
 const NOW = "2026-12-03T12:00:00Z";
 
 function fakeServer(): Promise<{ server: Server; url: string; pods: Map<string, Pod> }> {
@@ -106,11 +105,8 @@ function fakeServer(): Promise<{ server: Server; url: string; pods: Map<string, 
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pods })));
 }
 
-function kubectl(url: string, home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, [...args, "--server", url], { env: { ...process.env, KUBECACHEDIR: join(home, "cache"), KUBECONFIG: "/dev/null", HOME: home } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
-  });
+function kubectl(url: string, home: string, args: string[]): Promise<KubectlRun> {
+  return runKubectl({ ...process.env, KUBECACHEDIR: join(home, "cache"), KUBECONFIG: "/dev/null", HOME: home }, [...args, "--server", url]);
 }
 
 const POD = (image: string, extra = ""): string => `apiVersion: v1

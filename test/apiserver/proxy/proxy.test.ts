@@ -1,56 +1,30 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { access, appendFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test, type TestContext } from "node:test";
 import WebSocket from "ws";
-import pty from "@lydell/node-pty";
 import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
-import type { Node, Pod } from "../../../src/api/index.js";
+import type { Pod } from "../../../src/api/index.js";
 import { startKubelet, WEB_POD } from "../../kubelet/server/fixture.js";
-import { startTestApi, type TestApi } from "./test-api.js";
-
-const KUBECTL = "/usr/bin/kubectl";
-
-function nodeFor(port: number): Node {
-  return { apiVersion: "v1", kind: "Node", metadata: { name: "node1" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } };
-}
+import { KUBECTL, kubectl as runKubectl, kubectlInTerminal, kubectlMissing } from "../../helpers/kubectl.js";
+import { kubeletConnection, kubeletNode, startTestApi, type TestApi } from "../../helpers/test-api.js";
 
 async function setUp(t: TestContext): Promise<{ api: TestApi; kubelet: NonNullable<Awaited<ReturnType<typeof startKubelet>>> } | undefined> {
   const kubelet = await startKubelet(t);
   if (!kubelet) return undefined;
   const pod: Pod = { ...WEB_POD, status: { phase: "Running" } };
-  const api = await startTestApi(t, { pods: [pod, { ...pod, metadata: { ...pod.metadata, name: "pending" }, spec: { ...pod.spec, nodeName: "" } }], node: nodeFor(kubelet.port), kubelet: { clientCert: kubelet.pki.clientCert, clientKey: kubelet.pki.clientKey, ca: kubelet.pki.ca } });
+  const api = await startTestApi(t, { pods: [pod, { ...pod, metadata: { ...pod.metadata, name: "pending" }, spec: { ...pod.spec, nodeName: "" } }], node: kubeletNode(kubelet.port), kubelet: kubeletConnection(kubelet.pki) });
   return { api, kubelet };
 }
 
-async function kubectlMissing(t: TestContext): Promise<boolean> {
-  try {
-    await access(KUBECTL);
-    return false;
-  } catch {
-    process.stderr.write(`skipping: ${KUBECTL} is not installed\n`);
-    t.skip(`${KUBECTL} is not installed`);
-    return true;
-  }
-}
-
-function kubectl(api: TestApi, args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: api.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
+function kubectl(api: TestApi, args: string[], stdin?: string): ReturnType<typeof runKubectl> {
+  return runKubectl(api.env, args, stdin);
 }
 
 test("kubectl exec through the proxy: stdout passes, `exit 3` exits 3", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const r = await kubectl(s.api, ["exec", "web", "-c", "main", "--", "sh", "-c", "echo hi; echo oops >&2; exit 3"]);
@@ -63,7 +37,7 @@ test("kubectl exec through the proxy: stdout passes, `exit 3` exits 3", async (t
 });
 
 test("kubectl exec -i passes stdin and its end (v5 CLOSE)", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const r = await kubectl(s.api, ["exec", "-i", "web", "-c", "main", "--", "sh", "-c", "cat; echo done"], "hello\n");
@@ -72,7 +46,7 @@ test("kubectl exec -i passes stdin and its end (v5 CLOSE)", async (t) => {
 });
 
 test("kubectl exec into a container not in the spec prints kube-apiserver's BadRequest", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const r = await kubectl(s.api, ["exec", "web", "-c", "ghost", "--", "true"]);
@@ -81,7 +55,7 @@ test("kubectl exec into a container not in the spec prints kube-apiserver's BadR
 });
 
 test("kubectl logs through the proxy: tail, timestamps, and a waiting container's error", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   await writeFile(s.kubelet.runtime.containers.get("c-main")?.logPath ?? "", "2026-12-03T10:00:00Z stdout F a\n2026-12-03T10:00:01Z stderr F b\n");
@@ -145,40 +119,21 @@ test("@kubernetes/client-node's Exec works through the proxy, with the exit stat
 
 
 test("kubectl exec -it from a real terminal: the shell gets a pty, typed lines run, `exit 3` exits 3", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
-  const term = pty.spawn(KUBECTL, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 90, rows: 20, env: s.api.env as Record<string, string> });
-  t.after(() => {
-    try {
-      term.kill();
-    } catch {
-      // already gone
-    }
-  });
-  let screen = "";
-  const code = await new Promise<number>((resolve) => {
-    let typed = 0;
-    term.onData((d) => {
-      screen += d;
-      // Type once the shell's prompt is there, then again after the answer.
-      if (typed === 0 && /[$#] $/.test(screen)) {
-        typed = 1;
-        term.write("echo $((6*7)); stty size\r");
-      } else if (typed === 1 && /20 90/.test(screen)) {
-        typed = 2;
-        term.write("exit 3\r");
-      }
-    });
-    term.onExit(({ exitCode }) => resolve(exitCode));
-  });
+  // Type once the shell's prompt is there, then again after the answer.
+  const { code, screen } = await kubectlInTerminal(t, s.api.env, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 90, rows: 20 }, [
+    { ready: (sc) => /[$#] $/.test(sc), type: "echo $((6*7)); stty size\r" },
+    { ready: (sc) => /20 90/.test(sc), type: "exit 3\r" },
+  ]);
   assert.match(screen, /42/);
   assert.match(screen, /20 90/);
   assert.equal(code, 3);
 });
 
 test("kubectl cp copies into and out of the container (tar over exec)", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const local = join(s.kubelet.dir, "local.txt");
@@ -193,7 +148,7 @@ test("kubectl cp copies into and out of the container (tar over exec)", async (t
 });
 
 test("kubectl logs -f passes lines through as they come and returns when the container stops", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const c = s.kubelet.runtime.containers.get("c-main");
@@ -212,7 +167,7 @@ test("kubectl logs -f passes lines through as they come and returns when the con
 });
 
 test("kubectl attach -i reaches the container's main process through the proxy", async (t) => {
-  if (await kubectlMissing(t)) return;
+  if (kubectlMissing(t)) return;
   const s = await setUp(t);
   if (!s) return;
   const r = await kubectl(s.api, ["attach", "-i", "web", "-c", "main"], "attached line\n");
@@ -238,17 +193,7 @@ test("the oldest and newest versioned kubectls exec through the proxy (SPDY/3.1 
   const s = await setUp(t);
   if (!s) return;
   for (const bin of binaries) {
-    const run = (args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(bin, args, { env: s.api.env, stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(stdin);
-      });
+    const run = (args: string[], stdin = ""): ReturnType<typeof runKubectl> => runKubectl(s.api.env, args, stdin, bin);
     const r = await run(["exec", "web", "-c", "main", "--", "sh", "-c", "echo hi; echo oops >&2; exit 3"]);
     assert.equal(r.stdout, "hi\n", `${bin}: ${r.stderr}`);
     assert.match(r.stderr, /oops/);
@@ -267,29 +212,10 @@ test("kubectl 1.27 exec -it through a pty: SPDY resize stream sets the terminal 
   if (!bin) return t.skip("no versioned kubectl binaries");
   const s = await setUp(t);
   if (!s) return;
-  const term = pty.spawn(bin, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 77, rows: 21, env: s.api.env as Record<string, string> });
-  t.after(() => {
-    try {
-      term.kill();
-    } catch {
-      // already gone
-    }
-  });
-  let screen = "";
-  const code = await new Promise<number>((resolve) => {
-    let typed = 0;
-    term.onData((d) => {
-      screen += d;
-      if (typed === 0 && /[$#] $/.test(screen)) {
-        typed = 1;
-        term.write("stty size\r");
-      } else if (typed === 1 && /21 77/.test(screen)) {
-        typed = 2;
-        term.write("exit 3\r");
-      }
-    });
-    term.onExit(({ exitCode }) => resolve(exitCode));
-  });
+  const { code, screen } = await kubectlInTerminal(t, s.api.env, ["exec", "-it", "web", "-c", "main", "--", "sh"], { cols: 77, rows: 21 }, [
+    { ready: (sc) => /[$#] $/.test(sc), type: "stty size\r" },
+    { ready: (sc) => /21 77/.test(sc), type: "exit 3\r" },
+  ], bin);
   assert.match(screen, /21 77/);
   assert.equal(code, 3);
 });

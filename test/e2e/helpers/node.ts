@@ -13,10 +13,11 @@ import { fileURLToPath } from "node:url";
 import type { UpInfo } from "../../../src/cli/up/state.js";
 import type { BuiltBusyboxImage } from "../../../src/cli/tutorial/busybox-rootfs.js";
 import { buildTestImage, pushLayout } from "../../helpers/images.js";
+import { KUBECTL } from "../../helpers/kubectl.js";
 import { runTool, type RunOptions, type RunResult } from "../../helpers/run-tool.js";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-export const KUBECTL = "/usr/bin/kubectl";
+export { KUBECTL };
 
 /**
  * The command line that runs podyard's CLI as users run it: bin/podyard.js, which runs the

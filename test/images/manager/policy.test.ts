@@ -1,30 +1,7 @@
-/** Pull policy defaulting, Go duration text, and the image manager's configuration checks. */
+/** The image manager's configuration checks. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultImagePullPolicy as apiDefault } from "../../../src/api/index.js";
-import { defaultImageManagerConfig, defaultImagePullPolicy, formatGoDuration, goQuote, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
-
-test("imagePullPolicy defaults to Always for latest (written or implied), else IfNotPresent", () => {
-  const H = "a".repeat(64);
-  for (const f of [defaultImagePullPolicy, apiDefault]) {
-    assert.equal(f("nginx"), "Always");
-    assert.equal(f("nginx:latest"), "Always");
-    assert.equal(f(`nginx:latest@sha256:${H}`), "Always");
-    assert.equal(f("nginx:1.25"), "IfNotPresent");
-    assert.equal(f("reg:5000/app:v1"), "IfNotPresent");
-    assert.equal(f(`nginx@sha256:${H}`), "IfNotPresent");
-    assert.equal(f("Nginx"), "IfNotPresent");
-    assert.equal(f("a b"), "IfNotPresent");
-  }
-});
-
-test("durations print as Go prints them", () => {
-  const cases: [number, string][] = [
-    [0, "0s"], [313, "313ms"], [1.5, "1.5ms"], [0.0005, "500ns"], [0.25, "250µs"], [1000, "1s"], [1627, "1.627s"], [1200, "1.2s"],
-    [123_500, "2m3.5s"], [3_600_000, "1h0m0s"], [60_000, "1m0s"], [2 * 60_000, "2m0s"], [3_723_000, "1h2m3s"], [-1500, "-1.5s"],
-  ];
-  for (const [ms, text] of cases) assert.equal(formatGoDuration(ms), text, `${ms} ms`);
-});
+import { defaultImageManagerConfig, imageManagerConfigErrors, validateImageManagerConfig } from "../../../src/images/index.js";
 
 test("defaults: serial unless maxParallelImagePulls ≥ 2, QPS 5 burst 10, GC 85/80 %, 2 min, NeverVerifyPreloadedImages", () => {
   const d = defaultImageManagerConfig();
@@ -63,10 +40,4 @@ test("invalid configurations are refused with the kubelet's messages", () => {
   ]);
   assert.throws(() => validateImageManagerConfig(defaultImageManagerConfig({ maxParallelImagePulls: 0, registryBurst: -1 })),
     /^InvalidArgumentError: \[invalid configuration: registryBurst \(--registry-burst\) -1 must not be a negative number, invalid configuration: maxParallelImagePulls 0 must be a positive number\]$/);
-});
-
-test("strings are quoted as Go's %q quotes them", () => {
-  assert.equal(goQuote("nginx:1.25"), '"nginx:1.25"');
-  assert.equal(goQuote('a"b\\c\td\x00e\x7f'), '"a\\"b\\\\c\\td\\x00e\\x7f"');
-  assert.equal(goQuote("ünï"), '"ünï"');
 });

@@ -49,8 +49,8 @@ test("QoS class", () => {
 });
 
 test("the kubelet's PodHelpers built from this part pass the cluster DNS and domain on", async () => {
-  const { containerConfigHelpers } = await import("../../../src/kubelet/container-config/index.js");
-  const h = containerConfigHelpers({ clusterDomain: "example.org", clusterDNS: ["10.0.0.10"] });
+  const { defaultPodHelpers } = await import("../../../src/kubelet/index.js");
+  const h = defaultPodHelpers({ clusterDomain: "example.org", clusterDNS: ["10.0.0.10"] });
   const c = h.buildPodSandboxConfig(pod({}, { subdomain: "s" }), { logRoot: "/l" });
   assert.deepEqual(c.dnsConfig?.searches, ["default.svc.example.org", "svc.example.org", "example.org"]);
   assert.equal(h.computeContainerHash({ name: "a", image: "b" }), h.computeContainerHash({ name: "a", image: "b", args: ["x"] }));

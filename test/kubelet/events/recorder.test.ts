@@ -2,19 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Event, Pod } from "../../../src/api/index.js";
 import { FakeClock } from "../../../src/clock/index.js";
-import { EventRecorder, KubeClient, podRef } from "../../../src/kubelet/index.js";
-import { FakeApiServer } from "../fake-apiserver.js";
+import { EventRecorder, podRef } from "../../../src/kubelet/index.js";
+import { startFakeApi } from "../fake-apiserver.js";
 
 const pod: Pod = { metadata: { name: "web", namespace: "default", uid: "u-1", resourceVersion: "7" }, spec: { containers: [{ name: "app" }] } };
 
 test("identical events are one object with a count and a new lastTimestamp; different ones are new objects", async (t) => {
-  const api = new FakeApiServer();
-  await api.start();
-  const client = new KubeClient({ server: api.url });
-  t.after(async () => {
-    client.close();
-    await api.close();
-  });
+  const { api, client } = await startFakeApi(t);
   const clock = new FakeClock(Date.parse("2026-12-03T10:00:00Z"));
   const r = new EventRecorder({ client, host: "n1", clock });
   r.event(podRef(pod, { name: "app" }), "Warning", "BackOff", "Back-off restarting failed container app in pod web_default(u-1)");
@@ -39,13 +33,7 @@ test("identical events are one object with a count and a new lastTimestamp; diff
 });
 
 test("a flood about one object is cut after the burst of 25", async (t) => {
-  const api = new FakeApiServer();
-  await api.start();
-  const client = new KubeClient({ server: api.url });
-  t.after(async () => {
-    client.close();
-    await api.close();
-  });
+  const { api, client } = await startFakeApi(t);
   const r = new EventRecorder({ client, host: "n1", clock: new FakeClock(0) });
   for (let i = 0; i < 40; i++) r.event(podRef(pod), "Normal", "Test", `message ${i}`);
   await r.flush();

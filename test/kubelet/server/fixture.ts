@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import type { Pod } from "../../../src/api/index.js";
 import { createKubeletServer, type ContainerLookup, type KubeletProvider, type LookupError } from "../../../src/kubelet/server/index.js";
 import { HostRuntime } from "./host-runtime.js";
-import { makeTestPki, type TestPki } from "./pki.js";
+import { makeTestPki, type TestPki } from "../../helpers/pki.js";
 
 export interface KubeletFixture {
   port: number;

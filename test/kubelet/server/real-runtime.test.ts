@@ -3,21 +3,14 @@
  * image): kubectl exec, exec -i, logs and port-forward reach a real container through the proxy.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { access, mkdtemp, rm } from "node:fs/promises";
-import { connect, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test, type TestContext } from "node:test";
-import pty from "@lydell/node-pty";
-import type { Node, Pod } from "../../../src/api/index.js";
-import { createKubeletServer, type KubeletProvider } from "../../../src/kubelet/server/index.js";
-import type { OciRuntimeService } from "../../../src/runtime/index.js";
-import { startTestApi, type TestApi } from "../../apiserver/proxy/test-api.js";
-import { containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
-import { makeTestPki } from "./pki.js";
+import { access } from "node:fs/promises";
+import { connect } from "node:net";
+import { after, before, test } from "node:test";
+import { KUBECTL, kubectl as runKubectl, kubectlInTerminal, portForward } from "../../helpers/kubectl.js";
+import { startKubeletStack } from "../../helpers/kubelet-stack.js";
+import type { TestApi } from "../../helpers/test-api.js";
+import { openRuntimeFixture, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
 
-const KUBECTL = "/usr/bin/kubectl";
 let fx: RuntimeFixture | undefined;
 let skip: string | undefined;
 
@@ -36,69 +29,8 @@ after(async () => {
   await fx?.close();
 });
 
-interface Stack {
-  api: TestApi;
-  rt: OciRuntimeService;
-  podName: string;
-}
-
-async function startStack(t: TestContext, fixture: RuntimeFixture): Promise<Stack | undefined> {
-  const pki = await makeTestPki();
-  if (typeof pki === "string") {
-    t.skip(pki);
-    return undefined;
-  }
-  t.after(() => pki.cleanup());
-  const rt = await fixture.newRuntime();
-  const logDir = await mkdtemp(join(tmpdir(), "podyard-streams-logs-"));
-  t.after(() => rm(logDir, { recursive: true, force: true }));
-  const sandboxConfig = podConfig(undefined, logDir);
-  const sandboxId = await rt.runPodSandbox(sandboxConfig);
-  t.after(() => rt.removePodSandbox(sandboxId));
-  const containerId = await rt.createContainer(sandboxId, containerConfig(fixture.image, "main", {
-    command: ["sh", "-c", "echo started; exec nc -lk -p 8080 -e echo pong"],
-  }), sandboxConfig);
-  await rt.startContainer(containerId);
-  const name = sandboxConfig.metadata.name;
-  const pod: Pod = {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name, namespace: "default", uid: sandboxConfig.metadata.uid },
-    spec: { nodeName: "node1", containers: [{ name: "main", image: fixture.image }] },
-    status: { phase: "Running" },
-  };
-  const provider: KubeletProvider = {
-    pods: () => [pod],
-    runtime: rt,
-    statsSummary: async () => ({}),
-    lookupContainer: async (_ns, p, c) => {
-      if (p !== name || c !== "main") return { error: { code: 404, reason: "NotFound", message: `container ${c} not found` } };
-      const { status } = await rt.containerStatus(containerId);
-      return { containerId, logPath: status.logPath, running: status.state === "CONTAINER_RUNNING", sandboxId };
-    },
-    lookupSandbox: async () => ({ sandboxId }),
-  };
-  const server = createKubeletServer({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca }, provider });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const node: Node = { metadata: { name: "node1" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: (server.address() as AddressInfo).port } } } };
-  const api = await startTestApi(t, { pods: [pod], node, kubelet: { clientCert: pki.clientCert, clientKey: pki.clientKey, ca: pki.ca } });
-  return { api, rt, podName: name };
-}
-
-function kubectl(api: TestApi, args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, { env: api.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function kubectl(api: TestApi, args: string[], stdin = ""): ReturnType<typeof runKubectl> {
+  return runKubectl(api.env, args, stdin);
 }
 
 test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real container", { timeout: 120_000 }, async (t) => {
@@ -106,7 +38,7 @@ test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real contai
     process.stderr.write(`skipping: ${skip}\n`);
     return t.skip(skip);
   }
-  const s = await startStack(t, fx);
+  const s = await startKubeletStack(t, fx, { command: ["sh", "-c", "echo started; exec nc -lk -p 8080 -e echo pong"] });
   if (!s) return;
   const name = s.podName;
 
@@ -118,44 +50,20 @@ test("kubectl exec, exec -i, exec -it, logs and port-forward reach a real contai
   assert.equal(piped.stdout, "SHOUT\n", piped.stderr);
 
   // -it from a terminal: a shell prompt in the container's pty, the terminal's size, exit 3.
-  const term = pty.spawn(KUBECTL, ["exec", "-it", name, "-c", "main", "--", "sh"], { cols: 83, rows: 19, env: s.api.env as Record<string, string> });
-  let screen = "";
-  const ttyCode = await new Promise<number>((resolve) => {
-    // busybox's line editor asks where the cursor is (ESC[6n) after each prompt; no answer is
-    // needed (an answer arriving with typed text makes it drop the text), so just type.
-    let typed = 0;
-    const atPrompt = (): boolean => screen.split("\u001b[6n").join("").endsWith("# ");
-    term.onData((d) => {
-      screen += d;
-      if (typed === 0 && atPrompt()) {
-        typed = 1;
-        term.write("stty size\r");
-      } else if (typed === 1 && screen.includes("19 83\r\n") && atPrompt()) {
-        typed = 2;
-        term.write("exit 3\r");
-      }
-    });
-    term.onExit(({ exitCode }) => resolve(exitCode));
-  });
+  // busybox's line editor asks where the cursor is (ESC[6n) after each prompt; no answer is
+  // needed (an answer arriving with typed text makes it drop the text), so just type.
+  const atPrompt = (screen: string): boolean => screen.split("\u001b[6n").join("").endsWith("# ");
+  const { code: ttyCode, screen } = await kubectlInTerminal(t, s.api.env, ["exec", "-it", name, "-c", "main", "--", "sh"], { cols: 83, rows: 19 }, [
+    { ready: atPrompt, type: "stty size\r" },
+    { ready: (sc) => sc.includes("19 83\r\n") && atPrompt(sc), type: "exit 3\r" },
+  ]);
   assert.match(screen, /19 83/);
   assert.equal(ttyCode, 3);
 
   const logs = await kubectl(s.api, ["logs", name, "-c", "main"]);
   assert.equal(logs.stdout, "started\n", logs.stderr);
 
-  const child = spawn(KUBECTL, ["port-forward", `pod/${name}`, ":8080", "--address", "127.0.0.1"], { env: s.api.env, stdio: ["ignore", "pipe", "pipe"] });
-  t.after(() => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-  });
-  const local = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on("exit", (code) => reject(new Error(`kubectl port-forward exited ${code}`)));
-  });
+  const { local } = await portForward(t, s.api.env, `pod/${name}`, 8080);
   const reply = await new Promise<string>((resolve, reject) => {
     const sock = connect({ host: "127.0.0.1", port: local });
     let got = "";

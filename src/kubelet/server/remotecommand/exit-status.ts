@@ -1,5 +1,6 @@
 /** The result on channel 3 (kubelet server/remotecommand httpstream.go v4WriteStatusFunc). */
 import type { Status } from "../../../api/index.js";
+import { errorMessage } from "../../../errdefs/index.js";
 
 export function successStatus(): Status {
   return { metadata: {}, status: "Success" };
@@ -17,7 +18,7 @@ export function nonZeroExitStatus(cmd: string[], exitCode: number): Status {
 
 /** A runtime failure (no such executable, container gone): kubectl prints `error: <message>` and exits 1. */
 export function internalErrorStatus(err: unknown): Status {
-  const text = `error executing command in container: ${err instanceof Error ? err.message : String(err)}`;
+  const text = `error executing command in container: ${errorMessage(err)}`;
   return {
     metadata: {},
     status: "Failure",

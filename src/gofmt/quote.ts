@@ -1,9 +1,10 @@
-/** Go's `%q` for the strings the kubelet's messages quote (image names as written in the pod). */
+/** Go's `%q` (strconv.Quote), which the kubelet's and the API server's messages use to quote names, images and values. */
 
 const ESCAPES: Record<string, string> = {
   "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\",
 };
 
+/** Printable characters kept, short escapes where Go has them, other control characters as `\xNN` or `\uNNNN`. */
 export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
