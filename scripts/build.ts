@@ -36,7 +36,7 @@ export async function buildPodyard(outdir: string, entryPoints: Record<string, s
     // Pure-JS packages are bundled too (commander alone costs ~20 ms to load as separate
     // files); better-sqlite3 is native and stays in node_modules. CommonJS code in the
     // bundle requires Node's built-ins through the `require` the banner defines.
-    external: ["better-sqlite3"],
+    external: ["better-sqlite3", "@lydell/node-pty"],
     banner: { js: 'import { createRequire as __podyardRequire } from "node:module";\nconst require = __podyardRequire(import.meta.url);' },
     entryNames: "[name]",
     chunkNames: "[name]-[hash]",

@@ -143,7 +143,7 @@ export class Registry {
       if (revision < this.storage.compactedRevision()) throw expired(CONTINUE_EXPIRED);
     } else if (opts.resourceVersion && opts.resourceVersion !== "0") {
       const rv = Number(opts.resourceVersion);
-      if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${opts.resourceVersion}`);
+      if (!Number.isInteger(rv) || rv < 0) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(opts.resourceVersion)}: strconv.ParseUint: parsing ${JSON.stringify(opts.resourceVersion)}: invalid syntax`);
       const cur = this.storage.currentRevision();
       if (rv > cur) {
         throw new ApiError(504, "Timeout", `Too large resource version: ${rv}, current: ${cur}`,
@@ -275,7 +275,9 @@ export class Registry {
       if (info.namespaced && nm.namespace !== undefined && nm.namespace !== "" && nm.namespace !== ns) throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       this.#prepareForUpdate(info, cur, next, opts.subresource, opts.internal === true);
       this.#validate(info, next, cur, opts.subresource);
-      updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
+      // A binding writes the pod through BindingREST, not the field manager: kube-apiserver's pods
+      // keep no managedFields entry for it.
+      if (opts.subresource !== "binding") updateManagedFields(cur, next, opts.fieldManager ?? "unknown", "Update", opts.subresource, this.#now());
       const encoded = this.encode(info, next);
       if (encoded === this.encode(info, cur)) return cur;
       if (opts.dryRun) return next;

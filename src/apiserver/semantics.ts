@@ -4,7 +4,7 @@
  * them only from here, so each can be replaced without touching it.
  */
 export { prepareForCreate, setDefaultsObject } from "../api/index.js";
-export { invalidMessage, unknownFields, validateObject, type FieldError } from "./validation/index.js";
+export { decodeTypeError, goFormat, invalidMessage, unknownFields, validateObject, type FieldError } from "./validation/index.js";
 export { jsonMergePatch, jsonPatch, PatchError, strategicMergePatch } from "./patch/index.js";
 export { ApplyConflictError, serverSideApply, updateManagedFields } from "./fieldmanager/index.js";
 export { toTable } from "./printers/index.js";

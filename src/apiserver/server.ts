@@ -21,11 +21,11 @@ import { Registry, rfc3339, type ListOptions, type WriteOptions } from "./regist
 import { findResource, RESOURCES, type ResourceInfo } from "./resources.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import {
-  ApplyConflictError, buildOpenApiV3, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
+  ApplyConflictError, buildOpenApiV3, decodeTypeError, goFormat, jsonMergePatch, jsonPatch, OPENAPI_GROUP_VERSIONS, PatchError, serverSideApply,
   strategicMergePatch, toTable, unknownFields, type OpenApiGroupVersion,
 } from "./semantics.js";
 import {
-  ApiError, badRequest, conflict, forbidden, methodNotAllowed, resourceNotFound, successStatus, toApiError,
+  ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, resourceNotFound, successStatus, toApiError,
 } from "./status.js";
 import type { Storage } from "./storage/index.js";
 import { serveWatch } from "./watch.js";
@@ -35,6 +35,17 @@ export const SERVER_VERSION = {
   gitTreeState: "clean", buildDate: "2026-12-03T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "podyard",
   platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
 };
+
+// The answer's type as kube-openapi writes it: the "@" of the accepted type would not parse as a media type.
+const OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/** gnostic openapi_v2.Document: swagger (1) "2.0", info (2) { title (1) "Kubernetes", version (2) }. */
+const OPENAPI_V2_EMPTY_PROTO = ((): Buffer => {
+  const str = (field: number, v: Buffer | string): Buffer => {
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(v, "utf8");
+    return Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
+  };
+  return Buffer.concat([str(1, "2.0"), str(2, Buffer.concat([str(1, "Kubernetes"), str(2, SERVER_VERSION.gitVersion)]))]);
+})();
 
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 /** Namespaces kube-apiserver refuses to delete. */
@@ -273,9 +284,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const fieldSelector = parseFieldSelector(q.get("fieldSelector"));
     for (const r of fieldSelector) {
       if (r.key !== "metadata.name" && !(r.key === "metadata.namespace" && info.namespaced) && !info.fieldSelectors.includes(r.key)) {
-        throw badRequest(`Unable to find "${info.group}/${info.version}, Resource=${info.resource}" that match label selector "${q.get("labelSelector") ?? ""}", field selector "${q.get("fieldSelector") ?? ""}": field label not supported: ${r.key}`);
+        // Only the reason: kubectl puts its own "Unable to find ... that match label selector" before it.
+        throw badRequest(`field label not supported: ${r.key}`);
       }
     }
+    checkResourceVersion(q.get("resourceVersion"));
     const limit = Number(q.get("limit") ?? 0);
     return {
       labelSelector: parseLabelSelector(q.get("labelSelector")), fieldSelector,
@@ -284,6 +297,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       ...(q.get("resourceVersion") !== null ? { resourceVersion: q.get("resourceVersion") as string } : {}),
       ...(q.get("resourceVersionMatch") ? { resourceVersionMatch: q.get("resourceVersionMatch") as string } : {}),
     };
+  }
+
+  /**
+   * A list's or watch's resourceVersion must be a revision number, as the storage's versioner
+   * parses it (strconv.ParseUint); a malformed one is the client's error (400), never 410.
+   */
+  function checkResourceVersion(rv: string | null): void {
+    if (rv === null || rv === "" || rv === "0") return;
+    let why = "";
+    if (!/^\d+$/.test(rv)) why = "invalid syntax";
+    else if (BigInt(rv) > 0xffff_ffff_ffff_ffffn) why = "value out of range";
+    if (why) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: ${why}`);
   }
 
   function tableOpts(q: URLSearchParams): { includeObject: "None" | "Metadata" | "Object" } {
@@ -313,6 +338,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     dropPaths(body, unknown);
   }
 
+  /** A body with a value of the wrong JSON type is refused as kube-apiserver's decoder refuses it: 400. */
+  function checkDecodable(info: ResourceInfo, body: unknown): void {
+    const err = decodeTypeError(info.resource, body, info.group);
+    if (err) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${err}`);
+  }
+
+  /**
+   * A patch whose result does not decode: 422 on the `patch` field, with the patched object (JSON
+   * and merge patches) or the patch itself (strategic merge patch) as the invalid value.
+   */
+  function checkPatched(info: ResourceInfo, patched: unknown, shown: string): void {
+    const err = decodeTypeError(info.resource, patched, info.group);
+    if (!err) return;
+    const body = `Invalid value: ${JSON.stringify(shown)}: ${err}`;
+    throw invalid("", "", ` "" is invalid: patch: ${body}`, [{ reason: "FieldValueInvalid", message: body, field: "patch" }]);
+  }
+
   function checkTypeMeta(info: ResourceInfo, body: Json): void {
     const av = info.group ? `${info.group}/${info.version}` : info.version;
     if (typeof body.apiVersion === "string" && body.apiVersion !== "" && body.apiVersion !== av) {
@@ -331,17 +373,43 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     };
   }
 
+  /**
+   * DeleteOptions as kube-apiserver's delete handler reads them: a non-empty body is decoded (kind
+   * and apiVersion optional, meta/v1 DeleteOptions by default) and the query is then not looked
+   * at; only without a body do the query parameters fill them.
+   */
   async function deleteOptionsOf(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
     const body = await readBody(req, maxBody);
     let options: DeleteOptions = {};
     if (body.length > 0) {
       const v = mediaType(req.headers["content-type"]) === "application/yaml" ? parseYaml(body) : parseJson(body);
-      if (typeof v === "object" && v !== null) options = v as DeleteOptions;
+      if (typeof v !== "object" || v === null || Array.isArray(v)) throw badRequest("decoded object cannot be converted to DeleteOptions");
+      const kind = (v as { kind?: unknown }).kind;
+      if (kind !== undefined && kind !== "" && kind !== "DeleteOptions") throw badRequest("decoded object cannot be converted to DeleteOptions");
+      options = v as DeleteOptions;
+      if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null && !Number.isInteger(options.gracePeriodSeconds)) {
+        throw badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(options.gracePeriodSeconds)}`);
+      }
+    } else {
+      const g = q.get("gracePeriodSeconds");
+      if (g !== null) {
+        if (!/^-?\d+$/.test(g)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(g)}: invalid syntax`);
+        options.gracePeriodSeconds = Number(g);
+      }
+      const policy = q.get("propagationPolicy");
+      if (policy !== null) options.propagationPolicy = policy as NonNullable<DeleteOptions["propagationPolicy"]>;
+      const orphan = q.get("orphanDependents");
+      if (orphan !== null) (options as { orphanDependents?: boolean }).orphanDependents = orphan === "true" || orphan === "1";
+      const dry = q.getAll("dryRun");
+      if (dry.length > 0) options.dryRun = dry;
     }
-    const g = q.get("gracePeriodSeconds");
-    if (g !== null) options.gracePeriodSeconds = Number(g);
-    if (typeof options.gracePeriodSeconds === "number" && !Number.isFinite(options.gracePeriodSeconds)) throw badRequest(`invalid gracePeriodSeconds: ${g}`);
+    for (const v of options.dryRun ?? []) if (v !== "All") throw badRequest(`Invalid dryRun value: ${v}; the only supported value is "All"`);
     return options;
+  }
+
+  /** A delete's write options: its dry run comes from the DeleteOptions (body or query), as kube-apiserver's. */
+  function deleteWriteOpts(base: WriteOptions, options: DeleteOptions): WriteOptions {
+    return { ...base, dryRun: (options.dryRun ?? []).length > 0 };
   }
 
   async function respondObject(res: ServerResponse, req: IncomingMessage, q: URLSearchParams, info: ResourceInfo, code: number, obj: KubeObject, headers: Record<string, string | string[]>): Promise<void> {
@@ -396,6 +464,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (method === "POST") {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const created = await registry.create(info, ns, body as unknown as KubeObject, writeOpts());
         if (info.resource === "namespaces" && !q.has("dryRun")) await ensureDefaultServiceAccount(created.metadata.name ?? "");
@@ -409,7 +478,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const deleted: KubeObject[] = [];
         for (const obj of r.items) {
           try {
-            deleted.push(await deleteOne(info, obj.metadata.namespace, obj.metadata.name ?? "", options, writeOpts()).then((x) => x.obj));
+            deleted.push(await deleteOne(info, obj.metadata.namespace, obj.metadata.name ?? "", options, deleteWriteOpts(writeOpts(), options)).then((x) => x.obj));
           } catch (err) {
             if (!(err instanceof ApiError && err.status.reason === "NotFound")) throw err;
           }
@@ -471,6 +540,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       case "PUT": {
         const body = decodeObjectBody(req.headers["content-type"], await readBody(req, maxBody));
         checkTypeMeta(info, body);
+        checkDecodable(info, body);
         checkUnknownFields(info, q, body, warnings);
         const updated = await registry.update(info, ns, name, () => body as unknown as KubeObject, writeOpts());
         await compactIfLong();
@@ -485,7 +555,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       case "DELETE": {
         const options = await deleteOptionsOf(req, q);
-        const { obj, removed } = await deleteOne(info, ns, name, options, writeOpts());
+        const { obj, removed } = await deleteOne(info, ns, name, options, deleteWriteOpts(writeOpts(), options));
         // 200 even when the object stays (graceful pods, namespaces), as kube-apiserver keeps it for
         // old clients; 202 only when orphanDependents=false asked for it.
         const code = !removed && (options as { orphanDependents?: boolean }).orphanDependents === false ? 202 : 200;
@@ -533,6 +603,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const manager = q.get("fieldManager");
       if (!manager) throw badRequest("PATCH requests with application/apply-patch+yaml content type must specify a fieldManager");
       checkTypeMeta(info, body as Json);
+      checkDecodable(info, body);
       checkUnknownFields(info, q, body, warnings);
       const force = q.get("force") === "true";
       const applyOpts = { manager, force, now: rfc3339(clock.now()), kind: info.kind, ...(route.subresource ? { subresource: route.subresource } : {}) };
@@ -557,6 +628,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return patchError(err);
       }
       if (typeof next !== "object" || next === null || Array.isArray(next)) throw new ApiError(422, "Invalid", "the patch made the object something other than an object");
+      checkPatched(info, next, type === "application/strategic-merge-patch+json" ? goFormat(body) : JSON.stringify(next));
       checkUnknownFields(info, q, next, warnings);
       return next as KubeObject;
     }, w);
@@ -618,6 +690,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (doc) return send(res, 200, doc);
       throw resourceNotFound();
     }
+    if (path === "/openapi/v2") {
+      // A document with no definitions: kubectl's client-side validation, which runs only for a kind
+      // the v3 documents lack (apiVersion v2, kind Widget), then skips it and reports kubectl's own
+      // "no matches for kind" mapping error, as against a real cluster.
+      if (/protobuf/.test(accept ?? "")) {
+        res.writeHead(200, { "content-type": OPENAPI_V2_PROTOBUF, "content-length": OPENAPI_V2_EMPTY_PROTO.length }).end(OPENAPI_V2_EMPTY_PROTO);
+        return;
+      }
+      return send(res, 200, { swagger: "2.0", info: { title: "Kubernetes", version: SERVER_VERSION.gitVersion }, paths: {}, definitions: {} });
+    }
     if (path === "/openapi/v3") {
       return send(res, 200, openapiDocs().index);
     }
@@ -632,6 +714,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         "content-length": Buffer.byteLength(d.json),
       }).end(d.json);
       return;
+    }
+    if (path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" && method === "GET") {
+      // kubectl's schema validation asks whether a kind it has no schema for is a CRD; podyard has
+      // none, so the answer is an empty list and kubectl goes on to its "no matches for kind" error.
+      return send(res, 200, { kind: "CustomResourceDefinitionList", apiVersion: "apiextensions.k8s.io/v1", metadata: { resourceVersion: String(storage.currentRevision()) }, items: [] });
     }
     const route = parseRoute(path);
     if (!route) throw resourceNotFound();

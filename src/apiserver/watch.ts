@@ -10,7 +10,7 @@ import type { KubeObject, WatchEventType } from "../api/index.js";
 import type { Clock } from "../clock/index.js";
 import type { ListOptions, Registry } from "./registry.js";
 import { apiVersionOf, storageKey, type ResourceInfo } from "./resources.js";
-import { expired, toApiError } from "./status.js";
+import { badRequest, expired, toApiError } from "./status.js";
 import { CompactedError, WatchOverflowError, type KV } from "./storage/index.js";
 
 export interface WatchRequest {
@@ -88,7 +88,7 @@ export async function serveWatch(res: ServerResponse, w: WatchRequest): Promise<
       from = lastRevision + 1;
     } else {
       const n = Number(rv);
-      if (!Number.isInteger(n) || n < 0) throw expired(`invalid resource version: ${rv}`);
+      if (!Number.isInteger(n) || n < 0) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`);
       lastRevision = n;
       from = n + 1;
     }

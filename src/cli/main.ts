@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { errorReport, ERROR_PREFIX } from "./error-line.js";
 import { EXIT_CODES, EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.js";
 import { imageCommands } from "./image/index.js";
+import { diffCommand } from "./diff-command.js";
 import { registryCommand } from "./registry-command.js";
 import { tutorialCommand } from "./tutorial/tutorial-command.js";
 import { upCommands } from "./up/up-command.js";
@@ -18,6 +19,7 @@ const program = new Command("podyard")
 
 program.addCommand(registryCommand());
 program.addCommand(tutorialCommand());
+program.addCommand(diffCommand());
 for (const c of upCommands()) program.addCommand(c);
 for (const c of imageCommands()) program.addCommand(c);
 reportUsageErrors(program);

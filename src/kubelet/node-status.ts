@@ -8,7 +8,8 @@ import os from "node:os";
 import type { Lease, Node, NodeCondition } from "../api/index.js";
 import { rfc3339 } from "./status/time.js";
 
-export const KUBELET_VERSION = "v1.33.0";
+/** The version the node reports: the API server's own (a kubelet newer than its API server is a skew Kubernetes does not allow). */
+export const KUBELET_VERSION = "v1.32.4-podyard";
 
 function readTrim(path: string): string {
   try {

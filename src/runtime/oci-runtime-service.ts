@@ -65,6 +65,8 @@ export class OciRuntimeService implements RuntimeService {
   readonly #finishing = new Map<string, Promise<void>>();
   #ownCgroup = "/";
   #hostCaps: string[] = [];
+  /** Without CAP_SYS_RESOURCE no process may lower its oom_score_adj below ours (containerd's restrict_oom_score_adj). */
+  #minOomScoreAdj: number | undefined;
   #watcher: FSWatcher | undefined;
   #ipLock: Promise<unknown> = Promise.resolve();
 
@@ -85,6 +87,9 @@ export class OciRuntimeService implements RuntimeService {
     this.#ownCgroup = await ownCgroupPath();
     const status = await readFile("/proc/self/status", "utf8");
     this.#hostCaps = capabilitiesInMask(/CapBnd:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0");
+    if (!capabilitiesInMask(/CapEff:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0").includes("CAP_SYS_RESOURCE")) {
+      this.#minOomScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim()) || 0;
+    }
     for (const id of await readdir(this.#paths.sandboxes)) {
       const dir = this.#paths.sandbox(id);
       const rec = await readRecord<SandboxRecord>(dir, SANDBOX_FILE);
@@ -209,9 +214,8 @@ export class OciRuntimeService implements RuntimeService {
     const sb = this.#sandboxes.get(podSandboxId);
     if (!sb) return;
     await Promise.all([...this.#containers.values()].filter((c) => c.sandboxId === podSandboxId).map((c) => this.stopContainer(c.id, 0)));
+    // with the namespaces goes the shm (containerd unmounts it on stop: every container is gone)
     await destroyNamespaces(this.#paths.sandbox(podSandboxId));
-    // containerd unmounts the sandbox's shm on stop: with every container gone, nothing uses it
-    await unmount(sandboxShm(this.#paths.sandbox(podSandboxId)));
     if (sb.state !== "SANDBOX_NOTREADY") {
       sb.state = "SANDBOX_NOTREADY";
       await writeRecord(this.#paths.sandbox(podSandboxId), SANDBOX_FILE, sb);
@@ -313,12 +317,15 @@ export class OciRuntimeService implements RuntimeService {
       const spec = generateSpec({
         config, image: imageConfig.config, hostname: sb.hostname, rootfs, user,
         namespaces: namespaceFiles(sbDir), cgroupsPath, extraMounts, hostCapabilities: this.#hostCaps,
+        ...(this.#minOomScoreAdj !== undefined ? { minOomScoreAdj: this.#minOomScoreAdj } : {}),
       });
       await writeFile(join(dir, "config.json"), JSON.stringify(spec, null, 2));
       const repoDigest = this.#images.repoDigests(found.record.configDigest)[0];
+      // the status names the image as containerd's does: its first repo tag, else what was asked for
+      const repoTag = this.#images.list().find((r) => r.configDigest === found.record.configDigest && r.name !== r.configDigest && !r.name.includes("@"))?.name;
       const logDir = sandboxConfig.logDirectory ?? sb.logDirectory;
       const rec: ContainerRecord = {
-        id, sandboxId: podSandboxId, metadata: config.metadata, image: config.image,
+        id, sandboxId: podSandboxId, metadata: config.metadata, image: repoTag !== undefined ? { ...config.image, image: repoTag } : config.image,
         imageId: found.record.configDigest, imageRef: repoDigest ?? found.record.configDigest,
         labels: config.labels ?? {}, annotations: config.annotations ?? {}, mounts: config.mounts ?? [],
         logPath: logDir && config.logPath ? join(logDir, config.logPath) : join(dir, "container.log"),

@@ -213,6 +213,12 @@ export interface SpecInput {
   extraMounts: OciMount[];
   /** The capabilities the host can give (default: all). */
   hostCapabilities?: readonly string[];
+  /**
+   * The lowest oom_score_adj this host lets us give (our own, when we lack CAP_SYS_RESOURCE):
+   * the kubelet's -997 for a Guaranteed pod is raised to it, as containerd's
+   * restrict_oom_score_adj does, instead of failing the start.
+   */
+  minOomScoreAdj?: number;
 }
 
 export function generateSpec(input: SpecInput): OciSpec {
@@ -240,7 +246,9 @@ export function generateSpec(input: SpecInput): OciSpec {
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       // containerd sets no_new_privs unless privileged or allowPrivilegeEscalation asks otherwise
       noNewPrivileges: sc?.noNewPrivs ?? !privileged,
-      ...(config.linux?.resources?.oomScoreAdj !== undefined ? { oomScoreAdj: config.linux.resources.oomScoreAdj } : {}),
+      ...(config.linux?.resources?.oomScoreAdj !== undefined
+        ? { oomScoreAdj: Math.max(config.linux.resources.oomScoreAdj, input.minOomScoreAdj ?? -1000) }
+        : {}),
     },
     root: { path: input.rootfs, readonly: sc?.readonlyRootfs === true },
     mounts: [...baseMounts(privileged), ...runtimeMounts, ...userMounts],

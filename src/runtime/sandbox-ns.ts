@@ -69,14 +69,14 @@ export async function unmount(target: string): Promise<void> {
   }
 }
 
-/** Unmounts the namespace files (freeing the namespaces once no process uses them). */
+/** Unmounts the namespace files (freeing the namespaces once no process uses them) and the shm, in one spawn. */
 export async function destroyNamespaces(sandboxDir: string): Promise<void> {
-  const mounted = await mountsUnder(join(sandboxDir, "ns"));
+  const mounted = [...(await mountsUnder(join(sandboxDir, "ns"))), ...(await mountsUnder(sandboxShm(sandboxDir)))];
   if (mounted.length === 0) return;
   try {
     await runTool("umount", mounted);
   } catch {
-    for (const f of Object.values(namespaceFiles(sandboxDir))) await unmount(f);
+    for (const f of [...Object.values(namespaceFiles(sandboxDir)), sandboxShm(sandboxDir)]) await unmount(f);
   }
 }
 

@@ -8,6 +8,9 @@ import { request as httpsRequest } from "node:https";
 import { errorClass, InvalidArgumentError, newError, type ErrorClass } from "../errdefs/index.js";
 import type { Event, KubeList, Node, Pod } from "../api/index.js";
 
+/** As client-go builds it for kube-scheduler: `<command>/<version> (<os>/<arch>) kubernetes/<commit>`. */
+export const USER_AGENT = `kube-scheduler/v1.32.4 (linux/${process.arch === "x64" ? "amd64" : process.arch}) kubernetes/podyard`;
+
 export interface WatchEvent<T> {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   object: T;
@@ -63,7 +66,8 @@ export class HttpSchedulerApi implements SchedulerApi {
       host: url.hostname.replace(/^\[|\]$/g, ""),
       port: url.port,
       path: `${url.pathname}${url.search}`,
-      headers: { Accept: "application/json", ...headers, ...(this.#conn.token ? { Authorization: `Bearer ${this.#conn.token}` } : {}) },
+      // kube-scheduler's client-go agent: the API server names its writes' field manager after the first word.
+      headers: { Accept: "application/json", "User-Agent": USER_AGENT, ...headers, ...(this.#conn.token ? { Authorization: `Bearer ${this.#conn.token}` } : {}) },
       ...(signal ? { signal } : {}),
     };
     if (this.#conn.ca) opts.ca = this.#conn.ca;

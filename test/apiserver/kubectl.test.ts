@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tutorialPodPath, type TutorialPodFile } from "../helpers/tutorial-pods.js";
 import { call, pod, startServer, watch, type TestServer } from "./server-helper.js";
 
 const KUBECTL = "/usr/bin/kubectl";
-const SEED = join(import.meta.dirname, "..", "..", "..", "shared", "seed");
 const skip = existsSync(KUBECTL) ? false : `${KUBECTL} is not installed`;
 if (skip) console.log(`# skipping kubectl tests: ${skip}`);
 
@@ -31,15 +31,14 @@ function kubectlFor(t: { after: (fn: () => void) => void }, s: TestServer): (...
   });
 }
 
-function seedPath(name: string): string {
-  const local = join(SEED, name);
-  return existsSync(local) ? local : join("/work/shared/seed", name);
+function seedPath(name: TutorialPodFile): string {
+  return tutorialPodPath(name);
 }
 
 test("kubectl apply -f the seed pods, get pods, get -o yaml, apply again (unchanged)", { skip }, async (t) => {
   const s = await startServer(t);
   const kubectl = kubectlFor(t, s);
-  for (const f of ["shared-volume-pod.yaml", "network-test-pod.yaml"]) {
+  for (const f of ["shared-volume-pod.yaml", "network-test-pod.yaml"] as const) {
     const r = await kubectl("apply", "-f", seedPath(f));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `pod/${f.replace(".yaml", "")} created`);
@@ -128,4 +127,45 @@ test("kubectl get pods prints the server's Table; apply with an unknown field fa
   const explain = await kubectl("explain", "pod.spec");
   assert.equal(explain.code, 0, explain.stderr);
   assert.match(explain.stdout, /containers\s+<\[\]Container> -required-/);
+});
+
+test("kubectl get --field-selector with an unsupported field says the 'Unable to find' prefix once", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const r = await kubectl("get", "pods", "--field-selector", "foo=bar");
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), 'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "foo=bar": field label not supported: foo');
+});
+
+test("kubectl apply of an unknown apiVersion or kind says 'no matches for kind ... ensure CRDs are installed first', not a validation error", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const dir = mkdtempSync(join(tmpdir(), "podyard-unknown-kind-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [apiVersion, kind] of [["v2", "Pod"], ["v1", "Widget"]]) {
+    const f = join(dir, `${kind}.yaml`);
+    writeFileSync(f, `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: x\n`);
+    const r = await kubectl("apply", "-f", f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), `error: resource mapping not found for name: "x" namespace: "" from "${f}": no matches for kind "${kind}" in version "${apiVersion}"\nensure CRDs are installed first`);
+  }
+  // Known kinds are still validated by the server (fieldValidation): an unknown field is refused.
+  const f = join(dir, "pod.yaml");
+  writeFileSync(f, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: alpine\n    imag: x\n");
+  const bad = await kubectl("apply", "-f", f);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown field "spec\.containers\[0\]\.imag"/);
+});
+
+test("kubectl apply of a pod with a field of the wrong type prints the server's decode error (400), and nothing is created", { skip }, async (t) => {
+  const s = await startServer(t);
+  const kubectl = kubectlFor(t, s);
+  const dir = mkdtempSync(join(tmpdir(), "podyard-wrong-type-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, "pod.yaml");
+  writeFileSync(f, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: alpine\n    command: "sleep 1"\n');
+  const r = await kubectl("apply", "-f", f);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `Error from server (BadRequest): error when creating "${f}": Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Container.spec.containers.command of type []string`);
+  assert.equal((await call(s.url, "GET", "/api/v1/namespaces/default/pods/p")).status, 404);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { test } from "node:test";
 import { FakeClock } from "../../src/clock/index.js";
+import { USER_AGENT as SCHEDULER_AGENT } from "../../src/scheduler/api-client.js";
 import { call, pod, startServer, watch } from "./server-helper.js";
 
 const START = Date.parse("2026-12-03T10:00:00Z");
@@ -55,7 +56,10 @@ test("list is sorted by name, filters by label and field selectors, and pages wi
   assert.deepEqual(names((await call(s.url, "GET", `/api/v1/pods?fieldSelector=metadata.name%3Dc,metadata.namespace%3Ddefault`)).body), ["c"]);
   const bad = await call(s.url, "GET", `${NS}/pods?fieldSelector=spec.image%3Dx`);
   assert.equal(bad.status, 400);
-  assert.match(String(bad.body.message), /field label not supported: spec\.image$/);
+  // Only the reason: kubectl prefixes its own "Unable to find ... that match label selector".
+  assert.equal(bad.body.message, "field label not supported: spec.image");
+  const badEvents = await call(s.url, "GET", `${NS}/events?fieldSelector=foo%3Dbar`);
+  assert.deepEqual([badEvents.status, badEvents.body.message], [400, "field label not supported: foo"]);
   const p1 = await call(s.url, "GET", `${NS}/pods?limit=2`);
   assert.deepEqual(names(p1.body), ["a", "b"]);
   const m1 = p1.body.metadata as Record<string, unknown>;
@@ -224,6 +228,19 @@ test("watch from a resourceVersion replays what came after it; one older than th
   assert.match(String(status.message), /^too old resource version: \d+ \(\d+\)$/);
 });
 
+test("a malformed resourceVersion on a watch or a list is a 400 BadRequest, not 410 Expired", async (t) => {
+  const s = await startServer(t);
+  for (const path of [`${NS}/pods?watch=true&resourceVersion=abc`, `${NS}/pods?resourceVersion=abc`, `/api/v1/watch/namespaces/default/pods?resourceVersion=-1`]) {
+    const r = await call(s.url, "GET", path);
+    assert.equal(r.status, 400, path);
+    assert.equal(r.body.reason, "BadRequest");
+  }
+  const r = await call(s.url, "GET", `${NS}/pods?watch=true&resourceVersion=abc`);
+  assert.equal(r.body.message, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax');
+  const big = await call(s.url, "GET", `${NS}/pods?watch=true&resourceVersion=99999999999999999999`);
+  assert.equal(big.body.message, 'resourceVersion: Invalid value: "99999999999999999999": strconv.ParseUint: parsing "99999999999999999999": value out of range');
+});
+
 test("watch bookmarks and timeoutSeconds run on the server's clock", async (t) => {
   const clock = new FakeClock(START);
   const s = await startServer(t, { clock, bookmarkIntervalMs: 60_000 });
@@ -335,7 +352,9 @@ test("version, discovery (legacy and aggregated by Accept) and OpenAPI v3", asyn
   assert.match(url, /^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]+$/);
   const doc = await call(s.url, "GET", url);
   assert.equal(doc.body.openapi, "3.0.0");
-  assert.equal((await call(s.url, "GET", "/openapi/v2")).status, 404);
+  // v2 is an empty document: kubectl reads it only for kinds v3 lacks, and then skips validating them.
+  const v2 = await call(s.url, "GET", "/openapi/v2");
+  assert.deepEqual([v2.status, v2.body.swagger, v2.body.definitions], [200, "2.0", {}]);
 });
 
 test("namespaces: the system ones exist with a default service account; deleting one empties it, then removes it", async (t) => {
@@ -447,6 +466,21 @@ test("binding assigns a node once; nodes are cluster-scoped with a status subres
   const lease = await call(s.url, "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "node1" }, spec: { holderIdentity: "node1", leaseDurationSeconds: 40 } });
   assert.equal(lease.status, 201);
   assert.equal(lease.body.apiVersion, "coordination.k8s.io/v1");
+});
+
+test("a binding adds no managedFields entry; other writes are named by ?fieldManager, else the User-Agent's first word", async (t) => {
+  const s = await startServer(t);
+  const managers = (o: Record<string, unknown>): string[] =>
+    (((o.metadata as Record<string, unknown>).managedFields ?? []) as { manager?: string; operation: string; subresource?: string }[])
+      .map((m) => [m.manager, m.operation, m.subresource].filter(Boolean).join("/"));
+  const created = await call(s.url, "POST", `${NS}/pods`, pod("web"), { "user-agent": "kubectl/v1.32.4 (linux/amd64) kubernetes/abc" });
+  assert.deepEqual(managers(created.body), ["kubectl/Update"]);
+  const b = await call(s.url, "POST", `${NS}/pods/web/binding`, { target: { kind: "Node", name: "node1" } }, { "user-agent": SCHEDULER_AGENT });
+  assert.equal(b.status, 201);
+  const bound = await call(s.url, "GET", `${NS}/pods/web`);
+  assert.deepEqual(managers(bound.body), ["kubectl/Update"]);
+  const st = await call(s.url, "PATCH", `${NS}/pods/web/status?fieldManager=podyard-kubelet`, { status: { phase: "Running" } }, { "content-type": "application/merge-patch+json", "user-agent": "other/1" });
+  assert.deepEqual(managers(st.body), ["kubectl/Update", "podyard-kubelet/Update/status"]);
 });
 
 test("history is compacted on the server's clock: a watch from before the last compaction gets 410", async (t) => {

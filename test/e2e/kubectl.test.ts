@@ -86,11 +86,15 @@ test("the real kubectl drives podyard up", async (t) => {
     assert.match(yaml, /^kind: Pod$/m);
     assert.match(yaml, /^ {2}nodeName: node1$/m);
     const pod = JSON.parse(ok(await k(["get", "pod", "shared-volume-pod", "-o", "json"]), "get -o json")) as {
-      status: { phase: string; containerStatuses: { name: string; imageID: string; ready: boolean; containerID: string }[] };
+      status: { phase: string; containerStatuses: { name: string; image: string; imageID: string; ready: boolean; containerID: string }[] };
     };
     assert.equal(pod.status.phase, "Running");
     assert.deepEqual(pod.status.containerStatuses.map((c) => [c.name, c.ready]), [["container-a", true], ["container-b", true]]);
-    for (const c of pod.status.containerStatuses) assert.match(c.imageID, /^docker\.io\/library\/alpine@sha256:[0-9a-f]{64}$/);
+    for (const c of pod.status.containerStatuses) {
+      assert.match(c.imageID, /^docker\.io\/library\/alpine@sha256:[0-9a-f]{64}$/);
+      // a running container names its image by repo tag, as containerd reports it
+      assert.equal(c.image, "docker.io/library/alpine:latest");
+    }
     assert.match(ok(await k(["get", "nodes"]), "get nodes"), /node1\s+Ready\s+/);
   });
 

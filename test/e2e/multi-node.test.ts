@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { issueKubeletCert } from "../../src/cli/up/pki.js";
 import { killLeftoverChildren } from "../helpers/run-tool.js";
 import { cleanupImages, needKubectl, ok, podyardArgs, pushAlpine, REPO, startUp, waitFor, waitPodReady } from "./helpers/node.js";
 
@@ -21,7 +22,12 @@ test("a second node joins with podyard kubelet and runs pods scheduled to it", a
   const node1 = await startUp(t);
   await pushAlpine(t, node1);
   const home2 = await mkdtemp(join(tmpdir(), "podyard-node2-"));
-  const [cmd, argv] = podyardArgs(["kubelet", "--kubeconfig", node1.info.kubeconfig, "--node-name", "node2", "--home", home2, "--kubelet-port", "0"]);
+  // node1's API server verifies kubelet serving certificates: node2's is signed by node1's CA
+  const tls = await issueKubeletCert(join(node1.home, "pki"), join(home2, "tls"), "node2");
+  const [cmd, argv] = podyardArgs([
+    "kubelet", "--kubeconfig", node1.info.kubeconfig, "--node-name", "node2", "--home", home2, "--kubelet-port", "0",
+    "--tls-cert-file", tls.certFile, "--tls-private-key-file", tls.keyFile,
+  ]);
   const child = spawn(cmd, argv, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -31,4 +31,15 @@ test("a static pod from --pod-manifest-path runs and shows up as a mirror pod", 
     return r.stdout.includes("static") ? r.stdout : undefined;
   });
   assert.equal(logs, "static\n");
+  // the kubelet records events against the static pod (its UID is the manifest hash, the mirror
+  // pod's config.mirror annotation); kubectl describe of the mirror pod looks them up by that UID
+  const described = await waitFor("describe to show the kubelet's events", async () => {
+    const r = await node.kubectl(["describe", "pod", "static-web-node1"]);
+    return /Started\s+\S+\s+kubelet\s+Started container app/.test(r.stdout) ? r.stdout : undefined;
+  }, 30_000, 250).catch(async (err: unknown) => {
+    const r = await node.kubectl(["describe", "pod", "static-web-node1"]);
+    const ev = await node.kubectl(["get", "events", "-o", "wide"]);
+    throw new Error(`${String(err)}\ndescribe:\n${r.stdout}${r.stderr}\nevents:\n${ev.stdout}`);
+  });
+  assert.match(described, /Pulled\s+\S+\s+kubelet\s+/);
 });

@@ -18,8 +18,9 @@ import { CriImageService, KubeletImageManager } from "../../src/images/index.js"
 import { Kubelet, KubeClient } from "../../src/kubelet/index.js";
 import type { OciRuntimeService } from "../../src/runtime/index.js";
 import { openRuntimeFixture, RUNTIME, type RuntimeFixture } from "../runtime/runtime-fixture.js";
+import { tutorialPodPath } from "../helpers/tutorial-pods.js";
 
-const SEED = join(import.meta.dirname, "../../../shared/seed/shared-volume-pod.yaml");
+const SEED = tutorialPodPath("shared-volume-pod.yaml");
 const PODS = "/api/v1/namespaces/default/pods";
 
 let fx: RuntimeFixture | undefined;
@@ -141,7 +142,7 @@ test(`network-test-pod: container-b reaches container-a on localhost:8080; a new
   if (!fx) return t.skip(skip);
   const f = fx;
   const first = await startStack(t, f);
-  const pod = parse(await readFile(join(import.meta.dirname, "../../../shared/seed/network-test-pod.yaml"), "utf8")) as Pod;
+  const pod = parse(await readFile(tutorialPodPath("network-test-pod.yaml"), "utf8")) as Pod;
   pod.spec.nodeName = `node-${process.pid}`;
   for (const c of pod.spec.containers) c.image = f.image;
   await first.client.create(PODS, pod);

@@ -2,6 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
+import { readFile } from "node:fs/promises";
 import { FakeClock } from "../../src/clock/index.js";
 import type { OciRuntimeService } from "../../src/runtime/index.js";
 import { cleanupSandbox, containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "./runtime-fixture.js";
@@ -37,6 +38,24 @@ test("exit 0 is Completed, exit 3 is Error, a memory hog over 16Mi is OOMKilled"
   assert.deepEqual([s3.exitCode, s3.reason], [3, "Error"]);
   const sh = await waitExited(rt, hog);
   assert.deepEqual([sh.exitCode, sh.reason], [137, "OOMKilled"]);
+});
+
+test("a Guaranteed pod's oom_score_adj of -997 starts, raised to what this host allows (containerd's restrict_oom_score_adj)", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  const id = await rt.createContainer(sb, containerConfig(fx.image, "guaranteed", {
+    command: ["sh", "-c", "cat /proc/self/oom_score_adj; sleep 30"],
+    linux: { resources: { memoryLimitInBytes: 32 * 1024 * 1024, oomScoreAdj: -997 } },
+  }), pod);
+  await rt.startContainer(id);
+  const own = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
+  const canLower = /CapEff:\s*([0-9a-f]+)/.exec(await readFile("/proc/self/status", "utf8"))?.[1];
+  const hasSysResource = canLower !== undefined && (BigInt(`0x${canLower}`) & (1n << 24n)) !== 0n;
+  const r = await rt.execSync(id, ["cat", "/proc/1/oom_score_adj"], 10);
+  assert.equal(r.stdout.toString().trim(), String(hasSysResource ? -997 : Math.max(-997, own)));
+  assert.equal((await rt.containerStatus(id)).status.state, "CONTAINER_RUNNING");
 });
 
 test("a command missing from the image: startContainer rejects with the runtime's message; the status is StartError, exit 128", async (t) => {

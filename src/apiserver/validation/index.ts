@@ -16,6 +16,7 @@ import { isDNS1123Subdomain } from "./names.js";
 export type { FieldError, FieldErrorType } from "./errors.js";
 export { invalidMessage, invalidStatus, fieldErrorString } from "./errors.js";
 export { unknownFields, strictDecodingError, unknownFieldWarnings } from "./unknown.js";
+export { decodeTypeError, goFormat } from "./types.js";
 export { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from "./names.js";
 
 type Obj = KubeObject & Record<string, unknown>;

@@ -1,7 +1,7 @@
 /**
- * The tutorial's two pods, byte for byte as the tutorial gives them (../shared/seed; a test
- * compares them), so that `podyard tutorial` applies them unchanged on a machine that has
- * only podyard's repository.
+ * The tutorial's two pods, byte for byte as the tutorial gives them: the files in
+ * examples/tutorial (test/cli/up/seed-pods.test.ts compares them, and those with the
+ * tutorial's seed when it is there), kept as strings so the bundled CLI needs no data files.
  */
 
 export const SEED_PODS: Readonly<Record<"shared-volume-pod.yaml" | "network-test-pod.yaml", string>> = Object.freeze({

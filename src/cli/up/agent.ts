@@ -104,7 +104,7 @@ export async function startAgent(opts: UpOptions, parts: AgentParts): Promise<Ru
     const apiServerUrl = `https://${formatAddr({ host: apiHost === "0.0.0.0" ? "127.0.0.1" : apiHost === "::" ? "::1" : apiHost, port: apiPort })}`;
     const serverAddress = new URL(apiServerUrl).host;
     const api: RunningApiServer = await parts.startApiServer({
-      home, server: https, authenticate: makeAuthenticator(token), kubeletClient: pki.apiServerKubeletClient, serverAddress, clock,
+      home, server: https, authenticate: makeAuthenticator(token), kubeletClient: pki.apiServerKubeletClient, kubeletCA: pki.ca, serverAddress, clock,
     });
     closers.push(() => api.close());
 

@@ -15,6 +15,8 @@ export interface ApiServerPartOptions {
   server: HttpServer;
   authenticate: (req: IncomingMessage) => UserInfo | undefined;
   kubeletClient: { cert: Buffer; key: Buffer };
+  /** the CA kubelets' serving certificates chain to; without it they are not verified */
+  kubeletCA?: Buffer;
   /** `127.0.0.1:6443`, for /api's serverAddressByClientCIDRs */
   serverAddress: string;
   clock: Clock;

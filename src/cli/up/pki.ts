@@ -89,7 +89,7 @@ async function makeCa(dir: string): Promise<void> {
   ]);
 }
 
-async function makeLeaf(dir: string, spec: LeafSpec): Promise<void> {
+async function makeLeaf(dir: string, spec: LeafSpec, caDir = dir): Promise<void> {
   const key = join(dir, `${spec.name}.key`);
   const csr = join(dir, `${spec.name}.csr`);
   const ext = join(dir, `${spec.name}.ext`);
@@ -103,7 +103,7 @@ async function makeLeaf(dir: string, spec: LeafSpec): Promise<void> {
   try {
     await openssl(["req", "-new", ...EC, "-keyout", key, "-out", csr, "-subj", spec.subject]);
     await openssl([
-      "x509", "-req", "-in", csr, "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"), "-CAcreateserial",
+      "x509", "-req", "-in", csr, "-CA", join(caDir, "ca.crt"), "-CAkey", join(caDir, "ca.key"), "-CAcreateserial", "-CAserial", join(caDir, "ca.srl"),
       "-out", join(dir, `${spec.name}.crt`), "-days", DAYS, "-extfile", ext,
     ]);
   } finally {
@@ -159,9 +159,23 @@ export async function ensurePki(home: string, opts: PkiOptions): Promise<NodePki
 }
 
 /**
+ * A serving certificate for a kubelet that joins the node whose PKI is `pkiDir`, signed by its
+ * CA (what kubeadm's TLS bootstrap ends with), written as `<outDir>/kubelet.{crt,key}`: give
+ * them to `podyard kubelet --tls-cert-file/--tls-private-key-file`, since that API server
+ * verifies kubelet serving certificates. `hosts` are the addresses it is reached at (--node-ip).
+ */
+export async function issueKubeletCert(pkiDir: string, outDir: string, nodeName: string, hosts: string[] = []): Promise<KeyPair> {
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  await makeLeaf(outDir, { name: "kubelet", subject: `/CN=${nodeName}`, usage: "serverAuth", hosts: ["127.0.0.1", "localhost", nodeName, ...hosts] }, pkiDir);
+  return pair(outDir, "kubelet");
+}
+
+/**
  * A self-signed serving certificate for a kubelet that joins another node's API server
- * (`podyard kubelet`): it has no CA key of that cluster, and kube-apiserver accepts any
- * kubelet serving certificate unless --kubelet-certificate-authority is set.
+ * (`podyard kubelet`) without --tls-cert-file: it has no CA key of that cluster. A podyard
+ * API server verifies kubelet serving certificates against its CA (as kube-apiserver with
+ * --kubelet-certificate-authority), so logs/exec through it fail until the kubelet is given a
+ * certificate from issueKubeletCert.
  */
 export async function ensureSelfSignedKubeletCert(home: string, nodeName: string, hosts: string[] = []): Promise<KeyPair> {
   const dir = join(home, "pki");

@@ -48,6 +48,8 @@ export interface KubeletFlags {
   kubeletPort: number;
   nodeIP: string;
   clientCaFile?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
   runtime: "crun" | "runc";
   podManifestPath?: string;
 }
@@ -202,7 +204,11 @@ export async function kubelet(flags: KubeletFlags): Promise<void> {
   const clientCA = flags.clientCaFile !== undefined ? await readFile(flags.clientCaFile) : cluster.ca;
   if (clientCA === undefined) throw new InvalidArgumentError(`kubeconfig ${flags.kubeconfig} has no CA: give the CA of the API server's client certificate with --client-ca-file`);
   const t0 = performance.now();
-  const tls = await ensureSelfSignedKubeletCert(home, nodeName, [flags.nodeIP]);
+  if ((flags.tlsCertFile === undefined) !== (flags.tlsPrivateKeyFile === undefined)) throw new InvalidArgumentError("--tls-cert-file and --tls-private-key-file go together");
+  const tls = flags.tlsCertFile !== undefined && flags.tlsPrivateKeyFile !== undefined
+    ? { cert: await readFile(flags.tlsCertFile), key: await readFile(flags.tlsPrivateKeyFile) }
+    : await ensureSelfSignedKubeletCert(home, nodeName, [flags.nodeIP]);
+  if (flags.tlsCertFile === undefined) process.stderr.write("podyard kubelet: serving with a self-signed certificate; a podyard API server verifies kubelet certificates, so give one signed by its CA with --tls-cert-file for logs/exec\n");
   const env = await openNodeEnv({ home });
   let node;
   try {

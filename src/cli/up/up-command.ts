@@ -46,6 +46,8 @@ export function upCommands(): Command[] {
     .addOption(optionWithDefault("--kubelet-port <n>", "the kubelet's HTTPS port", "10250", parsePort))
     .option("--node-ip <ip>", "the address the API server reaches this kubelet at", "127.0.0.1")
     .option("--client-ca-file <file>", "CA of the API server's client certificate (default: the kubeconfig's CA)")
+    .option("--tls-cert-file <file>", "the kubelet's serving certificate, signed by the cluster's CA (default: a self-signed one, which the API server does not accept for logs/exec)")
+    .option("--tls-private-key-file <file>", "the key of --tls-cert-file")
     .addOption(runtimeOption())
     .option("--pod-manifest-path <dir>", "run the pods whose manifests are in this directory (static pods)")
     .action(async (flags: KubeletFlags) => (await import("./up-actions.js")).kubelet(flags));

@@ -211,8 +211,11 @@ export class KubeletImageManager implements ImageManager {
       return { ok: false, reason, message };
     }
     const waited = Math.floor(this.#clock.now() - start);
+    // A pod that joined a pull another pod started gets that pull's whole duration back; its own
+    // share is at most what it waited (the kubelet times each caller's CRI call on its own).
+    const pullMs = Math.min(Math.floor(result.pullDurationMs), waited);
     req.record("Normal", "Pulled",
-      `Successfully pulled image ${q(requested)} in ${formatGoDuration(Math.floor(result.pullDurationMs))} (${formatGoDuration(waited)} including waiting). Image size: ${result.imageSize} bytes.`);
+      `Successfully pulled image ${q(requested)} in ${formatGoDuration(pullMs)} (${formatGoDuration(waited)} including waiting). Image size: ${result.imageSize} bytes.`);
     this.backOff.gc();
     // A pull shared with another pod reports that pod's credential; record this pod's equal one.
     const used = result.credentialUsed === undefined ? undefined : credentials.find((c) => c.authConfigHash === result.credentialUsed?.authConfigHash);

@@ -10,7 +10,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Container, Probe } from "../../api/index.js";
-import type { RuntimeService } from "../../runtime/index.js";
+import { isConnectionRefused, type RuntimeService } from "../../runtime/index.js";
 import { errorMessage } from "../format.js";
 import { KUBELET_VERSION } from "../node-status.js";
 
@@ -43,10 +43,21 @@ async function connect(t: ProbeTarget, host: string | undefined, port: number, t
       s.once("error", (err: NodeJS.ErrnoException) => reject(new Error(err.code === "ECONNREFUSED" ? `${dial}: connect: connection refused` : `${dial}: ${err.message}`)));
     });
   }
+  // the pod IP lives only inside the pod's netns: connect there through the runtime, within the
+  // probe's timeout, and word failures as Go's dialer does
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${dial}: i/o timeout`)), timeoutMs);
+  });
+  const forwarded = t.runtime.portForward(t.sandboxId, port);
   try {
-    return await t.runtime.portForward(t.sandboxId, port);
-  } catch {
-    throw new Error(`${dial}: connect: connection refused`);
+    return await Promise.race([forwarded, timedOut]);
+  } catch (err) {
+    forwarded.then((s) => s.destroy(), () => {});
+    if (isConnectionRefused(err)) throw new Error(`${dial}: connect: connection refused`);
+    throw err instanceof Error && err.message.startsWith(dial) ? err : new Error(`${dial}: ${errorMessage(err)}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -74,10 +74,19 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   return status;
 }
 
-/** statusManager.TerminatePod: what is not terminated now is ContainerStatusUnknown, and a Pending/Running pod Failed. */
+/**
+ * statusManager.TerminatePod: what is not terminated now is ContainerStatusUnknown, and a
+ * Pending/Running pod Failed. Regular containers are marked only once the pod had initialized,
+ * and init containers only up to the last one that left Waiting: a container that never started
+ * keeps its Waiting state (an `Init:Error` pod's later containers stay PodInitializing).
+ */
 export function terminatePodStatus(status: PodStatus): PodStatus {
   const out = structuredClone(status);
-  for (const s of [...(out.initContainerStatuses ?? []), ...(out.containerStatuses ?? [])]) {
+  const init = out.initContainerStatuses ?? [];
+  let lastStarted = -1;
+  init.forEach((s, i) => { if (!s.state?.waiting) lastStarted = i; });
+  const marked = [...init.slice(0, lastStarted + 1), ...(hasPodInitialized(out) ? (out.containerStatuses ?? []) : [])];
+  for (const s of marked) {
     if (s.state?.terminated) continue;
     if (s.state?.waiting && s.lastState?.terminated) continue;
     s.state = { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was terminated" } };
@@ -85,4 +94,14 @@ export function terminatePodStatus(status: PodStatus): PodStatus {
   }
   if (out.phase === "Pending" || out.phase === "Running") out.phase = "Failed";
   return out;
+}
+
+/** status_manager.go hasPodInitialized: no init containers, a regular container left Waiting, or the last init container exited 0. */
+function hasPodInitialized(status: PodStatus): boolean {
+  const init = status.initContainerStatuses ?? [];
+  if (init.length === 0) return true;
+  if ((status.containerStatuses ?? []).some((s) => s.lastState?.terminated !== undefined || s.state?.waiting === undefined)) return true;
+  const last = init[init.length - 1];
+  const t = last?.lastState?.terminated ?? last?.state?.terminated;
+  return t !== undefined && t.exitCode === 0;
 }

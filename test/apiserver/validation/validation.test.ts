@@ -7,8 +7,9 @@ import { setDefaultsObject, setDefaultsPod } from "../../../src/api/index.js";
 import {
   fieldErrorString, invalidMessage, invalidStatus, strictDecodingError, unknownFields, validateObject,
 } from "../../../src/apiserver/validation/index.js";
+import { tutorialPodPath } from "../../helpers/tutorial-pods.js";
 
-const seed = (name: string): Pod => parse(readFileSync(`/work/shared/seed/${name}.yaml`, "utf8")) as Pod;
+const seed = (name: "shared-volume-pod" | "network-test-pod"): Pod => parse(readFileSync(tutorialPodPath(`${name}.yaml`), "utf8")) as Pod;
 const defaulted = (p: Pod): Pod => { p.metadata.namespace ??= "default"; setDefaultsPod(p); return p; };
 const pod = (over: Partial<Pod["spec"]> = {}, meta: Partial<Pod["metadata"]> = {}): Pod =>
   defaulted({ apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "default", ...meta }, spec: { containers: [{ name: "a", image: "nginx" }], ...over } });

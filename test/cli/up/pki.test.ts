@@ -6,7 +6,7 @@ import { createServer, request } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensurePki, ensureSelfSignedKubeletCert } from "../../../src/cli/up/pki.js";
+import { ensurePki, ensureSelfSignedKubeletCert, issueKubeletCert } from "../../../src/cli/up/pki.js";
 import { ensureToken, makeAuthenticator } from "../../../src/cli/up/credentials.js";
 
 async function temp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
@@ -80,4 +80,34 @@ test("the API server accepts the token or a client certificate from the CA, noth
   assert.deepEqual(JSON.parse(admin.body), { user: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] });
   const stranger = await ensureSelfSignedKubeletCert(await temp(t), "elsewhere");
   assert.equal((await ask({ cert: stranger.cert, key: stranger.key })).status, 401);
+});
+
+test("kubelet serving certificates verify against the node's CA, also one issued for a joining node", async (t) => {
+  const home = await temp(t);
+  const pki = await ensurePki(home, { nodeName: "node1" });
+  const joined = await issueKubeletCert(pki.dir, join(await temp(t), "tls"), "node2", ["10.0.0.2"]);
+  const selfSigned = await ensureSelfSignedKubeletCert(await temp(t), "node3");
+  // what the API server does towards a kubelet: TLS with the CA as the only trust, checking the name it dials
+  const get = async (pair: { cert: Buffer; key: Buffer }, servername?: string): Promise<string> => {
+    const server = createServer({ cert: pair.cert, key: pair.key }, (_req, res) => res.end("ok"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    try {
+      return await new Promise<string>((resolve) => {
+        const req = request({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, path: "/healthz", ca: pki.ca, rejectUnauthorized: true, agent: false, ...(servername ? { servername } : {}) }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(String(res.statusCode)));
+        });
+        req.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        req.end();
+      });
+    } finally {
+      server.close();
+    }
+  };
+  assert.equal(await get(pki.kubelet), "200");
+  assert.equal(await get(joined), "200");
+  assert.equal(new X509Certificate(joined.cert).checkIP("10.0.0.2"), "10.0.0.2");
+  assert.equal(new X509Certificate(joined.cert).checkHost("node2"), "node2");
+  assert.notEqual(await get(selfSigned), "200", "a self-signed kubelet certificate is refused");
+  assert.equal((await stat(joined.keyFile)).mode & 0o777, 0o600);
 });

@@ -18,9 +18,13 @@ import { runTool, type RunOptions, type RunResult } from "../../helpers/run-tool
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const KUBECTL = "/usr/bin/kubectl";
 
-/** The command line that runs podyard's CLI from the source tree. */
+/**
+ * The command line that runs podyard's CLI as users run it: bin/podyard.js, which runs the
+ * build (dist/, made by set-up) when it is fresh and the sources through tsx otherwise, so the
+ * e2e tests also catch what bundling breaks.
+ */
 export function podyardArgs(args: string[]): [string, string[]] {
-  return [process.execPath, ["--import", "tsx", join(REPO, "src", "cli", "main.ts"), ...args]];
+  return [process.execPath, [join(REPO, "bin", "podyard.js"), ...args]];
 }
 
 export function runPodyard(args: string[], opts: RunOptions = {}): Promise<RunResult> {

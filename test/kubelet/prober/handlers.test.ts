@@ -4,7 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import type { RuntimeService } from "../../../src/runtime/index.js";
+import { connectionRefused, type RuntimeService } from "../../../src/runtime/index.js";
 import { runHTTPProbe, runTCPProbe, resolvePort, type ProbeTarget } from "../../../src/kubelet/prober/handlers.js";
 
 async function target(t: import("node:test").TestContext): Promise<{ target: ProbeTarget; requests: http.IncomingMessage[] }> {
@@ -20,7 +20,7 @@ async function target(t: import("node:test").TestContext): Promise<{ target: Pro
   const port = (server.address() as AddressInfo).port;
   const runtime = {
     portForward: async (_sb: string, p: number) => {
-      if (p !== 8080) throw new Error("refused");
+      if (p !== 8080) throw connectionRefused(p);
       return new Promise<net.Socket>((resolve, reject) => {
         const s = net.connect(port, "127.0.0.1", () => resolve(s));
         s.once("error", reject);
@@ -33,7 +33,7 @@ async function target(t: import("node:test").TestContext): Promise<{ target: Pro
 test("httpGet: 2xx succeeds with kube-probe's User-Agent, 3xx is a warning, 4xx/5xx fail with the status code, a closed port fails with Go's dial text", async (t) => {
   const { target: tg, requests } = await target(t);
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/healthz", port: "http" } }), { result: "Success", output: "ok" });
-  assert.equal(requests[0]?.headers["user-agent"], "kube-probe/1.33");
+  assert.equal(requests[0]?.headers["user-agent"], "kube-probe/1.32");
   assert.equal(requests[0]?.headers.host, "10.88.0.7:8080");
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/redirect", port: 8080 } }), { result: "Warning", output: "moved" });
   assert.deepEqual(await runHTTPProbe(tg, { httpGet: { path: "/fail", port: 8080 } }), { result: "Failure", output: "HTTP probe failed with statuscode: 503" });
