@@ -8,35 +8,38 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { optionsOrExitCode, parseFlags, positiveIntFlag } from "../flags.js";
-import { median, pushAlpine, removeImage, rssBytes, singlePod, startNode } from "../pod-start/up-node.js";
+import { median, podyardMode, pushAlpine, removeBuild, removeImage, rssBytes, singlePod, startNode, type PodyardMode } from "../pod-start/up-node.js";
 
 const run = promisify(execFile);
-const USAGE = `Usage: npx tsx bench/api/main.ts [--pods N] [--starts N]
+const USAGE = `Usage: npx tsx bench/api/main.ts [--pods N] [--starts N] [--podyard compiled|tsx]
 
-  --pods N     pods listed and watched (default 100)
-  --starts N   podyard up starts timed (default 3)
+  --pods N      pods listed and watched (default 100)
+  --starts N    podyard up starts timed (default 3)
+  --podyard M   run the agent bundled as 'npm run build' makes it (compiled, the default: what
+                bin/podyard.js runs when dist/ is fresh) or from src/ through tsx
 `;
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 
-function parseOptions(argv: readonly string[]): { pods: number; starts: number } | undefined {
-  const v = parseFlags(argv, { pods: { type: "string" }, starts: { type: "string" }, help: { type: "boolean" } });
+function parseOptions(argv: readonly string[]): { pods: number; starts: number; podyard: PodyardMode } | undefined {
+  const v = parseFlags(argv, { pods: { type: "string" }, starts: { type: "string" }, podyard: { type: "string" }, help: { type: "boolean" } });
   if (v.help === true) return undefined;
-  return { pods: positiveIntFlag(v.pods, 100, "pods"), starts: positiveIntFlag(v.starts, 3, "starts") };
+  return { pods: positiveIntFlag(v.pods, 100, "pods"), starts: positiveIntFlag(v.starts, 3, "starts"), podyard: podyardMode(v.podyard) };
 }
 
 async function main(): Promise<number> {
   const opts = optionsOrExitCode(process.argv.slice(2), parseOptions, USAGE);
   if (typeof opts === "number") return opts;
+  process.stdout.write(`podyard runs ${opts.podyard === "compiled" ? "bundled as npm run build makes it" : "from src/ through tsx"}\n`);
   const starts: number[] = [];
   for (let i = 0; i < opts.starts; i++) {
-    const n = await startNode();
+    const n = await startNode([], opts.podyard);
     starts.push(n.info.readyAfterMs);
     process.stdout.write(`podyard up, start to node Ready: ${n.info.readyAfterMs} ms in the process (${n.startMs.toFixed(0)} ms from spawn, Node start-up included)\n`);
     await n.stop();
   }
   process.stdout.write(`start to node Ready, median ${median(starts).toFixed(0)} ms (target < 1000 ms; k3s needs tens of seconds)\n`);
 
-  const node = await startNode();
+  const node = await startNode([], opts.podyard);
   const cache = await mkdtemp(join(tmpdir(), "podyard-bench-kubecache-"));
   try {
     await new Promise((r) => setTimeout(r, 3000));
@@ -81,6 +84,7 @@ async function main(): Promise<number> {
     await node.stop();
     await rm(cache, { recursive: true, force: true });
     await removeImage();
+    await removeBuild();
   }
   return 0;
 }

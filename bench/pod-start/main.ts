@@ -12,26 +12,29 @@ import { parse } from "yaml";
 import { SEED_PODS } from "../../src/cli/tutorial/seed-pods.js";
 import { podmanEnv, type PodmanEnv } from "../../test/helpers/containers-env.js";
 import { optionsOrExitCode, parseFlags, positiveIntFlag } from "../flags.js";
-import { allRunning, idleCpu, median, pushAlpine, removeImage, rssBytes, singlePod, startNode, type BenchNode } from "./up-node.js";
+import { allRunning, idleCpu, median, podyardMode, pushAlpine, removeBuild, removeImage, rssBytes, singlePod, startNode, type BenchNode, type PodyardMode } from "./up-node.js";
 
 const run = promisify(execFile);
-const USAGE = `Usage: npx tsx bench/pod-start/main.ts [--rounds N] [--pods N] [--no-podman]
+const USAGE = `Usage: npx tsx bench/pod-start/main.ts [--rounds N] [--pods N] [--no-podman] [--podyard compiled|tsx]
 
   --rounds N    shared-volume-pod starts per side (default 5)
   --pods N      single-container pods started at once (default 100)
   --no-podman   skip podman kube play
+  --podyard M   run the agent bundled as 'npm run build' makes it (compiled, the default: what
+                bin/podyard.js runs when dist/ is fresh) or from src/ through tsx
 `;
 
 interface Options {
   rounds: number;
   pods: number;
   podman: boolean;
+  podyard: PodyardMode;
 }
 
 function parseOptions(argv: readonly string[]): Options | undefined {
-  const v = parseFlags(argv, { rounds: { type: "string" }, pods: { type: "string" }, "no-podman": { type: "boolean" }, help: { type: "boolean" } });
+  const v = parseFlags(argv, { rounds: { type: "string" }, pods: { type: "string" }, "no-podman": { type: "boolean" }, podyard: { type: "string" }, help: { type: "boolean" } });
   if (v.help === true) return undefined;
-  return { rounds: positiveIntFlag(v.rounds, 5, "rounds"), pods: positiveIntFlag(v.pods, 100, "pods"), podman: v["no-podman"] !== true };
+  return { rounds: positiveIntFlag(v.rounds, 5, "rounds"), pods: positiveIntFlag(v.pods, 100, "pods"), podman: v["no-podman"] !== true, podyard: podyardMode(v.podyard) };
 }
 
 async function waitDeleted(node: BenchNode, name: string): Promise<void> {
@@ -129,7 +132,8 @@ function removeEmptyCgroups(dir: string): void {
 async function main(): Promise<number> {
   const opts = optionsOrExitCode(process.argv.slice(2), parseOptions, USAGE);
   if (typeof opts === "number") return opts;
-  const node = await startNode();
+  const node = await startNode([], opts.podyard);
+  process.stdout.write(`podyard runs ${opts.podyard === "compiled" ? "bundled as npm run build makes it" : "from src/ through tsx"}\n`);
   try {
     const image = await pushAlpine(node);
     process.stdout.write(`podyard up: node Ready after ${node.startMs.toFixed(0)} ms; image present after a warm-up pod\n`);
@@ -171,6 +175,7 @@ async function main(): Promise<number> {
   } finally {
     await node.stop();
     await removeImage();
+    await removeBuild();
   }
   return 0;
 }

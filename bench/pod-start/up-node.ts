@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { buildBusyboxImage, type BuiltBusyboxImage } from "../../src/cli/tutorial/busybox-rootfs.js";
 import type { UpInfo } from "../../src/cli/up/state.js";
 import { pushLayout } from "../../test/helpers/images.js";
+import { UsageError } from "../flags.js";
+import { compile } from "../pull/build.js";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -27,11 +29,41 @@ export interface BenchNode {
   stop(): Promise<void>;
 }
 
-export async function startNode(extraArgs: string[] = []): Promise<BenchNode> {
+/** How the agent runs: bundled as `npm run build` makes it (what bin/podyard.js runs when dist/ is fresh), or src/ through tsx. */
+export type PodyardMode = "compiled" | "tsx";
+
+/** The --podyard flag's value (default compiled). */
+export function podyardMode(v: string | undefined): PodyardMode {
+  if (v === undefined || v === "compiled" || v === "tsx") return v ?? "compiled";
+  throw new UsageError(`--podyard: want compiled or tsx, got ${JSON.stringify(v)}`);
+}
+
+let compiled: Promise<string> | undefined;
+let buildDir: string | undefined;
+
+/** The CLI's entry for `mode`: a build of the current sources into a temp dir (made once), or main.ts. */
+async function cliEntry(mode: PodyardMode): Promise<string[]> {
+  if (mode === "tsx") return ["--import", "tsx", join(REPO_ROOT, "src", "cli", "main.ts")];
+  compiled ??= (async () => {
+    buildDir = await mkdtemp(join(tmpdir(), "podyard-bench-build-"));
+    return (await compile(REPO_ROOT, buildDir)).dist;
+  })();
+  return [join(await compiled, "main.js")];
+}
+
+/** Removes the temp build, if one was made. */
+export async function removeBuild(): Promise<void> {
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+}
+
+export async function startNode(extraArgs: string[] = [], mode: PodyardMode = "compiled"): Promise<BenchNode> {
   const home = await mkdtemp(join(tmpdir(), "podyard-bench-"));
+  const entry = await cliEntry(mode);
+  // PODYARD_BENCH_NODE_ARGS: extra Node flags for the agent (e.g. --cpu-prof), which NODE_OPTIONS refuses
+  const nodeArgs = (process.env.PODYARD_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const t0 = performance.now();
   const child = spawn(process.execPath, [
-    "--import", "tsx", join(REPO_ROOT, "src", "cli", "main.ts"), "up", "--home", home,
+    ...nodeArgs, ...entry, "up", "--home", home,
     "--api-addr", "127.0.0.1:0", "--registry-addr", "127.0.0.1:0", "--kubelet-port", "0", "--node-name", "bench", ...extraArgs,
   ], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

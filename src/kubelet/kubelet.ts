@@ -418,14 +418,16 @@ export class Kubelet {
         }
         const before = await read();
         let st = this.#generate(w, before, false);
-        await this.#setStatus(w, st);
+        // not awaited: the status manager sends it before any later status of the pod, and the
+        // sync need not wait an API round trip before it makes the sandbox
+        void this.#setStatus(w, st);
         if (isTerminalPhase(st.phase) || this.#pastDeadline(w)) {
           w.phase = "terminating";
           return 0;
         }
         const r = await this.#syncer.syncPod(w.pod, w.state, read, before);
         this.#probes.addPod(w.pod);
-        st = this.#generate(w, await read(), false);
+        st = this.#generate(w, r.status ?? (await read()), false);
         await this.#setStatus(w, st);
         if (isTerminalPhase(st.phase) || this.#pastDeadline(w)) {
           w.phase = "terminating";

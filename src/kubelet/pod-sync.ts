@@ -63,6 +63,8 @@ export interface SyncResult {
   backoffUntil?: number;
   /** Sync again no later than this time (ms): the volume wait's next attempt or its timeout. */
   retryAt?: number;
+  /** The runtime status after the round, when the round read it or changed nothing (the caller need not read it again). */
+  status?: PodRuntimeStatus;
 }
 
 /** WaitForAttachAndMount's timeout (2m3s) and the retry between attempts while it runs. */
@@ -302,6 +304,8 @@ export class PodSyncer {
       delete state.mountWaitSince;
     }
     const actions = computePodActions(pod, rs, { probes: this.#d.probes, hash: (c) => this.#d.helpers.computeContainerHash(c) });
+    // whether this round changed anything in the runtime: a round that did not can keep `rs`
+    let touched = actions.killPod || actions.containersToKill.length > 0 || actions.createSandbox;
     if (actions.killPod) {
       await this.killPod(pod, rs);
       if (!actions.createSandbox) return { terminal: true };
@@ -337,18 +341,21 @@ export class PodSyncer {
     const secrets = needImages ? await this.#pullSecrets(pod) : [];
     const ctx = { pod, state, sandboxId, sandboxConfig, ...(ip ? { podIP: ip } : {}), secrets, rs };
     if (actions.initToStart) {
+      touched = true;
       const r = await this.#startContainer(ctx, actions.initToStart, "init");
       if (r.error || r.backoffUntil) return r;
     }
     const errors: string[] = [];
     let backoffUntil: number | undefined;
     for (const { container, init } of actions.containersToStart) {
+      touched = true;
       const r = await this.#startContainer(ctx, container, init ? "init" : "regular");
       if (r.backoffUntil !== undefined) backoffUntil = Math.min(backoffUntil ?? Infinity, r.backoffUntil);
       else if (r.error) errors.push(r.error);
     }
-    await this.#prune(pod, await readStatus());
-    const out: SyncResult = {};
+    let after = touched ? await readStatus() : rs;
+    if (await this.#prune(pod, after)) after = await readStatus();
+    const out: SyncResult = { status: after };
     if (errors.length > 0) out.error = errors.join("; ");
     if (backoffUntil !== undefined) out.backoffUntil = backoffUntil;
     return out;
@@ -370,16 +377,21 @@ export class PodSyncer {
     return { error: message };
   }
 
-  /** Keeps the two newest instances of each regular container (state and lastState) and the newest of each init container. */
-  async #prune(pod: Pod, rs: PodRuntimeStatus): Promise<void> {
+  /** Keeps the two newest instances of each regular container (state and lastState) and the newest of each init container; true when it removed one. */
+  async #prune(pod: Pod, rs: PodRuntimeStatus): Promise<boolean> {
+    let removed = false;
     const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
     const count = new Map<string, number>();
     for (const c of rs.containers) {
       const n = (count.get(c.name) ?? 0) + 1;
       count.set(c.name, n);
       const keep = inits.has(c.name) ? 1 : 2;
-      if (n > keep && c.state !== "CONTAINER_RUNNING") await this.#d.runtime.removeContainer(c.id).catch(() => {});
+      if (n > keep && c.state !== "CONTAINER_RUNNING") {
+        removed = true;
+        await this.#d.runtime.removeContainer(c.id).catch(() => {});
+      }
     }
+    return removed;
   }
 
   async #restartCountFromLogs(dir: string): Promise<number> {

@@ -5,7 +5,7 @@
  * podyard adopts running containers and keeps the status of exited ones.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants, watch, type FSWatcher } from "node:fs";
+import { constants as fsConstants, existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { spawn } from "node:child_process";
@@ -63,6 +63,8 @@ export class OciRuntimeService implements RuntimeService {
   readonly #containers = new Map<string, ContainerRecord>();
   /** One pending exit bookkeeping per container, so concurrent readers record it once. */
   readonly #finishing = new Map<string, Promise<void>>();
+  /** conmon's PID by container, read once from its pid file. */
+  readonly #conmonPids = new Map<string, number>();
   #ownCgroup = "/";
   #hostCaps: string[] = [];
   /** Without CAP_SYS_RESOURCE no process may lower its oom_score_adj below ours (containerd's restrict_oom_score_adj). */
@@ -389,6 +391,9 @@ export class OciRuntimeService implements RuntimeService {
     if (rec.phase !== "running") return Promise.resolve();
     const pending = this.#finishing.get(rec.id);
     if (pending) return pending;
+    // the usual answer (no exit file yet, conmon still there) from three quick syscalls, without
+    // the thread pool: the relist asks this of every container every second
+    if (!existsSync(this.#oci.exitFile(rec.id)) && this.#conmonAliveSync(rec.id)) return Promise.resolve();
     const run = (async () => {
       let code = await this.#exitCode(rec.id);
       if (code === undefined) {
@@ -421,6 +426,27 @@ export class OciRuntimeService implements RuntimeService {
   async #exitCode(id: string): Promise<number | undefined> {
     const text = (await readFile(this.#oci.exitFile(id), "utf8").catch(() => "")).trim();
     return text !== "" && Number.isInteger(Number(text)) ? Number(text) : undefined;
+  }
+
+  /** #conmonAlive without promises; false may be wrong (an unreadable pid file): the caller then takes the slow path. */
+  #conmonAliveSync(id: string): boolean {
+    let pid = this.#conmonPids.get(id);
+    if (pid === undefined) {
+      try {
+        pid = Number(readFileSync(join(this.#paths.container(id), "conmon.pid"), "utf8").trim());
+      } catch {
+        return false;
+      }
+      if (!pid) return false;
+      this.#conmonPids.set(id, pid);
+    }
+    try {
+      process.kill(pid, 0);
+      // a reused PID is some other process
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(id);
+    } catch {
+      return false;
+    }
   }
 
   async #conmonAlive(id: string): Promise<boolean> {
@@ -481,16 +507,18 @@ export class OciRuntimeService implements RuntimeService {
     await rm(join(this.#paths.root, "sockets", containerId), { recursive: true, force: true });
     await this.#removeTree(dir);
     this.#containers.delete(containerId);
+    this.#conmonPids.delete(containerId);
   }
 
   async listContainers(filter?: ContainerFilter): Promise<Container[]> {
     const out: Container[] = [];
     for (const c of [...this.#containers.values()]) {
-      await this.#refresh(c);
+      // what the record alone decides first: only a container that may match has its exit looked at
       if (filter?.id && !c.id.startsWith(filter.id)) continue;
       if (filter?.podSandboxId && c.sandboxId !== filter.podSandboxId) continue;
-      if (filter?.state && criState(c) !== filter.state.state) continue;
       if (!matchesLabels(c.labels, filter?.labelSelector)) continue;
+      await this.#refresh(c);
+      if (filter?.state && criState(c) !== filter.state.state) continue;
       out.push({
         id: c.id, podSandboxId: c.sandboxId, metadata: c.metadata, image: c.image, imageRef: c.imageId,
         state: criState(c), createdAt: BigInt(c.createdAt), labels: c.labels, annotations: c.annotations,

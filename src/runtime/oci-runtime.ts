@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { access, chmod, constants, mkdir, writeFile } from "node:fs/promises";
+import { access, chmod, constants, mkdir, readFile, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { FailedPreconditionError, UnavailableError } from "../errdefs/index.js";
 import { runTool, runtimeMessage } from "./run-tool.js";
@@ -13,14 +13,19 @@ import type { RuntimePaths } from "./paths.js";
 
 export type OciRuntimeName = "crun" | "runc";
 
-const CRUN_WRAPPER = `#!/bin/sh
-# crun refuses hybrid cgroup hosts (controllers in /sys/fs/cgroup/unified); in a private mount
-# namespace with the cgroup2 mount lazily unmounted it sees plain cgroup v1.
-if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
-  exec unshare -m sh -c 'umount -l /sys/fs/cgroup/unified && exec crun "$@"' crun "$@"
-fi
+// crun refuses hybrid cgroup hosts (controllers in /sys/fs/cgroup/unified); in a private mount
+// namespace with the cgroup2 mount lazily unmounted it sees plain cgroup v1. Which of the two
+// the host is, is decided once at init (saving a `cat` per call).
+const CRUN_WRAPPER_HYBRID = `#!/bin/sh
+exec unshare -m sh -c 'umount -l /sys/fs/cgroup/unified && exec crun "$@"' crun "$@"
+`;
+const CRUN_WRAPPER_PLAIN = `#!/bin/sh
 exec crun "$@"
 `;
+
+async function hybridCgroups(): Promise<boolean> {
+  return (await readFile("/sys/fs/cgroup/unified/cgroup.controllers", "utf8").catch(() => "")).trim() !== "";
+}
 
 export async function findExecutable(name: string): Promise<string> {
   for (const dir of (process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter)) {
@@ -58,7 +63,7 @@ export class OciRuntime {
     await findExecutable(this.name);
     this.#conmon = await findExecutable("conmon");
     if (this.name === "crun") {
-      await writeFile(this.#paths.crunWrapper, CRUN_WRAPPER);
+      await writeFile(this.#paths.crunWrapper, (await hybridCgroups()) ? CRUN_WRAPPER_HYBRID : CRUN_WRAPPER_PLAIN);
       await chmod(this.#paths.crunWrapper, 0o755);
       this.#binary = this.#paths.crunWrapper;
     } else {

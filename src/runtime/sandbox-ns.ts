@@ -36,10 +36,12 @@ export async function createNamespaces(sandboxDir: string, hostname: string, ip:
   await mkdir(sandboxShm(sandboxDir), { recursive: true });
   for (const f of Object.values(files)) await writeFile(f, "");
   // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them; the
-  // mount namespace is not unshared, so the shm tmpfs is mounted on the host's side
+  // mount namespace is not unshared, so the shm tmpfs is mounted on the host's side. Two more
+  // processes only: the hostname is written to the new UTS namespace's /proc file by the shell
+  // itself, and one `ip -batch` does both link and address.
   await runTool("unshare", [
     `--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`,
-    "sh", "-c", 'ip link set lo up && ip addr add "$1/32" dev lo && hostname "$2" && mount -t tmpfs -o "$4" shm "$3"',
+    "sh", "-c", 'printf "%s" "$2" > /proc/sys/kernel/hostname && printf "link set lo up\naddr add %s/32 dev lo\n" "$1" | ip -batch - && mount -t tmpfs -o "$4" shm "$3"',
     "sandbox-setup", ip, hostname, sandboxShm(sandboxDir), SHM_OPTIONS,
   ]);
   return files;
