@@ -83,9 +83,13 @@ test("on a full disk images, inspect, history, fsck and rmi work, fsck --repair 
       assert.match((await ok("rmi", "my/small:v1")).stdout, /^Untagged: my\/small:v1$/m);
 
       const repair = await ok("fsck", "--repair");
-      assert.match(repair.stdout, /^ingest \S+: unfinished download \(\d+ bytes\) \(removed\)$/m);
+      const removed = /^ingest \S+: unfinished download \((\d+) bytes\) \(removed\)$/m.exec(repair.stdout);
+      assert.ok(removed, `fsck --repair removes the partial download: ${repair.stdout}`);
       assert.deepEqual(await readdir(join(home, "content", "ingest")), [], "every ingest is gone, the broken one too");
-      assert.ok(await freeBytes(mnt) > 3 * 1024 * 1024, "the partial download's space is free again");
+      // how far the pull got before the disk was full varies with the machine's load: the space
+      // freed is that partial download's, less the filesystem's rounding
+      const partial = Number(removed[1]);
+      assert.ok(partial > 0 && await freeBytes(mnt) >= partial - 64 * 1024, `the partial download's ${partial} bytes are free again`);
       assert.match((await ok("images")).stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n$/);
       assert.deepEqual((await readdir(home)).filter((n) => n === "lock" || n.startsWith("lock.")), ["lock.db"], "no lock files left over");
     });
