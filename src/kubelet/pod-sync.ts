@@ -325,7 +325,7 @@ export class PodSyncer {
       try {
         for (const sb of rs.sandboxes) if (sb.state === "SANDBOX_READY") await this.#d.runtime.stopPodSandbox(sb.id);
         await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
-        sandboxId = await this.#d.runtime.runPodSandbox(sandboxConfig);
+      sandboxId = await this.#d.runtime.runPodSandbox(sandboxConfig);
         const st = await this.#d.runtime.podSandboxStatus(sandboxId);
         ip = st.status.network?.ip || undefined;
         if (ip) await this.#d.helpers.writeEtcHosts(podDir, pod, ip);
@@ -342,17 +342,31 @@ export class PodSyncer {
     const ctx = { pod, state, sandboxId, sandboxConfig, ...(ip ? { podIP: ip } : {}), secrets, rs };
     if (actions.initToStart) {
       touched = true;
-      const r = await this.#startContainer(ctx, actions.initToStart, "init");
+      const r = await this.#startContainer(ctx, actions.initToStart, "init", Promise.resolve()).done;
       if (r.error || r.backoffUntil) return r;
     }
     const errors: string[] = [];
     let backoffUntil: number | undefined;
-    for (const { container, init } of actions.containersToStart) {
-      touched = true;
-      const r = await this.#startContainer(ctx, container, init ? "init" : "regular");
+    const collect = (r: SyncResult): void => {
       if (r.backoffUntil !== undefined) backoffUntil = Math.min(backoffUntil ?? Infinity, r.backoffUntil);
       else if (r.error) errors.push(r.error);
+    };
+    // The containers are pulled, created and started one after another in spec order, as the
+    // kubelet does; only the next container's pull and create overlap the previous one's start.
+    // A sidecar, or a container with a postStart hook, is waited for before the next begins.
+    let started: Promise<void> = Promise.resolve();
+    let startedBefore: Promise<void> = Promise.resolve();
+    for (const { container, init } of actions.containersToStart) {
+      touched = true;
+      // one container ahead at most: this one is prepared once the one two places back has started
+      await startedBefore;
+      const step = this.#startContainer(ctx, container, init ? "init" : "regular", started);
+      await step.prepared;
+      startedBefore = started;
+      started = step.done.then(collect);
+      if (init || container.lifecycle?.postStart) await started;
     }
+    await started;
     let after = touched ? await readStatus() : rs;
     if (await this.#prune(pod, after)) after = await readStatus();
     const out: SyncResult = { status: after };
@@ -404,9 +418,28 @@ export class PodSyncer {
     return max + 1;
   }
 
-  async #startContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular"): Promise<SyncResult> {
-    const { pod, state } = ctx;
+  /**
+   * Starts one container (kuberuntime `startContainer`): `prepared` settles once its image is
+   * there and the runtime's CreateContainer returned; the start then waits for `before` (the
+   * previous container's start), and so do this container's events, which come out in the
+   * kubelet's order. `done` is the result.
+   */
+  #startContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular", before: Promise<void>): { prepared: Promise<unknown>; done: Promise<SyncResult> } {
     const ref = { name: c.name, init: kind === "init" };
+    const held = holdUntil(before);
+    const event = (type: EventType, reason: string, message: string): void => held(() => this.#event(ctx.pod, ref, type, reason, message));
+    const prepared = this.#prepareContainer(ctx, c, kind, event);
+    const done = (async (): Promise<SyncResult> => {
+      const result = await prepared;
+      await before;
+      return "id" in result ? this.#runContainer(ctx, c, result.id, event) : result;
+    })();
+    return { prepared: prepared.catch(() => undefined), done };
+  }
+
+  /** The crash-loop check, the image, the container's config and the runtime's CreateContainer. */
+  async #prepareContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular", event: (type: EventType, reason: string, message: string) => void): Promise<SyncResult | { id: string }> {
+    const { pod, state } = ctx;
     const newest = newestOf(ctx.rs, c.name);
     const hash = this.#d.helpers.computeContainerHash(c);
     if (newest && newest.state === "CONTAINER_EXITED") {
@@ -414,23 +447,23 @@ export class PodSyncer {
       const ts = newest.finishedAt;
       if (this.#d.crashBackoff.isInBackOffSince(key, ts)) {
         const b = this.#d.crashBackoff.get(key);
-        this.#event(pod, ref, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+        event("Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
         state.reasons.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${formatGoDuration(b)} restarting failed container=${c.name} pod=${formatPod(pod)}` });
         return { error: "CrashLoopBackOff", backoffUntil: ts + b };
       }
       this.#d.crashBackoff.next(key, ts);
     }
     const fail = (reason: string, message: string): SyncResult => {
-      this.#event(pod, ref, "Warning", "Failed", `Error: ${message}`);
+      event("Warning", "Failed", `Error: ${message}`);
       state.reasons.set(c.name, { reason, message });
       return { error: reason };
     };
     const img = await this.#d.imageManager.ensureImageExists({
       pod, container: c, pullSecrets: ctx.secrets, sandboxConfig: ctx.sandboxConfig,
-      record: (type, reason, message) => this.#event(pod, ref, type, reason, message),
+      record: (type, reason, message) => event(type, reason, message),
     });
     if (!img.ok) {
-      this.#event(pod, ref, "Warning", "Failed", `Error: ${img.reason}`);
+      event("Warning", "Failed", `Error: ${img.reason}`);
       state.reasons.set(c.name, { reason: img.reason, message: img.message });
       return { error: img.reason };
     }
@@ -458,21 +491,32 @@ export class PodSyncer {
     } catch (err) {
       return fail("CreateContainerError", errorMessage(err));
     }
-    this.#event(pod, ref, "Normal", "Created", `Created container: ${c.name}`);
+    event("Normal", "Created", `Created container: ${c.name}`);
+    return { id };
+  }
+
+  /** StartContainer and the postStart hook. */
+  async #runContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string }, c: Container, id: string, event: (type: EventType, reason: string, message: string) => void): Promise<SyncResult> {
+    const { pod, state } = ctx;
+    const fail = (reason: string, message: string): SyncResult => {
+      event("Warning", "Failed", `Error: ${message}`);
+      state.reasons.set(c.name, { reason, message });
+      return { error: reason };
+    };
     try {
       await this.#d.runtime.startContainer(id);
     } catch (err) {
       return fail("RunContainerError", errorMessage(err).replaceAll(id, c.name));
     }
-    this.#event(pod, ref, "Normal", "Started", `Started container ${c.name}`);
+    event("Normal", "Started", `Started container ${c.name}`);
     state.reasons.delete(c.name);
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
       // the kubelet waits for postStart before it starts the next container
       const r = await runLifecycleHandler(postStart, { runtime: this.#d.runtime, clock: this.#d.clock, containerId: id, sandboxId: ctx.sandboxId, container: c, timeoutSeconds: 0 });
       if (!r.ok) {
-        this.#event(pod, ref, "Warning", "FailedPostStartHook", "PostStartHook failed");
-        this.#event(pod, ref, "Normal", "Killing", "FailedPostStartHook");
+        event("Warning", "FailedPostStartHook", "PostStartHook failed");
+        event("Normal", "Killing", "FailedPostStartHook");
         await this.#d.runtime.stopContainer(id, Math.max(2, pod.spec.terminationGracePeriodSeconds ?? 30)).catch(() => {});
         state.reasons.set(c.name, { reason: "PostStartHookError", message: r.message.trim() });
         return { error: "PostStartHookError" };
@@ -531,3 +575,17 @@ export class PodSyncer {
   }
 }
 
+/** Holds emits, in order, until `prev` settles; after that they run at once. */
+function holdUntil(prev: Promise<unknown>): (emit: () => void) => void {
+  let open = false;
+  const queue: (() => void)[] = [];
+  const release = (): void => {
+    open = true;
+    for (const emit of queue.splice(0)) emit();
+  };
+  prev.then(release, release);
+  return (emit) => {
+    if (open) emit();
+    else queue.push(emit);
+  };
+}

@@ -65,6 +65,13 @@ export class OciRuntimeService implements RuntimeService {
   readonly #finishing = new Map<string, Promise<void>>();
   /** conmon's PID by container, read once from its pid file. */
   readonly #conmonPids = new Map<string, number>();
+  /**
+   * The runtime's `create` (conmon and `crun create`, the slow half of a start) of containers
+   * created but not yet started: begun by CreateContainer so that it runs while the kubelet
+   * prepares the pod's next container, and awaited by StartContainer, which reports its failure
+   * (as containerd does, whose task create happens at start: StartError, RunContainerError).
+   */
+  readonly #creating = new Map<string, Promise<void>>();
   #ownCgroup = "/";
   #hostCaps: string[] = [];
   /** Without CAP_SYS_RESOURCE no process may lower its oom_score_adj below ours (containerd's restrict_oom_score_adj). */
@@ -340,6 +347,9 @@ export class OciRuntimeService implements RuntimeService {
       };
       await this.#save(rec);
       this.#containers.set(id, rec);
+      const creating = this.#runtimeCreate(rec);
+      creating.catch(() => undefined); // reported by startContainer
+      this.#creating.set(id, creating);
       return id;
     } catch (err) {
       await unmount(rootfs).catch(() => undefined);
@@ -359,16 +369,31 @@ export class OciRuntimeService implements RuntimeService {
     await writeRecord(this.#paths.container(rec.id), CONTAINER_FILE, rec);
   }
 
+  /** The runtime's create of a recorded container under conmon: its process waits for the start. */
+  async #runtimeCreate(rec: ContainerRecord): Promise<void> {
+    await mkdir(dirname(rec.logPath), { recursive: true, mode: 0o755 });
+    await rm(this.#oci.exitFile(rec.id), { force: true });
+    await this.#oci.create(rec.id, this.#paths.container(rec.id), rec.logPath, { tty: rec.tty, stdin: rec.stdin, stdinOnce: rec.stdinOnce === true });
+  }
+
+  /** Waits for a create begun by CreateContainer, so nothing removes a container the runtime is still creating. */
+  async #settleCreate(id: string): Promise<void> {
+    await this.#creating.get(id)?.catch(() => undefined);
+  }
+
   async startContainer(containerId: string): Promise<void> {
     const rec = this.#container(containerId);
     if (rec.phase !== "created") throw new FailedPreconditionError(`container ${containerId} is not in created state: ${rec.phase}`);
     const sb = this.#sandbox(rec.sandboxId);
     if (sb.state !== "SANDBOX_READY") throw new FailedPreconditionError(`pod sandbox ${rec.sandboxId} of container ${containerId} is not ready`);
-    const bundle = this.#paths.container(containerId);
-    await mkdir(dirname(rec.logPath), { recursive: true, mode: 0o755 });
-    await rm(this.#oci.exitFile(containerId), { force: true });
+    // a container whose runtime create was not begun here (recorded by an agent before a restart) is created now
+    const creating = this.#creating.get(containerId) ?? this.#runtimeCreate(rec);
     try {
-      await this.#oci.create(containerId, bundle, rec.logPath, { tty: rec.tty, stdin: rec.stdin, stdinOnce: rec.stdinOnce === true });
+      try {
+        await creating;
+      } finally {
+        this.#creating.delete(containerId);
+      }
       await this.#oci.start(containerId);
     } catch (err) {
       const message = (err as Error).message;
@@ -471,6 +496,13 @@ export class OciRuntimeService implements RuntimeService {
 
   async stopContainer(containerId: string, timeout: number): Promise<void> {
     const rec = this.#container(containerId);
+    if (rec.phase === "created") {
+      // a created container's process waits for its start: ended, it is created again if started later
+      await this.#settleCreate(containerId);
+      this.#creating.delete(containerId);
+      await this.#oci.delete(containerId, true).catch(() => undefined);
+      return;
+    }
     await this.#refresh(rec);
     if (rec.phase !== "running") return;
     const kill = async (sig: string): Promise<void> => {
@@ -495,6 +527,8 @@ export class OciRuntimeService implements RuntimeService {
   async removeContainer(containerId: string): Promise<void> {
     const rec = this.#containers.get(containerId);
     if (!rec) return;
+    await this.#settleCreate(containerId);
+    this.#creating.delete(containerId);
     if (rec.phase === "running") await this.stopContainer(containerId, 0);
     // an exited container was deleted from the runtime when its exit was recorded
     if (rec.phase === "created") await this.#oci.delete(containerId, true).catch(() => undefined);

@@ -41,6 +41,8 @@ export class FakeRuntime implements RuntimeService {
   readonly clock: Clock;
   /** How a container behaves when started, by container name. */
   script: (name: string) => Behaviour = () => ({});
+  /** Awaited inside StartContainer (after the call is recorded): holds a start as a slow runtime would. */
+  startGate: ((name: string) => Promise<void>) | undefined;
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -124,6 +126,7 @@ export class FakeRuntime implements RuntimeService {
     const c = this.ctrs.get(id);
     if (!c) throw new NotFoundError(`container ${id} not found`);
     this.calls.push(`startContainer ${c.config.metadata.name}`);
+    await this.startGate?.(c.config.metadata.name);
     const b = this.script(c.config.metadata.name);
     c.startedAt = this.#now();
     if (b.startError) {

@@ -44,6 +44,30 @@ test("a two-container pod runs: node registered with its lease, status Running w
   assert.deepEqual(env.rt.calls.slice(0, 5), ["runPodSandbox web", "createContainer b", "startContainer b", "createContainer a", "startContainer a"], "spec order");
 });
 
+test("the next container is pulled and created while the one before it starts; starts and events keep the spec order", async (t) => {
+  const env = await setup(t);
+  let release = (): void => {};
+  const held = new Promise<void>((r) => (release = r));
+  env.rt.startGate = (name) => (name === "b" ? held : Promise.resolve());
+  await env.newKubelet().start();
+  try {
+    env.api.put(PODS, spec("pipe", [{ name: "b", image: "busybox" }, { name: "a", image: "busybox" }, { name: "c", image: "busybox" }]));
+    await until(() => env.rt.calls.includes("createContainer a"), "a created while b starts");
+    assert.ok(!env.rt.calls.includes("startContainer a"), "a waits for b's start");
+    assert.ok(!env.rt.calls.includes("createContainer c"), "only the next container is prepared ahead");
+    await settle(env);
+    assert.deepEqual(events(env.api).map((e) => e.reason), ["Pulled", "Created"], "a's events wait for b's");
+  } finally {
+    release(); // else the kubelet's stop at the end would wait on b's start
+  }
+  await until(() => podOf(env.api, "pipe")?.status?.phase === "Running", "Running");
+  assert.deepEqual(env.rt.calls.filter((c) => /^(create|start)Container/.test(c)),
+    ["createContainer b", "startContainer b", "createContainer a", "startContainer a", "createContainer c", "startContainer c"]);
+  await until(() => events(env.api).length >= 9, "events");
+  assert.deepEqual(events(env.api).map((e) => `${e.reason} ${/\{(\w+)\}/.exec(e.involvedObject.fieldPath ?? "")?.[1] ?? ""}`),
+    ["Pulled b", "Created b", "Started b", "Pulled a", "Created a", "Started a", "Pulled c", "Created c", "Started c"]);
+});
+
 test("a crashing container restarts at once, then after 10, 20, 40 s (next 80 s), with CrashLoopBackOff and an aggregated BackOff event", async (t) => {
   const env = await setup(t);
   const starts: number[] = [];

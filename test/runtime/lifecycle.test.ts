@@ -2,7 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { FakeClock } from "../../src/clock/index.js";
 import type { OciRuntimeService } from "../../src/runtime/index.js";
 import { cleanupSandbox, containerConfig, openRuntimeFixture, podConfig, type RuntimeFixture } from "./runtime-fixture.js";
@@ -70,6 +70,38 @@ test("a command missing from the image: startContainer rejects with the runtime'
   assert.equal(status.exitCode, 128);
   assert.equal(status.reason, "StartError");
   assert.match(status.message, /executable file `no-such-binary` not found in \$PATH|exec: "no-such-binary": executable file not found in \$PATH/);
+});
+
+/** Processes (conmon, the runtime, the container's init) whose command line names the container. */
+async function processesNaming(id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmd.includes(id)) out.push(`${pid}: ${cmd.replaceAll("\0", " ")}`);
+  }
+  return out;
+}
+
+test("a created container's runtime process waits for the start: removed or stopped before it, nothing is left running; a stopped one still starts", async (t) => {
+  const rt = await fx.newRuntime();
+  const pod = podConfig();
+  const sb = await rt.runPodSandbox(pod);
+  cleanupSandbox(t, rt, sb);
+  // removed right after CreateContainer, while the runtime's create is still under way
+  const never = await rt.createContainer(sb, containerConfig(fx.image, "never", { command: ["sleep", "3600"] }), pod);
+  await rt.removeContainer(never);
+  assert.deepEqual(await processesNaming(never), []);
+  await assert.rejects(rt.containerStatus(never), /not found/);
+
+  const later = await rt.createContainer(sb, containerConfig(fx.image, "later", { command: ["sh", "-c", "echo started; exec sleep 3600"] }), pod);
+  await rt.stopContainer(later, 0);
+  assert.deepEqual(await processesNaming(later), []);
+  assert.equal((await rt.containerStatus(later)).status.state, "CONTAINER_CREATED");
+  await rt.startContainer(later);
+  const { status } = await rt.containerStatus(later);
+  assert.equal(status.state, "CONTAINER_RUNNING");
+  assert.equal((await rt.execSync(later, ["cat", "/proc/1/cmdline"], 10)).stdout.toString().replaceAll("\0", " ").trim(), "sleep 3600");
 });
 
 test("an empty command against an image without ENTRYPOINT/CMD is refused; bad limits are refused with a clear message", async (t) => {
