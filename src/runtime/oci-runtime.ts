@@ -154,9 +154,15 @@ export class OciRuntime {
       };
       pipe?.on("data", (d: Buffer) => {
         sync += d.toString();
-        const m = /\{[^{}]*\}/.exec(sync);
-        if (!m) return;
-        const msg = JSON.parse(m[0]) as { data: number; message?: string };
+        // conmon writes one JSON object per line; its message may hold braces of its own (runc's Go traces)
+        const nl = sync.indexOf("\n");
+        if (nl < 0) return;
+        let msg: { data: number; message?: string };
+        try {
+          msg = JSON.parse(sync.slice(0, nl)) as { data: number; message?: string };
+        } catch {
+          msg = { data: -1, message: `conmon sent ${sync.slice(0, nl)}` };
+        }
         finish(() => {
           if (msg.data > 0) resolve(msg.data);
           else reject(new UnavailableError(cleanConmonMessage(msg.message ?? stderr())));
