@@ -89,7 +89,7 @@ test(`a container writing 3 MiB into an emptyDir of sizeLimit 1Mi gets its pod E
   assert.ok(cs?.state?.terminated, `container terminated: ${JSON.stringify(cs?.state)}`);
   assert.equal(cs?.restartCount, 0, "not restarted");
   const evs = await until("the Evicted event", async () => {
-    const list = await client.get<{ items: Event[] }>("/api/v1/namespaces/default/events");
+    const list = await client.list<Event>("/api/v1/namespaces/default/events");
     const e = list.items.filter((x) => x.reason === "Evicted");
     return e.length > 0 ? e : undefined;
   });
