@@ -136,7 +136,7 @@ export class Kubelet {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };
-    this.#helpers = opts.helpers ?? withPodPidsLimit(opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP }), opts.podPidsLimit);
+    this.#helpers = withPodPidsLimit(opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP }), opts.podPidsLimit);
     this.#logs = new ContainerLogManager({
       runtime: opts.runtime, clock: this.#clock,
       maxSize: parseQuantity(opts.containerLogMaxSize ?? "10Mi"), maxFiles: opts.containerLogMaxFiles ?? 5,

@@ -97,6 +97,8 @@ export class OciRuntimeService implements RuntimeService {
       const rec = await readRecord<SandboxRecord>(dir, SANDBOX_FILE);
       if (!rec) {
         await destroyNamespaces(dir);
+        // the pod cgroup a pids limit made before the record was written
+        await removeCgroup(sandboxCgroupPath(this.#ownCgroup, id));
         await this.#removeTree(dir);
         continue;
       }

@@ -82,3 +82,20 @@ test("an evicted pod deleted later is not stopped again, and its object is remov
   await until(() => podOf(env.api, "gone") === undefined, "the object removed");
   assert.equal(env.rt.calls.filter((c) => c.startsWith("stopContainer")).length, stopsBefore, "no second stop");
 });
+
+test("podPidsLimit reaches every pod's sandbox as linux.resources.pidsLimit, the node's pods capacity unchanged; without it, none", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet({ podPidsLimit: 50 }).start();
+  env.api.put(PODS, spec("p1", [{ name: "a", image: "busybox" }]));
+  await until(() => podOf(env.api, "p1")?.status?.phase === "Running", "Running");
+  assert.deepEqual([...env.rt.boxes.values()].map((b) => b.config.linux?.resources), [{ pidsLimit: 50 }]);
+  const node = env.api.get("/api/v1/nodes/n1") as { status?: { capacity?: Record<string, string>; allocatable?: Record<string, string> } };
+  assert.equal(node.status?.capacity?.pods, "110");
+  assert.equal(node.status?.allocatable?.pods, "110");
+
+  const plain = await setup(t);
+  await plain.newKubelet().start();
+  plain.api.put(PODS, spec("p2", [{ name: "a", image: "busybox" }]));
+  await until(() => podOf(plain.api, "p2")?.status?.phase === "Running", "Running");
+  assert.deepEqual([...plain.rt.boxes.values()].map((b) => b.config.linux?.resources), [undefined]);
+});
