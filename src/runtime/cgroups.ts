@@ -138,22 +138,23 @@ export interface PodCgroupLimits {
 }
 
 /**
- * Makes the pod's cgroup (`path`, under which the runtime later makes each container's) in the
- * pids hierarchy and writes its pids.max, so every container of the pod counts against one limit.
- * On cgroup v2 the pids controller is enabled down the way first; a host that cannot give it is
- * refused with the reason rather than ignored. `root` is for tests.
+ * Makes the pod's cgroup (`podPath`, below podyard's own cgroup `own`; the runtime later makes
+ * each container's under it) in the pids hierarchy and writes its pids.max, so every container of
+ * the pod counts against one limit. On cgroup v2 the pids controller is delegated from podyard's
+ * own cgroup down to the pod's (never above ours); a host that cannot give it is refused with the
+ * reason rather than ignored. `root` is for tests.
  */
-export async function applyPodCgroupLimits(path: string, limits: PodCgroupLimits, root = CGROUP_ROOT): Promise<void> {
+export async function applyPodCgroupLimits(own: string, podPath: string, limits: PodCgroupLimits, root = CGROUP_ROOT): Promise<void> {
   const pids = limits.pidsLimit;
   if (pids === undefined || pids <= 0) return;
   const unified = await readFile(join(root, "cgroup.controllers"), "utf8").then(() => true, () => false);
   const hierarchy = unified ? root : join(root, "pids");
-  if (unified) await enablePidsDownTo(root, path);
+  if (unified) await enablePidsBelow(root, own, podPath);
   else {
     if (!(await readdir(hierarchy).then(() => true, () => false))) throw new FailedPreconditionError(`cannot set the pod's pids limit ${pids}: the host has no pids cgroup hierarchy (${hierarchy})`);
-    await mkdir(join(hierarchy, path), { recursive: true });
+    await mkdir(join(hierarchy, podPath), { recursive: true });
   }
-  const file = join(hierarchy, path, "pids.max");
+  const file = join(hierarchy, podPath, "pids.max");
   try {
     await writeFile(file, String(pids));
   } catch (err) {
@@ -161,20 +162,21 @@ export async function applyPodCgroupLimits(path: string, limits: PodCgroupLimits
   }
 }
 
-/** cgroup v2: each cgroup from the root to `path`'s parent delegates the pids controller to its child. */
-async function enablePidsDownTo(root: string, path: string): Promise<void> {
-  const parts = path.split("/").filter((p) => p !== "");
-  let dir = root;
-  for (let i = 0; i < parts.length; i++) {
+/** cgroup v2: from podyard's own cgroup down to the pod's parent, each delegates the pids controller to its child. */
+async function enablePidsBelow(root: string, own: string, podPath: string): Promise<void> {
+  const base = own === "/" ? "" : own;
+  if (!podPath.startsWith(`${base}/`)) throw new FailedPreconditionError(`cgroup ${podPath} is not below podyard's own cgroup ${own}`);
+  let dir = join(root, base);
+  const available = (await readFile(join(dir, "cgroup.controllers"), "utf8").catch(() => "")).split(/\s+/);
+  if (!available.includes("pids")) throw new FailedPreconditionError(`cannot set the pod's pids limit: the pids controller is not available in podyard's cgroup ${dir}`);
+  for (const part of podPath.slice(base.length).split("/").filter((p) => p !== "")) {
     const controlled = (await readFile(join(dir, "cgroup.subtree_control"), "utf8").catch(() => "")).split(/\s+/);
     if (!controlled.includes("pids")) {
-      const available = (await readFile(join(dir, "cgroup.controllers"), "utf8").catch(() => "")).split(/\s+/);
-      if (!available.includes("pids")) throw new FailedPreconditionError(`cannot set the pod's pids limit: the pids controller is not available in cgroup ${dir}`);
       await writeFile(join(dir, "cgroup.subtree_control"), "+pids").catch((err: unknown) => {
         throw new FailedPreconditionError(`cannot set the pod's pids limit: enabling the pids controller in ${join(dir, "cgroup.subtree_control")}: ${errorMessage(err)}`, { cause: err });
       });
     }
-    dir = join(dir, parts[i] ?? "");
+    dir = join(dir, part);
     await mkdir(dir, { recursive: true });
   }
 }

@@ -202,7 +202,7 @@ export class OciRuntimeService implements RuntimeService {
   /** The pod-level cgroup limits (the kubelet's podPidsLimit comes as the sandbox's linux.resources.pidsLimit). */
   async #applyPodLimits(id: string, config: PodSandboxConfig): Promise<void> {
     const pidsLimit = config.linux?.resources?.pidsLimit;
-    if (pidsLimit !== undefined) await applyPodCgroupLimits(sandboxCgroupPath(this.#ownCgroup, id), { pidsLimit });
+    if (pidsLimit !== undefined) await applyPodCgroupLimits(this.#ownCgroup, sandboxCgroupPath(this.#ownCgroup, id), { pidsLimit });
   }
 
   /** The lowest free 10.88.x.y, taken under a lock so concurrent sandboxes never share one. */
