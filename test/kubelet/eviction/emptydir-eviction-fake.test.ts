@@ -83,6 +83,29 @@ test("an evicted pod deleted later is not stopped again, and its object is remov
   assert.equal(env.rt.calls.filter((c) => c.startsWith("stopContainer")).length, stopsBefore, "no second stop");
 });
 
+test("after a kubelet restart an evicted pod stays Failed/Evicted and nothing of it is started again", async (t) => {
+  const env = await setup(t);
+  const k1 = env.newKubelet();
+  await k1.start();
+  const pod = env.api.put(PODS, spec("ev", [{ name: "a", image: "busybox" }], { volumes: [{ name: "v", emptyDir: { sizeLimit: "1Mi" } }] })) as Pod;
+  await until(() => podOf(env.api, "ev")?.status?.phase === "Running", "Running");
+  await settle(env);
+  await fill(env.home, pod, "v", 2 << 20);
+  await advance(env, 10);
+  await until(() => podOf(env.api, "ev")?.status?.phase === "Failed", "Failed");
+  await k1.stop();
+  const starts = env.rt.calls.filter((c) => c.startsWith("startContainer")).length;
+  const k2 = env.newKubelet();
+  await k2.start();
+  await advance(env, 25);
+  assert.equal(env.rt.calls.filter((c) => c.startsWith("startContainer")).length, starts);
+  const st = podOf(env.api, "ev")?.status;
+  assert.equal(st?.phase, "Failed");
+  assert.equal(st?.reason, "Evicted");
+  assert.equal(st?.message, 'Usage of EmptyDir volume "v" exceeds the limit "1Mi". ');
+  assert.equal(events(env.api).filter((e) => e.reason === "Evicted").length, 1, "the new kubelet does not evict it again");
+});
+
 test("podPidsLimit reaches every pod's sandbox as linux.resources.pidsLimit, the node's pods capacity unchanged; without it, none", async (t) => {
   const env = await setup(t);
   await env.newKubelet({ podPidsLimit: 50 }).start();
