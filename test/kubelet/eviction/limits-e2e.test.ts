@@ -97,6 +97,10 @@ test(`a container writing 3 MiB into an emptyDir of sizeLimit 1Mi gets its pod E
   assert.equal(evs[0]?.type, "Warning");
   assert.equal(evs[0]?.involvedObject.name, "writer");
   assert.equal(evs[0]?.message, 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
+  // the point of evicting: the volume's disk is given back once the pod has stopped
+  const { existsSync } = await import("node:fs");
+  const volumes = join(fx.node.home, "kubelet", "pods", evicted.metadata.uid ?? "", "volumes");
+  await until("the evicted pod's volumes removed", async () => (existsSync(volumes) ? undefined : true));
   const modest = await client.get<Pod>(`${PODS}/modest`);
   assert.equal(modest.status?.phase, "Running");
   assert.equal(modest.status?.containerStatuses?.[0]?.restartCount, 0);
