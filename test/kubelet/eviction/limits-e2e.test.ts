@@ -5,6 +5,8 @@
  * forks past the limit cannot fork while another pod forks freely. Needs root.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -98,7 +100,6 @@ test(`a container writing 3 MiB into an emptyDir of sizeLimit 1Mi gets its pod E
   assert.equal(evs[0]?.involvedObject.name, "writer");
   assert.equal(evs[0]?.message, 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
   // the point of evicting: the volume's disk is given back once the pod has stopped
-  const { existsSync } = await import("node:fs");
   const volumes = join(fx.node.home, "kubelet", "pods", evicted.metadata.uid ?? "", "volumes");
   await until("the evicted pod's volumes removed", async () => (existsSync(volumes) ? undefined : true));
   const modest = await client.get<Pod>(`${PODS}/modest`);
@@ -115,7 +116,6 @@ test(`--pod-max-pids 16: a pod's shell forking 30 processes fails with can't for
     const box = (await rt.listPodSandbox()).find((b) => b.metadata.name === name);
     const c = box ? (await rt.listContainers({ podSandboxId: box.id }))[0] : undefined;
     if (!c) return "";
-    const { readFile } = await import("node:fs/promises");
     return readFile((await rt.containerStatus(c.id)).status.logPath, "utf8").catch(() => "");
   };
   // busybox sh gives up when a fork fails: the container exits 2, the pod (Never) is Failed
