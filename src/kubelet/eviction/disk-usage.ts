@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { errnoCode } from "../../errdefs/index.js";
 
 const BLOCK = 512;
+const BATCH = 64;
 
 /** Bytes used below `dir` (the directory itself included); an absent directory uses 0. */
 export async function diskUsage(dir: string): Promise<number> {
@@ -37,13 +38,17 @@ export async function diskUsage(dir: string): Promise<number> {
       if (errnoCode(err) === "ENOENT") return;
       throw err;
     }
-    for (const name of names) {
-      const p = join(path, name);
-      const child = await lstat(p, { bigint: true }).catch((err: unknown) => {
+    // the stats of a directory's entries are asked for a batch at a time (the thread pool does them at once)
+    for (let i = 0; i < names.length; i += BATCH) {
+      const batch = names.slice(i, i + BATCH).map((name) => join(path, name));
+      const stats = await Promise.all(batch.map((p) => lstat(p, { bigint: true }).catch((err: unknown) => {
         if (errnoCode(err) === "ENOENT") return undefined;
         throw err;
-      });
-      if (child) await walk(p, child);
+      })));
+      for (let j = 0; j < batch.length; j++) {
+        const child = stats[j];
+        if (child) await walk(batch[j] ?? "", child);
+      }
     }
   };
   await walk(dir, root);
