@@ -29,6 +29,7 @@ import { activeDeadlineAt, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, 
 import { generatePodStatus, isTerminalPhase, terminatePodStatus } from "./status/generate.js";
 import { StatusManager } from "./status/status-manager.js";
 import { errorMessage } from "../errdefs/index.js";
+import { EVICTED_REASON, EvictionManager, EVICTION_MONITORING_INTERVAL_MS, IMMEDIATE_EVICTION_GRACE_SECONDS } from "./eviction/index.js";
 
 export interface KubeletOptions {
   client: KubeClient;
@@ -53,8 +54,31 @@ export interface KubeletOptions {
   helpers?: PodHelpers;
   /** Image garbage collection, run every 5 min (the images part's ImageGCManager; build it with `imagesInUse`). */
   imageGC?: { garbageCollect(): Promise<unknown> };
+  /**
+   * podPidsLimit (--pod-max-pids): the most processes each pod may have, set as pids.max on the
+   * pod's cgroup and shared by its containers; -1 (the default) is unlimited.
+   */
+  podPidsLimit?: number;
   /** Where the agent's messages go (default stderr). */
   log?: (msg: string) => void;
+}
+
+/** The helpers with every sandbox config carrying the pod pids limit (the pod cgroup manager's part of the kubelet). */
+function withPodPidsLimit(helpers: PodHelpers, limit: number | undefined): PodHelpers {
+  if (limit === undefined || limit <= 0) return helpers;
+  // delegating (not spreading): the helpers may be a class instance
+  return {
+    buildPodSandboxConfig: (pod, o) => {
+      const c = helpers.buildPodSandboxConfig(pod, o);
+      return { ...c, linux: { ...c.linux, resources: { ...c.linux?.resources, pidsLimit: limit } } };
+    },
+    generateContainerConfig: (i) => helpers.generateContainerConfig(i),
+    writeEtcHosts: (d, p, ip) => helpers.writeEtcHosts(d, p, ip),
+    setUpPodVolumes: (o) => helpers.setUpPodVolumes(o),
+    tearDownPodVolumes: (d) => helpers.tearDownPodVolumes(d),
+    computeContainerHash: (c) => helpers.computeContainerHash(c),
+    readTerminationMessage: (i) => helpers.readTerminationMessage(i),
+  };
 }
 
 export type LookupError = { error: { code: number; reason: string; message: string } };
@@ -90,6 +114,9 @@ export class Kubelet {
   #nodeConditions: NodeCondition[] = [];
   #lastRelist = new Map<string, string>();
   #sourcesReady = false;
+  readonly #eviction: EvictionManager;
+  /** Pods the eviction manager evicted, with the message their Failed status carries. */
+  readonly #evicted = new Map<string, string>();
 
   constructor(opts: KubeletOptions) {
     this.#o = opts;
@@ -109,18 +136,39 @@ export class Kubelet {
       getConfigMap: (ns, name) => this.#getOptional<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${name}`),
       getSecret: (ns, name) => this.#getOptional<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
     };
-    this.#helpers = opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP });
+    this.#helpers = withPodPidsLimit(opts.helpers ?? defaultPodHelpers({ clock: this.#clock, nodeIP: this.#nodeIP }), opts.podPidsLimit);
     this.#logs = new ContainerLogManager({
       runtime: opts.runtime, clock: this.#clock,
       maxSize: parseQuantity(opts.containerLogMaxSize ?? "10Mi"), maxFiles: opts.containerLogMaxFiles ?? 5,
       ...(opts.containerLogMonitorIntervalMs ? { monitorIntervalMs: opts.containerLogMonitorIntervalMs } : {}),
       onError: (id, err) => this.#log(`rotating the log of container ${id}: ${err.message}`),
     });
+    this.#eviction = new EvictionManager({
+      activePods: () => this.#activePods(),
+      evict: (pod, message) => this.#evict(pod, message),
+      event: (pod, message) => this.#recorder.event(podRef(pod), "Warning", EVICTED_REASON, message),
+      log: this.#log,
+    });
     this.#syncer = new PodSyncer({
       client: opts.client, runtime: opts.runtime, imageService: opts.imageService, imageManager: opts.imageManager,
       helpers: this.#helpers, recorder: this.#recorder, crashBackoff: this.#backoff, probes: this.#probes, clock: this.#clock,
       home: opts.home, nodeName: opts.nodeName, nodeIP: this.#nodeIP, sources, log: this.#log,
     });
+  }
+
+  #activePods(): { pod: Pod; podDir: string; isStatic: boolean }[] {
+    return [...this.#workers.values()]
+      .filter((w) => w.phase === "sync" && !w.gone && !w.pod.metadata.deletionTimestamp && !this.#evicted.has(w.uid) && !isTerminalPhase(this.#status.get(w.uid)?.phase))
+      .map((w) => ({ pod: w.pod, podDir: this.#syncer.podDir(w.uid), isStatic: w.isStatic }));
+  }
+
+  /** TerminatePodAbnormallyAndWait for an eviction: the worker stops the pod and writes Failed/Evicted. */
+  #evict(pod: Pod, message: string): void {
+    const w = this.#workers.get(pod.metadata.uid ?? "");
+    if (!w) return;
+    this.#log(`evicting ${formatPod(pod)}: ${message}`);
+    this.#evicted.set(w.uid, message);
+    w.kick();
   }
 
   async #getOptional<T extends ConfigMap | Secret>(path: string): Promise<T | undefined> {
@@ -178,6 +226,7 @@ export class Kubelet {
     this.#loops.push(this.#every(1_000, () => this.#relist()));
     this.#loops.push(this.#every(2_000, () => this.#housekeeping()));
     this.#logs.start();
+    this.#loops.push(this.#every(EVICTION_MONITORING_INTERVAL_MS, () => this.#eviction.synchronize()));
     const gc = this.#o.imageGC;
     if (gc) this.#loops.push(this.#every(300_000, () => gc.garbageCollect()));
   }
@@ -376,11 +425,14 @@ export class Kubelet {
     const apiPhase = w.isStatic ? undefined : w.pod.status?.phase;
     const base = isTerminalPhase(apiPhase) && !isTerminalPhase(old.phase) ? { ...old, phase: apiPhase } : old;
     // a pod that already finished keeps its phase, reason and message
-    const evict = !isTerminalPhase(base.phase) && this.#pastDeadline(w);
-    if (evict) this.#recorder.event(podRef(w.pod), "Normal", DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
+    const evictedWith = isTerminalPhase(base.phase) ? undefined : this.#evicted.get(w.uid);
+    const pastDeadline = evictedWith === undefined && !isTerminalPhase(base.phase) && this.#pastDeadline(w);
+    if (pastDeadline) this.#recorder.event(podRef(w.pod), "Normal", DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
+    const evict = evictedWith !== undefined ? { reason: EVICTED_REASON, message: evictedWith }
+      : pastDeadline ? { reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } : undefined;
     return generatePodStatus({
       pod: w.pod, runtime: rs, old: base, reasons: w.state.reasons, probes: this.#probes, nodeIP: this.#nodeIP,
-      podIsTerminal, nowMs: this.#clock.now(), ...(evict ? { evict: { reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } } : {}),
+      podIsTerminal, nowMs: this.#clock.now(), ...(evict ? { evict } : {}),
     });
   }
 
@@ -412,7 +464,7 @@ export class Kubelet {
     const read = (): Promise<PodRuntimeStatus> => this.#syncer.readStatus(w.pod, w.state);
     switch (w.phase) {
       case "sync": {
-        if (w.pod.metadata.deletionTimestamp || w.gone) {
+        if (w.pod.metadata.deletionTimestamp || w.gone || this.#evicted.has(w.uid)) {
           w.phase = "terminating";
           return 0;
         }
@@ -429,7 +481,7 @@ export class Kubelet {
         this.#probes.addPod(w.pod);
         st = this.#generate(w, r.status ?? (await read()), false);
         await this.#setStatus(w, st);
-        if (isTerminalPhase(st.phase) || this.#pastDeadline(w)) {
+        if (isTerminalPhase(st.phase) || this.#pastDeadline(w) || this.#evicted.has(w.uid)) {
           w.phase = "terminating";
           return 0;
         }
@@ -444,7 +496,9 @@ export class Kubelet {
         // SyncTerminatingPod: the status is written first (phase unchanged), then the containers are stopped
         await this.#setStatus(w, this.#generate(w, await read(), false));
         this.#probes.removePod(w.uid);
-        await this.#syncer.syncTerminatingPod(w.pod, read);
+        // an evicted pod gets the eviction's grace, not its own
+        const grace = this.#evicted.has(w.uid) && !w.pod.metadata.deletionTimestamp ? IMMEDIATE_EVICTION_GRACE_SECONDS : undefined;
+        await this.#syncer.syncTerminatingPod(w.pod, read, grace);
         const st = this.#generate(w, await read(), true);
         await this.#setStatus(w, st);
         w.phase = "terminated";
@@ -462,6 +516,7 @@ export class Kubelet {
           await this.#syncer.removePod(w.pod, w.uid);
           this.#status.forget(w.uid);
           this.#workers.delete(w.uid);
+          this.#evicted.delete(w.uid);
           return -1;
         }
         if (w.pod.metadata.deletionTimestamp && !w.deleteSent && !w.isStatic) {

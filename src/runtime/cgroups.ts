@@ -4,9 +4,9 @@
  * and the OCI runtime creates it in every hierarchy. It leaves the intermediate directories
  * behind, so removal walks every hierarchy, deepest first.
  */
-import { readdir, readFile, rmdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { errnoCode } from "../errdefs/index.js";
+import { errnoCode, errorMessage, FailedPreconditionError } from "../errdefs/index.js";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 
@@ -129,4 +129,54 @@ export async function cgroupUsage(path: string): Promise<CgroupUsage> {
   const mem = await readNumber(join(CGROUP_ROOT, "memory", path, "memory.usage_in_bytes"));
   const inactive = (await readKeyed(join(CGROUP_ROOT, "memory", path, "memory.stat"), "total_inactive_file")) ?? 0;
   return { ...(cpu !== undefined ? { cpuNanos: cpu } : {}), ...(mem !== undefined ? { memoryUsage: mem, workingSet: Math.max(0, mem - inactive) } : {}) };
+}
+
+/** The limits a pod's own cgroup gets (the kubelet's pod-level cgroup: podPidsLimit). */
+export interface PodCgroupLimits {
+  /** pids.max of the pod's cgroup, shared by all its containers; absent or <= 0: unlimited. */
+  pidsLimit?: number;
+}
+
+/**
+ * Makes the pod's cgroup (`podPath`, below podyard's own cgroup `own`; the runtime later makes
+ * each container's under it) in the pids hierarchy and writes its pids.max, so every container of
+ * the pod counts against one limit. On cgroup v2 the pids controller is delegated from podyard's
+ * own cgroup down to the pod's (never above ours); a host that cannot give it is refused with the
+ * reason rather than ignored. `root` is for tests.
+ */
+export async function applyPodCgroupLimits(own: string, podPath: string, limits: PodCgroupLimits, root = CGROUP_ROOT): Promise<void> {
+  const pids = limits.pidsLimit;
+  if (pids === undefined || pids <= 0) return;
+  const unified = await readFile(join(root, "cgroup.controllers"), "utf8").then(() => true, () => false);
+  const hierarchy = unified ? root : join(root, "pids");
+  if (unified) await enablePidsBelow(root, own, podPath);
+  else {
+    if (!(await readdir(hierarchy).then(() => true, () => false))) throw new FailedPreconditionError(`cannot set the pod's pids limit ${pids}: the host has no pids cgroup hierarchy (${hierarchy})`);
+    await mkdir(join(hierarchy, podPath), { recursive: true });
+  }
+  const file = join(hierarchy, podPath, "pids.max");
+  try {
+    await writeFile(file, String(pids));
+  } catch (err) {
+    throw new FailedPreconditionError(`cannot set the pod's pids limit ${pids} in ${file}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** cgroup v2: from podyard's own cgroup down to the pod's parent, each delegates the pids controller to its child. */
+async function enablePidsBelow(root: string, own: string, podPath: string): Promise<void> {
+  const base = own === "/" ? "" : own;
+  if (!podPath.startsWith(`${base}/`)) throw new FailedPreconditionError(`cgroup ${podPath} is not below podyard's own cgroup ${own}`);
+  let dir = join(root, base);
+  const available = (await readFile(join(dir, "cgroup.controllers"), "utf8").catch(() => "")).split(/\s+/);
+  if (!available.includes("pids")) throw new FailedPreconditionError(`cannot set the pod's pids limit: the pids controller is not available in podyard's cgroup ${dir}`);
+  for (const part of podPath.slice(base.length).split("/").filter((p) => p !== "")) {
+    const controlled = (await readFile(join(dir, "cgroup.subtree_control"), "utf8").catch(() => "")).split(/\s+/);
+    if (!controlled.includes("pids")) {
+      await writeFile(join(dir, "cgroup.subtree_control"), "+pids").catch((err: unknown) => {
+        throw new FailedPreconditionError(`cannot set the pod's pids limit: enabling the pids controller in ${join(dir, "cgroup.subtree_control")}: ${errorMessage(err)}`, { cause: err });
+      });
+    }
+    dir = join(dir, part);
+    await mkdir(dir, { recursive: true });
+  }
 }

@@ -48,7 +48,10 @@ export interface LinuxContainerResources {
   cpuQuota?: number;
   cpuShares?: number;
   memoryLimitInBytes?: number;
-  /** Not in CRI's message (the kubelet sets pids on the pod cgroup); podyard takes it per container. */
+  /**
+   * Not in CRI's message: per container it is podyard's own; in a sandbox's `linux.resources` it is the
+   * kubelet's podPidsLimit, which the runtime writes to the pod's cgroup (the kubelet's pod cgroup manager's job).
+   */
   pidsLimit?: number;
   oomScoreAdj?: number;
 }

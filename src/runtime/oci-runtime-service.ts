@@ -15,7 +15,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PodyardEr
 import type { LocalImageService } from "../images/index.js";
 import { ociArchitecture, type ImageConfig } from "../oci/index.js";
 import type { Snapshotter } from "../store/index.js";
-import { cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
+import { applyPodCgroupLimits, cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
 import { overlayChanges, withoutMountPoints, type Change } from "./container-diff.js";
 import type {
   AttachRequest, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatusResponse, ExecRequest,
@@ -104,6 +104,8 @@ export class OciRuntimeService implements RuntimeService {
       const rec = await readRecord<SandboxRecord>(dir, SANDBOX_FILE);
       if (!rec) {
         await destroyNamespaces(dir);
+        // the pod cgroup a pids limit made before the record was written
+        await removeCgroup(sandboxCgroupPath(this.#ownCgroup, id));
         await this.#removeTree(dir);
         continue;
       }
@@ -181,6 +183,7 @@ export class OciRuntimeService implements RuntimeService {
       await mkdir(dir, { recursive: true });
       const ip = await this.#allocateIp(id);
       await createNamespaces(dir, hostname, ip);
+      await this.#applyPodLimits(id, config);
       await writeFile(join(dir, "hostname"), `${hostname}\n`);
       await writeFile(join(dir, "resolv.conf"), await resolvConf(config.dnsConfig));
       const rec: SandboxRecord = {
@@ -196,10 +199,17 @@ export class OciRuntimeService implements RuntimeService {
       return id;
     } catch (err) {
       this.#sandboxes.delete(id);
+      await removeCgroup(sandboxCgroupPath(this.#ownCgroup, id)).catch(() => undefined);
       await destroyNamespaces(dir).catch(() => undefined);
       await this.#removeTree(dir).catch(() => undefined);
       throw wrap(err, `failed to create pod sandbox for ${config.metadata.namespace}/${config.metadata.name}`);
     }
+  }
+
+  /** The pod-level cgroup limits (the kubelet's podPidsLimit comes as the sandbox's linux.resources.pidsLimit). */
+  async #applyPodLimits(id: string, config: PodSandboxConfig): Promise<void> {
+    const pidsLimit = config.linux?.resources?.pidsLimit;
+    if (pidsLimit !== undefined) await applyPodCgroupLimits(this.#ownCgroup, sandboxCgroupPath(this.#ownCgroup, id), { pidsLimit });
   }
 
   /** The lowest free 10.88.x.y, taken under a lock so concurrent sandboxes never share one. */

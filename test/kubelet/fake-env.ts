@@ -19,7 +19,7 @@ export const T0 = Date.parse("2026-12-03T10:00:00Z");
 
 export interface Env {
   api: FakeApiServer; clock: FakeClock; rt: FakeRuntime; images: FakeImages; client: KubeClient; home: string;
-  newKubelet(opts?: { realHelpers?: boolean; helpers?: PodHelpers }): Kubelet;
+  newKubelet(opts?: { realHelpers?: boolean; helpers?: PodHelpers; podPidsLimit?: number }): Kubelet;
 }
 
 export async function until(cond: () => boolean, what: string): Promise<void> {
@@ -48,6 +48,7 @@ export async function setup(t: TestContext): Promise<Env> {
       const helpers = opts.helpers ?? (opts.realHelpers ? undefined : fakeHelpers);
       const k = new Kubelet({
         client, nodeName: "n1", runtime: rt, imageService: images as unknown as ImageService, imageManager: images, home, clock, ...(helpers ? { helpers } : {}),
+        ...(opts.podPidsLimit !== undefined ? { podPidsLimit: opts.podPidsLimit } : {}),
         log: (m) => { if (process.env.KLOG) process.stderr.write(`LOG ${m}\n`); },
       });
       kubelets.push(k);

@@ -34,6 +34,8 @@ export interface UpOptions {
   /** merge a podyard context into this kubeconfig (~/.kube/config for --write-kubeconfig) */
   writeKubeconfig?: string;
   podManifestPath?: string;
+  /** the kubelet's podPidsLimit (--pod-max-pids); -1 or absent: no limit */
+  podPidsLimit?: number;
   imageConfig?: ImageManagerConfig;
   clock?: Clock;
   log?: (line: string) => void;
@@ -117,6 +119,7 @@ export async function startAgent(opts: UpOptions, parts: AgentParts): Promise<Ru
       home, env, kubeconfigPath: kubeconfig, nodeName: opts.nodeName, nodeIP: "127.0.0.1", runtime: opts.runtime,
       kubeletPort: opts.kubeletPort, kubeletTls: { cert: pki.kubelet.cert, key: pki.kubelet.key, clientCA: pki.ca },
       ...(opts.podManifestPath !== undefined ? { podManifestPath: opts.podManifestPath } : {}),
+      ...(opts.podPidsLimit !== undefined ? { podPidsLimit: opts.podPidsLimit } : {}),
       imageConfig: opts.imageConfig ?? {}, clock, log,
     });
 

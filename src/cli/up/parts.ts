@@ -38,6 +38,8 @@ export interface NodePartOptions {
   kubeletPort: number;
   kubeletTls: { cert: Buffer; key: Buffer; clientCA: Buffer };
   podManifestPath?: string;
+  /** the kubelet's podPidsLimit; -1 or absent: no limit */
+  podPidsLimit?: number;
   imageConfig: ImageManagerConfig;
   clock: Clock;
   log: (line: string) => void;

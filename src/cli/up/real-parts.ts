@@ -64,6 +64,7 @@ export const realParts: AgentParts = {
       client, nodeName: o.nodeName, runtime, imageService, imageManager, home: o.home, clock: o.clock, nodeIP: o.nodeIP, kubeletPort,
       helpers: defaultPodHelpers({ clock: o.clock, nodeIP: o.nodeIP }), log: o.log, imageGC,
       ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
+      ...(o.podPidsLimit !== undefined ? { podPidsLimit: o.podPidsLimit } : {}),
     });
     holder.kubelet = kubelet;
     try {

@@ -35,6 +35,8 @@ export interface UpFlags {
   podManifestPath?: string;
   serializeImagePulls?: boolean;
   maxParallelImagePulls?: number;
+  /** podPidsLimit: -1 no limit */
+  podMaxPids?: number;
 }
 
 export interface DownFlags {
@@ -52,6 +54,8 @@ export interface KubeletFlags {
   tlsPrivateKeyFile?: string;
   runtime: "crun" | "runc";
   podManifestPath?: string;
+  /** podPidsLimit: -1 no limit */
+  podMaxPids?: number;
 }
 
 const DETACHED_ENV = "PODYARD_UP_DETACHED";
@@ -118,6 +122,7 @@ export async function up(flags: UpFlags): Promise<void> {
     ...(flags.mirrorUpstream !== undefined ? { mirrorUpstream: flags.mirrorUpstream } : {}),
     ...(flags.writeKubeconfig === true ? { writeKubeconfig: join(homedir(), ".kube", "config") } : {}),
     ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
+    ...(flags.podMaxPids !== undefined ? { podPidsLimit: flags.podMaxPids } : {}),
     imageConfig: {
       ...(flags.serializeImagePulls !== undefined ? { serializeImagePulls: flags.serializeImagePulls } : {}),
       ...(flags.maxParallelImagePulls !== undefined ? { maxParallelImagePulls: flags.maxParallelImagePulls } : {}),
@@ -216,6 +221,7 @@ export async function kubelet(flags: KubeletFlags): Promise<void> {
       home, env, kubeconfigPath: flags.kubeconfig, nodeName, nodeIP: flags.nodeIP, runtime: flags.runtime,
       kubeletPort: flags.kubeletPort, kubeletTls: { cert: tls.cert, key: tls.key, clientCA },
       ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
+      ...(flags.podMaxPids !== undefined ? { podPidsLimit: flags.podMaxPids } : {}),
       imageConfig: {}, clock: realClock, log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {

@@ -9,6 +9,15 @@ function parsePort(value: string): number {
   return n;
 }
 
+/** --pod-max-pids: a positive count, or -1 for no limit (the kubelet's podPidsLimit). */
+function parsePodMaxPids(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || (n <= 0 && n !== -1)) throw new InvalidArgumentError(`want a positive number of processes, or -1 for no limit, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const podMaxPidsOption = (): Option => new Option("--pod-max-pids <n>", "the most processes each pod may run, all its containers together (-1: no limit)").argParser(parsePodMaxPids).default(-1);
+
 function parseBool(value: string): boolean {
   if (value === "true") return true;
   if (value === "false") return false;
@@ -33,6 +42,7 @@ export function upCommands(): Command[] {
     .option("--pod-manifest-path <dir>", "run the pods whose manifests are in this directory (static pods, mirrored in the API)")
     .addOption(new Option("--serialize-image-pulls <bool>", "pull one image at a time (default true)").argParser(parseBool))
     .addOption(new Option("--max-parallel-image-pulls <n>", "with --serialize-image-pulls=false: at most this many pulls at once").argParser(parsePositiveInt))
+    .addOption(podMaxPidsOption())
     .action(async (flags: UpFlags) => (await import("./up-actions.js")).up(flags));
   const down = new Command("down")
     .description("Stop the node that `podyard up` started: every pod's containers are removed, the API's state is kept")
@@ -50,6 +60,7 @@ export function upCommands(): Command[] {
     .option("--tls-private-key-file <file>", "the key of --tls-cert-file")
     .addOption(runtimeOption())
     .option("--pod-manifest-path <dir>", "run the pods whose manifests are in this directory (static pods)")
+    .addOption(podMaxPidsOption())
     .action(async (flags: KubeletFlags) => (await import("./up-actions.js")).kubelet(flags));
   return [up, down, kubelet];
 }

@@ -17,6 +17,8 @@ export interface SandboxConfigOptions {
   clusterDomain?: string;
   /** The cluster DNS servers; without them ClusterFirst falls back to the node's resolv.conf (the runtime copies it). */
   clusterDNS?: string[];
+  /** The kubelet's podPidsLimit: the most processes the pod's containers may have together; -1 or absent: unlimited. */
+  podPidsLimit?: number;
 }
 
 /** `<logRoot>/<namespace>_<name>_<uid>` (`BuildPodLogsDirectory`). */
@@ -89,6 +91,7 @@ export function buildPodSandboxConfig(pod: Pod, opts: SandboxConfigOptions): Pod
         ...(privileged ? { privileged: true } : {}),
       },
       ...(psc.sysctls?.length ? { sysctls: Object.fromEntries(psc.sysctls.map((s) => [s.name, s.value])) } : {}),
+      ...(opts.podPidsLimit !== undefined && opts.podPidsLimit > 0 ? { resources: { pidsLimit: opts.podPidsLimit } } : {}),
     },
   };
   if (!pod.spec.hostNetwork) config.hostname = podHostnameAndDomain(pod, opts.clusterDomain).hostname;

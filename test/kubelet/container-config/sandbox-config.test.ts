@@ -55,3 +55,9 @@ test("the kubelet's PodHelpers built from this part pass the cluster DNS and dom
   assert.deepEqual(c.dnsConfig?.searches, ["default.svc.example.org", "svc.example.org", "example.org"]);
   assert.equal(h.computeContainerHash({ name: "a", image: "b" }), h.computeContainerHash({ name: "a", image: "b", args: ["x"] }));
 });
+
+test("podPidsLimit: a positive one is the sandbox's linux.resources.pidsLimit; -1 or none sets nothing", () => {
+  assert.deepEqual(buildPodSandboxConfig(pod(), { logRoot: "/l", podPidsLimit: 100 }).linux?.resources, { pidsLimit: 100 });
+  assert.equal(buildPodSandboxConfig(pod(), { logRoot: "/l", podPidsLimit: -1 }).linux?.resources, undefined);
+  assert.equal(buildPodSandboxConfig(pod(), { logRoot: "/l" }).linux?.resources, undefined);
+});
