@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Digest, type ImageConfig, type ImageManifest } from "../oci/index.js";
 import { parseDockerRef } from "../reference/index.js";
-import { chainID, isDangling, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { chainID, isDangling, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
 import { LOCAL_MANIFEST_LABEL, NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
@@ -172,7 +172,7 @@ export class LocalImageService {
   }
 
   async readBlob(d: Digest): Promise<Buffer> {
-    return readBlob(this.#content, d);
+    return this.#fetcher.readBlob(d);
   }
 
   find(image: string): FoundImage {

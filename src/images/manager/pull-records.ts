@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { errnoCode } from "../../errdefs/index.js";
 import { isTempName, readFileIfExists, writeFileAtomic } from "../../fsutil/index.js";
 
 const API_VERSION = "kubelet.config.k8s.io/v1alpha1";
@@ -60,8 +61,24 @@ export class FsPullRecords {
     this.#pulled = join(dir, "pulled");
   }
 
-  async #write(path: string, obj: object): Promise<void> {
-    await writeFileAtomic(path, `${JSON.stringify(obj)}\n`, { mode: 0o600, mkdirMode: 0o700 });
+  /** Directories this instance made already: a pull's intent then costs no mkdir calls. */
+  readonly #made = new Set<string>();
+
+  async #write(dir: string, name: string, obj: object): Promise<void> {
+    const data = `${JSON.stringify(obj)}\n`;
+    if (!this.#made.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#made.add(dir);
+    }
+    try {
+      await writeFileAtomic(join(dir, name), data, { mode: 0o600 });
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT") throw err;
+      // the directory went since (removed by hand): make it again
+      this.#made.delete(dir);
+      await writeFileAtomic(join(dir, name), data, { mode: 0o600, mkdirMode: 0o700 });
+      this.#made.add(dir);
+    }
   }
 
   async #readDir<T>(dir: string, kind: string): Promise<T[]> {
@@ -93,8 +110,7 @@ export class FsPullRecords {
   }
 
   async writeIntent(intent: ImagePullIntent): Promise<void> {
-    await mkdir(this.#pulling, { recursive: true, mode: 0o700 });
-    await this.#write(join(this.#pulling, fileName(intent.image)), { kind: "ImagePullIntent", apiVersion: API_VERSION, ...intent });
+    await this.#write(this.#pulling, fileName(intent.image), { kind: "ImagePullIntent", apiVersion: API_VERSION, ...intent });
   }
 
   async getIntent(image: string): Promise<ImagePullIntent | undefined> {
@@ -110,8 +126,7 @@ export class FsPullRecords {
   }
 
   async writePulled(record: ImagePulledRecord): Promise<void> {
-    await mkdir(this.#pulled, { recursive: true, mode: 0o700 });
-    await this.#write(join(this.#pulled, fileName(record.imageRef)), { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record });
+    await this.#write(this.#pulled, fileName(record.imageRef), { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record });
   }
 
   async getPulled(imageRef: string): Promise<ImagePulledRecord | undefined> {
