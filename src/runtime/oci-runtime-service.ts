@@ -173,9 +173,14 @@ export class OciRuntimeService implements RuntimeService {
     try {
       await mkdir(dir, { recursive: true });
       const ip = await this.#allocateIp(id);
+      // the files the containers bind are written while the namespaces are made (all must succeed)
+      const files = Promise.all([
+        writeFile(join(dir, "hostname"), `${hostname}\n`),
+        resolvConf(config.dnsConfig).then((text) => writeFile(join(dir, "resolv.conf"), text)),
+      ]);
+      files.catch(() => undefined); // awaited below, after the namespaces
       await createNamespaces(dir, hostname, ip);
-      await writeFile(join(dir, "hostname"), `${hostname}\n`);
-      await writeFile(join(dir, "resolv.conf"), await resolvConf(config.dnsConfig));
+      await files;
       const rec: SandboxRecord = {
         id, metadata: config.metadata, state: "SANDBOX_READY", createdAt: ns(this.#clock.now()), hostname,
         ...(config.logDirectory !== undefined ? { logDirectory: config.logDirectory } : {}),
