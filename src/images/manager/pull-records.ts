@@ -11,6 +11,8 @@ import { errnoCode } from "../../errdefs/index.js";
 import { isTempName, readFileIfExists, writeFileAtomic } from "../../fsutil/index.js";
 
 const API_VERSION = "kubelet.config.k8s.io/v1alpha1";
+/** Pulled records kept in memory (one per image on the node; more images than this read from disk). */
+const MAX_CACHED = 1000;
 
 export interface ImagePullSecretRecord {
   uid: string;
@@ -61,6 +63,8 @@ export class FsPullRecords {
     this.#pulled = join(dir, "pulled");
   }
 
+  /** Pulled records by image ref, as last read or written (callers do not change them). */
+  readonly #cache = new Map<string, ImagePulledRecord>();
   /** Directories this instance made already: a pull's intent then costs no mkdir calls. */
   readonly #made = new Set<string>();
 
@@ -126,11 +130,19 @@ export class FsPullRecords {
   }
 
   async writePulled(record: ImagePulledRecord): Promise<void> {
-    await this.#write(this.#pulled, fileName(record.imageRef), { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record });
+    const stored = { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record };
+    this.#cache.delete(record.imageRef);
+    await this.#write(this.#pulled, fileName(record.imageRef), stored);
+    this.#remember(record.imageRef, stored);
   }
 
+  /** The record of `imageRef` (read from disk once, then from memory: this kubelet is its only writer). */
   async getPulled(imageRef: string): Promise<ImagePulledRecord | undefined> {
-    return this.#readFile<ImagePulledRecord>(join(this.#pulled, fileName(imageRef)), "ImagePulledRecord");
+    const cached = this.#cache.get(imageRef);
+    if (cached !== undefined) return cached;
+    const read = await this.#readFile<ImagePulledRecord>(join(this.#pulled, fileName(imageRef)), "ImagePulledRecord");
+    if (read !== undefined) this.#remember(imageRef, read);
+    return read;
   }
 
   async listPulled(): Promise<ImagePulledRecord[]> {
@@ -138,6 +150,17 @@ export class FsPullRecords {
   }
 
   async deletePulled(imageRef: string): Promise<void> {
+    this.#cache.delete(imageRef);
     await rm(join(this.#pulled, fileName(imageRef)), { force: true });
+  }
+
+  /** Keeps a record read or written, the newest MAX_CACHED ones (pullmanager's cached accessor does the same). */
+  #remember(imageRef: string, record: ImagePulledRecord): void {
+    this.#cache.delete(imageRef);
+    this.#cache.set(imageRef, record);
+    for (const k of this.#cache.keys()) {
+      if (this.#cache.size <= MAX_CACHED) break;
+      this.#cache.delete(k);
+    }
   }
 }
