@@ -5,7 +5,7 @@
  * sibling and renamed, so a crash leaves the old or the new record, never half of one.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../../errdefs/index.js";
 import { isTempName, readFileIfExists, writeFileAtomic } from "../../fsutil/index.js";
@@ -126,7 +126,10 @@ export class FsPullRecords {
   }
 
   async deleteIntent(image: string): Promise<void> {
-    await rm(join(this.#pulling, fileName(image)), { force: true });
+    // one unlink (rm would lstat first): this runs after every pull
+    await unlink(join(this.#pulling, fileName(image))).catch((err: unknown) => {
+      if (errnoCode(err) !== "ENOENT") throw err;
+    });
   }
 
   async writePulled(record: ImagePulledRecord): Promise<void> {
