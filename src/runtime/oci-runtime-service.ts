@@ -170,17 +170,10 @@ export class OciRuntimeService implements RuntimeService {
     const id = randomBytes(32).toString("hex");
     const dir = this.#paths.sandbox(id);
     const hostname = config.hostname || config.metadata.name;
+    const writes: Promise<unknown>[] = [];
     try {
       await mkdir(dir, { recursive: true });
       const ip = await this.#allocateIp(id);
-      // the files the containers bind are written while the namespaces are made (all must succeed)
-      const files = Promise.all([
-        writeFile(join(dir, "hostname"), `${hostname}\n`),
-        resolvConf(config.dnsConfig).then((text) => writeFile(join(dir, "resolv.conf"), text)),
-      ]);
-      files.catch(() => undefined); // awaited below, after the namespaces
-      await createNamespaces(dir, hostname, ip);
-      await files;
       const rec: SandboxRecord = {
         id, metadata: config.metadata, state: "SANDBOX_READY", createdAt: ns(this.#clock.now()), hostname,
         ...(config.logDirectory !== undefined ? { logDirectory: config.logDirectory } : {}),
@@ -189,10 +182,22 @@ export class OciRuntimeService implements RuntimeService {
         ...(runtimeHandler ? { runtimeHandler } : {}),
         ip,
       };
-      await writeRecord(dir, SANDBOX_FILE, rec);
+      // The files the containers bind, and the record, are written while the namespaces are made
+      // (all must succeed). A crash before the namespaces are pinned leaves a READY record whose
+      // namespaces recovery does not find: it loads the sandbox as NOTREADY.
+      writes.push(
+        writeFile(join(dir, "hostname"), `${hostname}\n`),
+        resolvConf(config.dnsConfig).then((text) => writeFile(join(dir, "resolv.conf"), text)),
+        writeRecord(dir, SANDBOX_FILE, rec),
+      );
+      const written = Promise.all(writes);
+      written.catch(() => undefined); // awaited below, after the namespaces
+      await createNamespaces(dir, hostname, ip);
+      await written;
       this.#sandboxes.set(id, rec);
       return id;
     } catch (err) {
+      await Promise.allSettled(writes); // none may land once the directory is removed
       this.#sandboxes.delete(id);
       await destroyNamespaces(dir).catch(() => undefined);
       await this.#removeTree(dir).catch(() => undefined);
