@@ -12,6 +12,7 @@ import type { Descriptor, Digest } from "../oci/index.js";
 import { recycleChunk } from "../registry/client/index.js";
 import { GrowingFile, hashBlob, hashBytes, matchesBlob, readBlob, type ContentStore, type FileFeed, type Info } from "../store/index.js";
 import { Limiter, SingleFlight } from "../concurrency/index.js";
+import { SMALL_BLOB_BYTES, SmallBlobCache } from "./small-blobs.js";
 import type { LayerStatus, PullClient } from "./types.js";
 
 /** The ingest a download of `digest` writes to; a later pull resumes it. */
@@ -71,6 +72,10 @@ export class BlobFetcher {
   readonly #finished = new Map<Digest, GrowingFile>();
   /** Checks of stored blobs in flight: one per digest, however many pulls rely on it. */
   readonly #checks = new SingleFlight<boolean>();
+  /** Stored blobs whose leftover ingests were looked for already (see #storedInfo). */
+  readonly #swept = new Set<Digest>();
+  /** Manifests and configs read and verified before (see small-blobs.ts). */
+  readonly #small = new SmallBlobCache();
 
   constructor(content: ContentStore, opts: { concurrency?: number } = {}) {
     this.#content = content;
@@ -144,7 +149,10 @@ export class BlobFetcher {
    * digest cannot be); undefined when it is not stored or was corrupt (and is now deleted).
    */
   async readStored(digest: Digest): Promise<Buffer | undefined> {
-    if (!(await this.isStored(digest))) return undefined;
+    const info = await this.#storedInfo(digest);
+    if (info === undefined) return undefined;
+    const kept = this.#small.get(info);
+    if (kept !== undefined) return kept;
     let bytes: Buffer;
     try {
       bytes = await readBlob(this.#content, digest);
@@ -152,9 +160,26 @@ export class BlobFetcher {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    if (hashBytes(bytes, { digest }).digest === digest) return bytes;
+    if (hashBytes(bytes, { digest }).digest === digest) {
+      this.#small.set(info, bytes);
+      return bytes;
+    }
     await this.#discard(digest);
     return undefined;
+  }
+
+  /**
+   * The bytes of a stored blob, as the content store's readBlob gives them (NotFoundError
+   * when absent), from memory for a small blob read before whose file is unchanged since.
+   */
+  async readBlob(digest: Digest): Promise<Buffer> {
+    const info = await this.#content.info(digest);
+    const kept = info === undefined ? undefined : this.#small.get(info);
+    if (kept !== undefined) return kept;
+    const bytes = await readBlob(this.#content, digest);
+    // kept only when intact: a corrupt one is read (and reported by its reader) every time
+    if (info !== undefined && bytes.length <= SMALL_BLOB_BYTES && hashBytes(bytes, { digest }).digest === digest) this.#small.set(info, bytes);
+    return bytes;
   }
 
   /**
@@ -163,9 +188,8 @@ export class BlobFetcher {
    * A blob that fails is deleted (and false returned), so that it is downloaded again.
    */
   async checkStored(desc: Descriptor): Promise<boolean> {
-    if (!(await this.isStored(desc.digest))) return false;
     return this.#checks.do(desc.digest, async () => {
-      const info = await this.#content.info(desc.digest);
+      const info = await this.#storedInfo(desc.digest);
       if (info === undefined) return false;
       if (info.size === desc.size && info.labels[VERIFIED_LABEL] === verifiedMark(info)) return true;
       let intact = false;
@@ -190,6 +214,8 @@ export class BlobFetcher {
 
   /** Deletes a blob that failed its check (another pull may have deleted it first). */
   async #discard(digest: Digest): Promise<void> {
+    this.#swept.delete(digest);
+    this.#small.delete(digest);
     await this.#content.delete(digest).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
@@ -200,9 +226,25 @@ export class BlobFetcher {
    * its ingest leaves the ingest behind: it is dropped here.
    */
   async isStored(digest: Digest): Promise<boolean> {
-    if (!(await this.has(digest))) return false;
-    for (const ref of [ingestRef(digest), putRef(digest)]) await this.#content.abort(ref).catch(() => undefined);
-    return true;
+    return (await this.#storedInfo(digest)) !== undefined;
+  }
+
+  /**
+   * The stored blob's info (undefined when absent), its leftover ingests dropped. Only a
+   * process that died between a commit and the ingest's removal leaves one, so they are
+   * looked for once per blob in this process's life (two directory checks saved per pull).
+   */
+  async #storedInfo(digest: Digest): Promise<Info | undefined> {
+    const info = await this.#content.info(digest);
+    if (info === undefined) {
+      this.#swept.delete(digest);
+      return undefined;
+    }
+    if (!this.#swept.has(digest)) {
+      await Promise.all([ingestRef(digest), putRef(digest)].map((ref) => this.#content.abort(ref).catch(() => undefined)));
+      this.#swept.add(digest);
+    }
+    return info;
   }
 
   async #download(client: PullClient, desc: Descriptor, progress: BlobProgress, slot: FeedSlot): Promise<void> {

@@ -20,7 +20,11 @@ const ID = /^(?:sha256:)?([a-f0-9]{4,64})$/;
 
 export function findImage(images: ImageStore, input: string): FoundImage {
   const id = ID.exec(input);
-  if (id) {
+  if (id && id[1]?.length === 64) {
+    // a whole image ID (what the kubelet asks the CRI about): one indexed lookup, no scan of every record
+    const all = images.byConfigDigest(`sha256:${id[1]}`);
+    if (all[0]) return { record: all[0], all, byID: true };
+  } else if (id) {
     const prefix = `sha256:${id[1] ?? ""}`;
     const matches = new Map<string, ImageRecord[]>();
     for (const r of images.list()) {

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Digest, type ImageConfig, type ImageManifest } from "../oci/index.js";
 import { parseDockerRef } from "../reference/index.js";
-import { chainID, isDangling, readBlob, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
+import { chainID, isDangling, WorkerLayerApplier, type ContentStore, type ImageRecord, type ImageStore, type Snapshotter } from "../store/index.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { findImage, type FoundImage } from "./find-image.js";
 import { LOCAL_MANIFEST_LABEL, NEEDS_PULL_LABEL, hasRepoDigest } from "./image-labels.js";
@@ -172,7 +172,7 @@ export class LocalImageService {
   }
 
   async readBlob(d: Digest): Promise<Buffer> {
-    return readBlob(this.#content, d);
+    return this.#fetcher.readBlob(d);
   }
 
   find(image: string): FoundImage {
@@ -300,10 +300,14 @@ export class LocalImageService {
   /** The image's record, names, manifest and config. */
   async details(image: string): Promise<ImageDetails> {
     const found = findImage(this.#images, image);
+    // the config is read beside the manifest: the record names it (the image ID)
+    const configRead = this.readBlob(found.record.configDigest);
+    configRead.catch(() => undefined); // awaited below, once the manifest is checked
     const manifestBytes = await this.readBlob(found.record.manifestDigest);
     const parsed = parseManifest(manifestBytes, undefined);
     if (parsed.kind !== "manifest") throw new FailedPreconditionError(`image ${image}: ${found.record.manifestDigest} is not an image manifest`);
-    const config = JSON.parse((await this.readBlob(parsed.body.config.digest)).toString("utf8")) as ImageConfig;
+    const configBytes = parsed.body.config.digest === found.record.configDigest ? await configRead : await this.readBlob(parsed.body.config.digest);
+    const config = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
     return { record: found.record, names: found.all.filter((r) => !isDangling(r)).map((r) => r.name), manifest: parsed.body, config };
   }
 }

@@ -5,16 +5,17 @@
  * download as the bytes arrive), and record the name. Every byte is checked against its digest before it is kept.
  *
  * What the pull finds already stored it checks before relying on it: manifests and the
- * config (small) are hashed whenever they are read; a layer blob must have its
- * descriptor's size and hash to its digest, re-read only when the file changed since it
- * was last found intact (BlobFetcher.checkStored). A stored blob that fails is deleted and
+ * config (small) are hashed when first read, and kept in memory while their file is
+ * unchanged (small-blobs.ts); a layer blob must have its descriptor's size and hash to
+ * its digest, re-read only when the file changed since it was last found intact
+ * (BlobFetcher.checkStored). A stored blob that fails is deleted and
  * fetched again, and the pull then reports a download, never "up to date".
  */
 import { FailedPreconditionError, InvalidArgumentError } from "../errdefs/index.js";
 import { parseManifest, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../oci/index.js";
 import type { Reference } from "../reference/index.js";
 import { hostPlatform, selectManifest } from "../oci/index.js";
-import { applyInThread, unpackLayers, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
+import { applyInThread, unpackLayers, type ImageRecord, type ImageRecordInput, type ImageStore, type LayerApplier, type Snapshotter, type UnpackLayer } from "../store/index.js";
 import type { BlobFetcher } from "./blob-fetcher.js";
 import { nameImage } from "./image-names.js";
 import { topChain, unpackedSize } from "./image-layers.js";
@@ -118,6 +119,18 @@ export function parseConfig(bytes: Buffer, where: string): ImageConfig {
   return c as ImageConfig;
 }
 
+/**
+ * True when `record` already says what `input` would store: the same target, manifest,
+ * config, sizes and layers, and no labels (a pull's record has none: it drops a tag's
+ * local-manifest mark and fsck's needs-pull mark).
+ */
+function sameRecord(record: ImageRecord, input: ImageRecordInput): boolean {
+  return record.target.digest === input.target.digest && record.target.mediaType === input.target.mediaType && record.target.size === input.target.size
+    && record.configDigest === input.configDigest && record.manifestDigest === input.manifestDigest && record.size === input.size
+    && record.chainID === input.chainID && record.unpackedSize === input.unpackedSize && record.created === input.created
+    && Object.keys(record.labels).length === 0;
+}
+
 export async function pullImage(deps: PullDeps, client: PullClient, ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
   const platform = opts.platform ?? hostPlatform();
   const progress = opts.onProgress ?? (() => {});
@@ -197,7 +210,7 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
   const name = ref.toString();
   const previous = deps.images.get(name);
   const size = body.config.size + body.layers.reduce((n, l) => n + l.size, 0);
-  nameImage(deps.images, {
+  const input: ImageRecordInput = {
     name,
     target: { mediaType: root.mediaType, digest: root.digest, size: root.size },
     configDigest: body.config.digest,
@@ -206,7 +219,10 @@ export async function pullImage(deps: PullDeps, client: PullClient, ref: Referen
     ...topChain(chains),
     unpackedSize: await unpackedSize(deps, body.config.digest, chains),
     ...(config.created !== undefined ? { created: config.created } : {}),
-  });
+  };
+  // A pull that found the image as recorded leaves the record alone: a write is an fsynced
+  // SQLite commit on the event loop (~1 ms), for every Always pull of an unchanged image.
+  if (previous === undefined || !sameRecord(previous, input)) nameImage(deps.images, input);
   // "Downloaded newer image" when anything came from the registry, the name now points at
   // another manifest (a new tag, another platform of an index), or fsck marked it for a pull.
   const downloaded = stores.length > 0 || !quiet || previous === undefined || previous.target.digest !== root.digest

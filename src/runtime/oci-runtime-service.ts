@@ -179,13 +179,10 @@ export class OciRuntimeService implements RuntimeService {
     const id = randomBytes(32).toString("hex");
     const dir = this.#paths.sandbox(id);
     const hostname = config.hostname || config.metadata.name;
+    const writes: Promise<unknown>[] = [];
     try {
       await mkdir(dir, { recursive: true });
       const ip = await this.#allocateIp(id);
-      await createNamespaces(dir, hostname, ip);
-      await this.#applyPodLimits(id, config);
-      await writeFile(join(dir, "hostname"), `${hostname}\n`);
-      await writeFile(join(dir, "resolv.conf"), await resolvConf(config.dnsConfig));
       const rec: SandboxRecord = {
         id, metadata: config.metadata, state: "SANDBOX_READY", createdAt: ns(this.#clock.now()), hostname,
         ...(config.logDirectory !== undefined ? { logDirectory: config.logDirectory } : {}),
@@ -194,10 +191,23 @@ export class OciRuntimeService implements RuntimeService {
         ...(runtimeHandler ? { runtimeHandler } : {}),
         ip,
       };
-      await writeRecord(dir, SANDBOX_FILE, rec);
+      // The files the containers bind, and the record, are written while the namespaces are made
+      // (all must succeed). A crash before the namespaces are pinned leaves a READY record whose
+      // namespaces recovery does not find: it loads the sandbox as NOTREADY.
+      writes.push(
+        writeFile(join(dir, "hostname"), `${hostname}\n`),
+        resolvConf(config.dnsConfig).then((text) => writeFile(join(dir, "resolv.conf"), text)),
+        writeRecord(dir, SANDBOX_FILE, rec),
+      );
+      const written = Promise.all(writes);
+      written.catch(() => undefined); // awaited below, after the namespaces
+      await createNamespaces(dir, hostname, ip);
+      await this.#applyPodLimits(id, config);
+      await written;
       this.#sandboxes.set(id, rec);
       return id;
     } catch (err) {
+      await Promise.allSettled(writes); // none may land once the directory is removed
       this.#sandboxes.delete(id);
       await removeCgroup(sandboxCgroupPath(this.#ownCgroup, id)).catch(() => undefined);
       await destroyNamespaces(dir).catch(() => undefined);

@@ -32,20 +32,30 @@ export const SHM_OPTIONS = "nosuid,nodev,noexec,mode=1777,size=65536k";
 
 export async function createNamespaces(sandboxDir: string, hostname: string, ip: string): Promise<SandboxNamespaces> {
   const files = namespaceFiles(sandboxDir);
-  await mkdir(join(sandboxDir, "ns"), { recursive: true });
-  await mkdir(sandboxShm(sandboxDir), { recursive: true });
-  for (const f of Object.values(files)) await writeFile(f, "");
+  await Promise.all([mkdir(join(sandboxDir, "ns"), { recursive: true }), mkdir(sandboxShm(sandboxDir), { recursive: true })]);
+  await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
   // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them; the
   // mount namespace is not unshared, so the shm tmpfs is mounted on the host's side. Two more
-  // processes only: the hostname is written to the new UTS namespace's /proc file by the shell
-  // itself, and one `ip -batch` does both link and address.
+  // processes only, side by side: the hostname is written to the new UTS namespace's /proc file by
+  // the shell itself, `mount` runs in the background while one `ip -batch` does link and address.
   await runTool("unshare", [
     `--net=${files.net}`, `--ipc=${files.ipc}`, `--uts=${files.uts}`,
-    "sh", "-c", 'printf "%s" "$2" > /proc/sys/kernel/hostname && printf "link set lo up\naddr add %s/32 dev lo\n" "$1" | ip -batch - && mount -t tmpfs -o "$4" shm "$3"',
-    "sandbox-setup", ip, hostname, sandboxShm(sandboxDir), SHM_OPTIONS,
+    "sh", "-c", SETUP_SCRIPT, "sandbox-setup", ip, hostname, sandboxShm(sandboxDir), SHM_OPTIONS,
   ]);
   return files;
 }
+
+/**
+ * The set-up run inside the new namespaces ($1 ip, $2 hostname, $3 shm mount point, $4 its
+ * options); it fails when any step fails, after the background mount has ended.
+ */
+const SETUP_SCRIPT = [
+  'printf "%s" "$2" > /proc/sys/kernel/hostname || exit 1',
+  'mount -t tmpfs -o "$4" shm "$3" & m=$!',
+  'printf "link set lo up\naddr add %s/32 dev lo\n" "$1" | ip -batch -; r=$?',
+  'wait $m || exit 1',
+  "exit $r",
+].join("; ");
 
 /** The mount points under `dir` in this mount namespace, deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {

@@ -140,7 +140,8 @@ export class PullManager {
   }
 
   async recordPullIntent(image: string): Promise<void> {
-    await this.#serial(() => this.#records.writeIntent({ image }));
+    // a pull of the image under way holds the same intent on disk already (counted, not rewritten)
+    if ((this.#intents.get(image) ?? 0) === 0) await this.#serial(() => this.#records.writeIntent({ image }));
     this.#intents.set(image, (this.#intents.get(image) ?? 0) + 1);
   }
 

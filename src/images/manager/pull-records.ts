@@ -5,11 +5,14 @@
  * sibling and renamed, so a crash leaves the old or the new record, never half of one.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { errnoCode } from "../../errdefs/index.js";
 import { isTempName, readFileIfExists, writeFileAtomic } from "../../fsutil/index.js";
 
 const API_VERSION = "kubelet.config.k8s.io/v1alpha1";
+/** Pulled records kept in memory (one per image on the node; more images than this read from disk). */
+const MAX_CACHED = 1000;
 
 export interface ImagePullSecretRecord {
   uid: string;
@@ -60,8 +63,26 @@ export class FsPullRecords {
     this.#pulled = join(dir, "pulled");
   }
 
-  async #write(path: string, obj: object): Promise<void> {
-    await writeFileAtomic(path, `${JSON.stringify(obj)}\n`, { mode: 0o600, mkdirMode: 0o700 });
+  /** Pulled records by image ref, as last read or written (callers do not change them). */
+  readonly #cache = new Map<string, ImagePulledRecord>();
+  /** Directories this instance made already: a pull's intent then costs no mkdir calls. */
+  readonly #made = new Set<string>();
+
+  async #write(dir: string, name: string, obj: object): Promise<void> {
+    const data = `${JSON.stringify(obj)}\n`;
+    if (!this.#made.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#made.add(dir);
+    }
+    try {
+      await writeFileAtomic(join(dir, name), data, { mode: 0o600 });
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT") throw err;
+      // the directory went since (removed by hand): make it again
+      this.#made.delete(dir);
+      await writeFileAtomic(join(dir, name), data, { mode: 0o600, mkdirMode: 0o700 });
+      this.#made.add(dir);
+    }
   }
 
   async #readDir<T>(dir: string, kind: string): Promise<T[]> {
@@ -93,8 +114,7 @@ export class FsPullRecords {
   }
 
   async writeIntent(intent: ImagePullIntent): Promise<void> {
-    await mkdir(this.#pulling, { recursive: true, mode: 0o700 });
-    await this.#write(join(this.#pulling, fileName(intent.image)), { kind: "ImagePullIntent", apiVersion: API_VERSION, ...intent });
+    await this.#write(this.#pulling, fileName(intent.image), { kind: "ImagePullIntent", apiVersion: API_VERSION, ...intent });
   }
 
   async getIntent(image: string): Promise<ImagePullIntent | undefined> {
@@ -106,16 +126,26 @@ export class FsPullRecords {
   }
 
   async deleteIntent(image: string): Promise<void> {
-    await rm(join(this.#pulling, fileName(image)), { force: true });
+    // one unlink (rm would lstat first): this runs after every pull
+    await unlink(join(this.#pulling, fileName(image))).catch((err: unknown) => {
+      if (errnoCode(err) !== "ENOENT") throw err;
+    });
   }
 
   async writePulled(record: ImagePulledRecord): Promise<void> {
-    await mkdir(this.#pulled, { recursive: true, mode: 0o700 });
-    await this.#write(join(this.#pulled, fileName(record.imageRef)), { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record });
+    const stored = { kind: "ImagePulledRecord", apiVersion: API_VERSION, ...record };
+    this.#cache.delete(record.imageRef);
+    await this.#write(this.#pulled, fileName(record.imageRef), stored);
+    this.#remember(record.imageRef, stored);
   }
 
+  /** The record of `imageRef` (read from disk once, then from memory: this kubelet is its only writer). */
   async getPulled(imageRef: string): Promise<ImagePulledRecord | undefined> {
-    return this.#readFile<ImagePulledRecord>(join(this.#pulled, fileName(imageRef)), "ImagePulledRecord");
+    const cached = this.#cache.get(imageRef);
+    if (cached !== undefined) return cached;
+    const read = await this.#readFile<ImagePulledRecord>(join(this.#pulled, fileName(imageRef)), "ImagePulledRecord");
+    if (read !== undefined) this.#remember(imageRef, read);
+    return read;
   }
 
   async listPulled(): Promise<ImagePulledRecord[]> {
@@ -123,6 +153,17 @@ export class FsPullRecords {
   }
 
   async deletePulled(imageRef: string): Promise<void> {
+    this.#cache.delete(imageRef);
     await rm(join(this.#pulled, fileName(imageRef)), { force: true });
+  }
+
+  /** Keeps a record read or written, the newest MAX_CACHED ones (pullmanager's cached accessor does the same). */
+  #remember(imageRef: string, record: ImagePulledRecord): void {
+    this.#cache.delete(imageRef);
+    this.#cache.set(imageRef, record);
+    for (const k of this.#cache.keys()) {
+      if (this.#cache.size <= MAX_CACHED) break;
+      this.#cache.delete(k);
+    }
   }
 }
