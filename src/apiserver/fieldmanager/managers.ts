@@ -142,9 +142,15 @@ export function updateManagedFields(old: KubeObject | undefined, next: KubeObjec
   const fromClient = !subresource && !reset && sent !== undefined && decode(sent).length > 0;
   const managers = reset && !subresource ? [] : decode(fromClient ? sent : old?.metadata.managedFields);
   const self = managerId({ manager, operation, ...(subresource ? { subresource } : {}) });
-  const liveValue = old ? { ...old, metadata: { ...old.metadata, managedFields: undefined } } : zeroObject(type);
-  const nextValue = { ...next, metadata: { ...next.metadata, managedFields: undefined } };
-  const { changed, removed, same } = takeChanged(managers, self, JSON.parse(JSON.stringify(liveValue)), JSON.parse(JSON.stringify(nextValue)), type, ignored, true);
+  // Top-level fields the write cannot set (a status write's spec, an update's status) are left out
+  // of the comparison: their changes would be dropped with the ignored paths anyway.
+  const skipped = ignored.filter((p) => p.length === 1).map((p) => (p[0] ?? "").slice(2));
+  const value = (o: KubeObject): unknown => {
+    const c: Record<string, unknown> = { ...o, metadata: { ...o.metadata, managedFields: undefined } };
+    for (const k of skipped) delete c[k];
+    return JSON.parse(JSON.stringify(c));
+  };
+  const { changed, removed, same } = takeChanged(managers, self, old ? value(old) : zeroObject(type), value(next), type, ignored, true);
   if (!same) {
     let mine = managers.find((m) => managerId(m) === self);
     if (!mine) {
