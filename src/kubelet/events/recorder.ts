@@ -4,9 +4,10 @@
  * an identical repeat is not a new object: the same event gets `count+1` and a new lastTimestamp
  * by a patch; a spam filter (token bucket per object: burst 25, one more every 5 min) drops floods.
  * Events go out in order from one queue and never block or fail the caller. As client-go's
- * broadcaster sends from its own goroutine, the queue is sent a moment later (sendDelayMs), so the
- * API server, which shares this process's event loop, writes the pod's status patch first: a burst
- * of events (Created, Started) goes out after the status that the same step produced.
+ * broadcaster sends from its own goroutine, the queue is sent once no event came for a moment
+ * (sendDelayMs, at most maxSendDelayMs after the oldest), so the API server, which shares this
+ * process's event loop, writes the pod's status patch first: a burst of events (Pulled, Created,
+ * Started) goes out after the status that the same steps produced.
  */
 import { randomBytes } from "node:crypto";
 import { formatTime, type Event, type ObjectReference, type Pod } from "../../api/index.js";
@@ -24,8 +25,10 @@ export interface EventRecorderOptions {
   /** Spam filter: burst and refill period (ms) per involved object. */
   burst?: number;
   refillMs?: number;
-  /** Real ms a queued event waits before the queue is sent (50 by default; flush() sends at once). */
+  /** Real ms without a new event before the queue is sent (50 by default; flush() sends at once). */
   sendDelayMs?: number;
+  /** Real ms the oldest queued event waits at most (500 by default). */
+  maxSendDelayMs?: number;
 }
 
 interface Seen {
@@ -57,6 +60,8 @@ export class EventRecorder {
   /** Writes waiting to be sent, in order. */
   readonly #tasks: (() => Promise<void>)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when the oldest queued event was queued */
+  #oldest = 0;
   #sending: Promise<void> | undefined;
   #lastNano = 0n;
 
@@ -134,10 +139,13 @@ export class EventRecorder {
   }
 
   #arm(): void {
-    if (this.#timer) return;
-    // A real-time delay, not the injected clock: it orders writes on the wire and is no period
-    // anything observes; unref'd, it never keeps the process alive (stop flushes).
-    this.#timer = setTimeout(() => void this.#send(), this.#opts.sendDelayMs ?? 50);
+    // Real time, not the injected clock: it orders writes on the wire and is no period anything
+    // observes; unref'd, it never keeps the process alive (stop flushes).
+    const now = performance.now();
+    if (this.#timer) clearTimeout(this.#timer);
+    else this.#oldest = now;
+    const wait = Math.min(this.#opts.sendDelayMs ?? 50, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 500) - now));
+    this.#timer = setTimeout(() => void this.#send(), wait);
     this.#timer.unref();
   }
 
