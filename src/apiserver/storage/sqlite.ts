@@ -2,12 +2,9 @@
  * Storage on one SQLite file, laid out as k3s's kine lays etcd onto SQL: every write appends a
  * row (its id is the revision), a key's value is its newest row, a deletion is a tombstone row,
  * and each row carries the value it replaced, so watches replay history with prevKv.
- * WAL, and a write is acknowledged only once it is on disk: as synchronous=FULL would, the WAL is
- * fsynced after each commit, but by the thread pool (fs.fsync) instead of inside the commit, so the
- * event loop the kubelet shares does not wait for the disk; writes committed while an fsync runs
- * share the next one (group commit). Watchers hear of a write once it is durable.
+ * WAL with synchronous=FULL: a write is acknowledged only once it is on disk.
  */
-import { closeSync, fdatasync, mkdirSync, openSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { FailedPreconditionError } from "../../errdefs/index.js";
@@ -25,13 +22,6 @@ interface Row {
   prev_revision: number;
   value: Buffer | null;
   old_value: Buffer | null;
-}
-
-/** Writes committed but not yet fsynced: acknowledged, and told to watchers, by the next fsync. */
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
-  event: StorageEvent;
 }
 
 interface Subscriber {
@@ -95,12 +85,6 @@ export class SqliteStorage implements Storage {
   readonly #setCreateRevision: BetterSqlite3.Statement<[number, number]>;
   readonly #range: BetterSqlite3.Statement<[string, string, number, number]>;
   readonly #history: BetterSqlite3.Statement<[string, string, number]>;
-  /** The WAL file, fsynced before a write is acknowledged (undefined for ":memory:"). */
-  readonly #walFd: number | undefined;
-  /** Writes waiting for the fsync after the running one. */
-  #waiting: Waiter[] = [];
-  #syncing = false;
-  #walClosed = false;
 
   /** Opens (creating it and its directory if needed) the store at `path`, or ":memory:". */
   constructor(path: string, opts: SqliteStorageOptions = {}) {
@@ -109,12 +93,9 @@ export class SqliteStorage implements Storage {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       this.#db = new BetterSqlite3(path);
       this.#db.pragma("journal_mode = WAL");
-      // Commits write the WAL; #durable fsyncs it before anything is acknowledged (see above).
-      // A checkpoint still fsyncs the WAL before, and the database after, copying pages.
-      this.#db.pragma(path === ":memory:" ? "synchronous = FULL" : "synchronous = NORMAL");
+      this.#db.pragma("synchronous = FULL");
       this.#db.pragma("busy_timeout = 5000");
       this.#db.exec(SCHEMA);
-      this.#walFd = path === ":memory:" ? undefined : openSync(`${path}-wal`, "r");
     } catch (err) {
       throw new FailedPreconditionError(`open API storage ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -125,6 +106,7 @@ export class SqliteStorage implements Storage {
     this.#latest = this.#db.prepare("SELECT * FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1");
     this.#insert = this.#db.prepare(
       "INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // Prepared once: compiling a statement per call cost about as much as running it.
     this.#setCreateRevision = this.#db.prepare("UPDATE kv SET create_revision = ? WHERE id = ?");
     this.#range = this.#db.prepare(
       `SELECT kv.* FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) m
@@ -141,50 +123,19 @@ export class SqliteStorage implements Storage {
     return r && !r.deleted ? r : undefined;
   }
 
-  /** Appends one row (inside the caller's transaction); returns it, for #durable after the commit. */
-  #append(name: string, created: boolean, deleted: boolean, createRevision: number, prev: Row | undefined, value: Buffer | null): Row {
+  /** Appends one row and tells the watchers; returns the row's revision. */
+  #append(name: string, created: boolean, deleted: boolean, createRevision: number, prev: Row | undefined, value: Buffer | null): number {
     const info = this.#insert.run(name, created ? 1 : 0, deleted ? 1 : 0, createRevision, prev?.id ?? 0, value, prev?.value ?? null);
     const id = Number(info.lastInsertRowid);
     // A create's own create_revision is its id, known only after the insert.
     if (created) this.#setCreateRevision.run(id, id);
     this.#rev = id;
-    return {
+    const row: Row = {
       id, name, created: created ? 1 : 0, deleted: deleted ? 1 : 0, create_revision: created ? id : createRevision,
       prev_revision: prev?.id ?? 0, value, old_value: prev?.value ?? null,
     };
-  }
-
-  /** Resolves with the committed row's revision once the WAL holding it is on disk; then watchers hear of it. */
-  #durable(row: Row): Promise<number> {
-    const event = rowEvent(row);
-    if (this.#walFd === undefined) {
-      this.#notify(event);
-      return Promise.resolve(row.id);
-    }
-    return new Promise<number>((resolve, reject) => {
-      this.#waiting.push({ resolve: () => resolve(row.id), reject, event });
-      if (!this.#syncing) this.#sync();
-    });
-  }
-
-  /** One fsync for every write committed before it starts; the writes committed meanwhile wait for the next. */
-  #sync(): void {
-    const batch = this.#waiting;
-    this.#waiting = [];
-    this.#syncing = true;
-    fdatasync(this.#walFd as number, (err) => {
-      this.#syncing = false;
-      for (const w of batch) {
-        if (err) {
-          w.reject(new FailedPreconditionError(`API storage: fsync of the write-ahead log: ${err.message}`, { cause: err }));
-        } else {
-          this.#notify(w.event);
-          w.resolve();
-        }
-      }
-      if (this.#waiting.length > 0) this.#sync();
-      else if (this.#closed) this.#closeWal();
-    });
+    this.#notify(rowEvent(row));
+    return id;
   }
 
   #notify(ev: StorageEvent): void {
@@ -221,31 +172,31 @@ export class SqliteStorage implements Storage {
   async create(key: string, value: Buffer | string): Promise<number> {
     this.#check();
     const buf = toBuffer(value);
-    return this.#durable(this.#db.transaction(() => {
+    return this.#db.transaction(() => {
       if (this.#live(key)) throw new KeyExistsError(key);
       return this.#append(key, true, false, 0, undefined, buf);
-    }).immediate());
+    }).immediate();
   }
 
   async update(key: string, value: Buffer | string, expectedModRevision: number): Promise<number> {
     this.#check();
     const buf = toBuffer(value);
-    return this.#durable(this.#db.transaction(() => {
+    return this.#db.transaction(() => {
       const cur = this.#live(key);
       if (!cur) throw new KeyNotFoundError(key);
       if (cur.id !== expectedModRevision) throw new RevisionConflictError(key, expectedModRevision, cur.id);
       return this.#append(key, false, false, cur.create_revision, cur, buf);
-    }).immediate());
+    }).immediate();
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<number> {
     this.#check();
-    return this.#durable(this.#db.transaction(() => {
+    return this.#db.transaction(() => {
       const cur = this.#live(key);
       if (!cur) throw new KeyNotFoundError(key);
       if (expectedModRevision !== undefined && cur.id !== expectedModRevision) throw new RevisionConflictError(key, expectedModRevision, cur.id);
       return this.#append(key, false, true, cur.create_revision, cur, null);
-    }).immediate());
+    }).immediate();
   }
 
   watch(prefix: string, fromRevision: number, signal: AbortSignal): AsyncIterable<StorageEvent> {
@@ -317,14 +268,5 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     for (const s of this.#subs) s.wake?.();
     this.#db.close();
-    // An fsync still running finishes first (its writes were committed, and are acknowledged).
-    if (!this.#syncing) this.#closeWal();
-  }
-
-  #closeWal(): void {
-    if (this.#walFd !== undefined && !this.#walClosed) {
-      this.#walClosed = true;
-      closeSync(this.#walFd);
-    }
   }
 }
