@@ -260,7 +260,7 @@ test("with the real container-config and volumes: a hostPath of the wrong type i
   assert.equal(podOf(env.api, "mnt")?.status?.containerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
   await until(() => podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError", "CreateContainerConfigError");
   assert.equal(podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.message, 'configmap "cfg" not found');
-  assert.ok(events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'));
+  await until(() => events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'), "Failed event");
   assert.ok(!env.rt.calls.some((c) => c.startsWith("createContainer")), "nothing created");
 });
 
