@@ -4,6 +4,8 @@
  * selectors (an object leaving the selection is DELETED, one entering it ADDED, as the cacher
  * does), with bookmarks, a timeout, 410 Expired for a history that is gone, and a bounded
  * output buffer: a reader that stops reading is disconnected, never buffered without end.
+ * A storage event reaches every watcher as the same object, so each is decoded, and each JSON
+ * line encoded, once for all the watchers it goes to (the cacher's cachingObject).
  */
 import type { ServerResponse } from "node:http";
 import type { KubeObject, WatchEventType } from "../api/index.js";
@@ -33,6 +35,33 @@ export interface WatchRequest {
   signal: AbortSignal;
 }
 
+/** Decoded objects of live storage events, per KV and resource; shared by watchers, so never mutated. */
+const decoded = new WeakMap<KV, { info: ResourceInfo; obj: KubeObject }[]>();
+/** Encoded JSON lines, per object sent and event type. */
+const lines = new WeakMap<object, Map<WatchEventType, string>>();
+
+function decodeShared(registry: Registry, info: ResourceInfo, kv: KV, revision: number): KubeObject {
+  let list = decoded.get(kv);
+  const hit = list?.find((e) => e.info === info);
+  if (hit) return hit.obj;
+  const obj = registry.decode(info, kv);
+  obj.metadata.resourceVersion = String(revision);
+  if (!list) decoded.set(kv, (list = []));
+  list.push({ info, obj });
+  return obj;
+}
+
+function lineOf(type: WatchEventType, object: unknown): string {
+  if (typeof object !== "object" || object === null) return `${JSON.stringify({ type, object })}\n`;
+  let byType = lines.get(object);
+  const hit = byType?.get(type);
+  if (hit !== undefined) return hit;
+  const line = `${JSON.stringify({ type, object })}\n`;
+  if (!byType) lines.set(object, (byType = new Map()));
+  byType.set(type, line);
+  return line;
+}
+
 export async function serveWatch(res: ServerResponse, w: WatchRequest): Promise<void> {
   const { registry, info } = w;
   const ac = new AbortController();
@@ -48,7 +77,7 @@ export async function serveWatch(res: ServerResponse, w: WatchRequest): Promise<
 
   const send = (type: WatchEventType, object: unknown): void => {
     if (dropped || res.destroyed) return;
-    res.write(`${JSON.stringify({ type, object })}\n`);
+    res.write(lineOf(type, object));
     if (res.writableLength > w.maxBufferedBytes) {
       // The reader is not keeping up: let it go and free what was queued for it.
       dropped = true;
@@ -94,11 +123,7 @@ export async function serveWatch(res: ServerResponse, w: WatchRequest): Promise<
     }
     const prefix = storageKey(info, w.namespace);
     const events = registry.storage.watch(prefix, from, ac.signal);
-    const decode = (kv: KV, revision: number): KubeObject => {
-      const o = registry.decode(info, kv);
-      o.metadata.resourceVersion = String(revision);
-      return o;
-    };
+    const decode = (kv: KV, revision: number): KubeObject => decodeShared(registry, info, kv, revision);
     for await (const ev of events) {
       const rev = ev.kv.modRevision;
       lastRevision = Math.max(lastRevision, rev);

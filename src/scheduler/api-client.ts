@@ -1,7 +1,7 @@
 /**
  * What the scheduler asks of the API server, and a small client that asks it over HTTP(S)
  * with the Kubernetes API (so the scheduler works against any API server, as
- * kube-scheduler does): list nodes and pods, watch pods, bind, write events and status.
+ * kube-scheduler does): list and watch nodes and pods, bind, write events and status.
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -16,12 +16,21 @@ export interface WatchEvent<T> {
   object: T;
 }
 
+export interface WatchOptions {
+  fieldSelector?: string;
+  resourceVersion: string;
+}
+
 export interface SchedulerApi {
   listNodes(): Promise<Node[]>;
+  /** the node list with its resourceVersion, to watch from */
+  nodeList(): Promise<KubeList<Node>>;
+  /** calls `onEvent` for each node watch event until the stream ends or `signal` aborts */
+  watchNodes(opts: WatchOptions, onEvent: (e: WatchEvent<Node>) => void, signal: AbortSignal): Promise<void>;
   /** every pod (`fieldSelector` narrows it, e.g. `spec.nodeName=`) */
   listPods(fieldSelector?: string): Promise<KubeList<Pod>>;
   /** calls `onEvent` for each watch event until the stream ends or `signal` aborts */
-  watchPods(opts: { fieldSelector?: string; resourceVersion: string }, onEvent: (e: WatchEvent<Pod>) => void, signal: AbortSignal): Promise<void>;
+  watchPods(opts: WatchOptions, onEvent: (e: WatchEvent<Pod>) => void, signal: AbortSignal): Promise<void>;
   bind(pod: Pod, nodeName: string): Promise<void>;
   createEvent(namespace: string, event: Event): Promise<void>;
   patchEvent(namespace: string, name: string, patch: object): Promise<void>;
@@ -103,7 +112,16 @@ export class HttpSchedulerApi implements SchedulerApi {
   }
 
   async listNodes(): Promise<Node[]> {
-    return (await this.#json<KubeList<Node>>("GET", "/api/v1/nodes")).items ?? [];
+    return (await this.nodeList()).items;
+  }
+
+  async nodeList(): Promise<KubeList<Node>> {
+    const list = await this.#json<KubeList<Node>>("GET", "/api/v1/nodes");
+    return { ...list, items: list.items ?? [] };
+  }
+
+  watchNodes(opts: WatchOptions, onEvent: (e: WatchEvent<Node>) => void, signal: AbortSignal): Promise<void> {
+    return this.#watch("/api/v1/nodes", "nodes", opts, onEvent, signal);
   }
 
   async listPods(fieldSelector?: string): Promise<KubeList<Pod>> {
@@ -112,15 +130,19 @@ export class HttpSchedulerApi implements SchedulerApi {
     return { ...list, items: list.items ?? [] };
   }
 
-  async watchPods(opts: { fieldSelector?: string; resourceVersion: string }, onEvent: (e: WatchEvent<Pod>) => void, signal: AbortSignal): Promise<void> {
+  watchPods(opts: WatchOptions, onEvent: (e: WatchEvent<Pod>) => void, signal: AbortSignal): Promise<void> {
+    return this.#watch("/api/v1/pods", "pods", opts, onEvent, signal);
+  }
+
+  async #watch<T>(path: string, what: string, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
     const q = new URLSearchParams({ watch: "true", resourceVersion: opts.resourceVersion, allowWatchBookmarks: "true" });
     if (opts.fieldSelector !== undefined) q.set("fieldSelector", opts.fieldSelector);
-    const pending = this.#open("GET", `/api/v1/pods?${q.toString()}`, {}, signal);
+    const pending = this.#open("GET", `${path}?${q.toString()}`, {}, signal);
     pending.write("");
     const res = await pending;
     if (res.statusCode !== 200) {
       res.resume();
-      throw newError(classFor(res.statusCode ?? 0), `watch pods: ${res.statusCode ?? 0}`);
+      throw newError(classFor(res.statusCode ?? 0), `watch ${what}: ${res.statusCode ?? 0}`);
     }
     let buf = "";
     try {
@@ -130,7 +152,7 @@ export class HttpSchedulerApi implements SchedulerApi {
         while ((nl = buf.indexOf("\n")) !== -1) {
           const line = buf.slice(0, nl).trim();
           buf = buf.slice(nl + 1);
-          if (line !== "") onEvent(JSON.parse(line) as WatchEvent<Pod>);
+          if (line !== "") onEvent(JSON.parse(line) as WatchEvent<T>);
         }
       }
     } catch (err) {

@@ -1,6 +1,7 @@
 /**
- * A minimal default-scheduler: it watches pods that have no node (`spec.nodeName=`), and
- * binds each to a node that fits (fit.ts) through `pods/<name>/binding`, with the
+ * A minimal default-scheduler: it keeps informer caches of nodes and pods (a list, then a
+ * watch from its resourceVersion, as kube-scheduler's shared informers), and binds each pod
+ * that has no node to a node that fits (fit.ts) through `pods/<name>/binding`, with the
  * `Scheduled` event; when none fits it writes `FailedScheduling` (repeats counted in the
  * event's series) and the PodScheduled=False condition, and tries again with back-off
  * (1 s doubling to 10 s, as kube-scheduler's podInitialBackoff/podMaxBackoff), on the
@@ -9,8 +10,8 @@
 import { hostname } from "node:os";
 import { realClock, type Clock } from "../clock/index.js";
 import { errorClass, errorMessage } from "../errdefs/index.js";
-import { formatMicroTime, formatTime, type Event, type Pod } from "../api/index.js";
-import type { SchedulerApi, WatchEvent } from "./api-client.js";
+import { formatMicroTime, formatTime, type Event, type KubeList, type KubeObject, type Node, type Pod } from "../api/index.js";
+import type { SchedulerApi, WatchEvent, WatchOptions } from "./api-client.js";
 import { findNode } from "./fit.js";
 
 export const SCHEDULER_NAME = "default-scheduler";
@@ -34,8 +35,19 @@ interface Pending {
   failedEvent?: { name: string; message: string; count: number };
 }
 
-function key(pod: Pod): string {
-  return `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`;
+function key(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? "default"}/${obj.metadata.name ?? ""}`;
+}
+
+/** What an informer asks of the API: a list, then a watch from its resourceVersion. */
+interface Source<T extends KubeObject> {
+  what: string;
+  list(): Promise<KubeList<T>>;
+  watch(opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
+  /** the cache after a (re)list */
+  replace(items: T[]): void;
+  /** one ADDED, MODIFIED or DELETED event */
+  apply(type: "ADDED" | "MODIFIED" | "DELETED", obj: T): void;
 }
 
 function wantsUs(pod: Pod): boolean {
@@ -50,6 +62,12 @@ export class Scheduler {
   readonly #instance: string;
   readonly #log: (line: string) => void;
   readonly #pending = new Map<string, Pending>();
+  /** informer caches: every pod (by namespace/name; a bound pod counts against its node) and node */
+  readonly #pods = new Map<string, Pod>();
+  readonly #nodes = new Map<string, Node>();
+  /** resolves once both caches hold their first list (kube-scheduler waits for the cache sync) */
+  readonly #synced: Promise<void>;
+  #markSynced: (what: string) => void;
   readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
@@ -59,10 +77,52 @@ export class Scheduler {
     this.#clock = opts.clock ?? realClock;
     this.#instance = opts.instance ?? `${SCHEDULER_NAME}-${hostname()}`;
     this.#log = opts.log ?? (() => {});
+    const waiting = new Set(["pods", "nodes"]);
+    let resolve: () => void = () => {};
+    this.#synced = new Promise<void>((r) => (resolve = r));
+    this.#markSynced = (what) => {
+      waiting.delete(what);
+      if (waiting.size === 0) resolve();
+    };
   }
 
   start(): void {
-    this.#loops = [this.#watchLoop(), this.#scheduleLoop()];
+    const api = this.#api;
+    const pods: Source<Pod> = {
+      what: "pods",
+      list: () => api.listPods(),
+      watch: (o, on, signal) => api.watchPods(o, on, signal),
+      replace: (items) => {
+        this.#pods.clear();
+        for (const p of items) this.#pods.set(key(p), p);
+        for (const k of [...this.#pending.keys()]) if (!this.#pods.has(k)) this.#pending.delete(k);
+        for (const p of items) this.#offer(p);
+      },
+      apply: (type, pod) => {
+        const k = key(pod);
+        if (type === "DELETED") {
+          this.#pods.delete(k);
+          this.#pending.delete(k);
+          return;
+        }
+        this.#pods.set(k, pod);
+        this.#offer(pod);
+      },
+    };
+    const nodes: Source<Node> = {
+      what: "nodes",
+      list: () => api.nodeList(),
+      watch: (o, on, signal) => api.watchNodes(o, on, signal),
+      replace: (items) => {
+        this.#nodes.clear();
+        for (const n of items) this.#nodes.set(n.metadata.name ?? "", n);
+      },
+      apply: (type, node) => {
+        if (type === "DELETED") this.#nodes.delete(node.metadata.name ?? "");
+        else this.#nodes.set(node.metadata.name ?? "", node);
+      },
+    };
+    this.#loops = [this.#informer(pods), this.#informer(nodes), this.#scheduleLoop()];
   }
 
   async stop(): Promise<void> {
@@ -88,39 +148,30 @@ export class Scheduler {
     this.#wake?.();
   }
 
-  #onEvent(e: WatchEvent<Pod>): string | undefined {
-    if (e.type === "ERROR") return undefined;
-    const rv = e.object.metadata.resourceVersion;
-    if (e.type === "BOOKMARK") return rv;
-    if (e.type === "DELETED") this.#pending.delete(key(e.object));
-    else this.#offer(e.object);
-    return rv;
-  }
-
-  async #watchLoop(): Promise<void> {
+  /** List, then watch from the list's resourceVersion until the stream ends; a 410 (or an error) lists again. */
+  async #informer<T extends KubeObject>(src: Source<T>): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       try {
-        const list = await this.#api.listPods("spec.nodeName=");
-        const seen = new Set<string>();
-        for (const p of list.items) {
-          seen.add(key(p));
-          this.#offer(p);
-        }
-        for (const k of [...this.#pending.keys()]) if (!seen.has(k)) this.#pending.delete(k);
-        let rv = list.metadata.resourceVersion ?? "0";
-        // watch until the stream ends, then from the last version seen; a 410 means list again
+        const list = await src.list();
+        src.replace(list.items);
+        this.#markSynced(src.what);
+        let rv = list.metadata?.resourceVersion ?? "0";
         for (;;) {
           let expired = false;
-          await this.#api.watchPods({ fieldSelector: "spec.nodeName=", resourceVersion: rv }, (e) => {
-            if (e.type === "ERROR") expired = true;
-            rv = this.#onEvent(e) ?? rv;
+          await src.watch({ resourceVersion: rv }, (e) => {
+            if (e.type === "ERROR") {
+              expired = true;
+              return;
+            }
+            rv = e.object.metadata.resourceVersion ?? rv;
+            if (e.type !== "BOOKMARK") src.apply(e.type, e.object);
           }, signal);
           if (expired || signal.aborted) break;
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.#log(`scheduler: watching pods: ${errorMessage(err)}`);
+        this.#log(`scheduler: watching ${src.what}: ${errorMessage(err)}`);
       }
       if (!signal.aborted) await this.#clock.sleep(RELIST_DELAY_MS, signal).catch(() => {});
     }
@@ -128,6 +179,7 @@ export class Scheduler {
 
   async #scheduleLoop(): Promise<void> {
     const signal = this.#stop.signal;
+    await Promise.race([this.#synced, new Promise((r) => signal.addEventListener("abort", r, { once: true }))]);
     while (!signal.aborted) {
       const now = this.#clock.now();
       const due = [...this.#pending.values()].filter((p) => p.notBefore <= now);
@@ -153,9 +205,8 @@ export class Scheduler {
 
   async #scheduleOne(p: Pending): Promise<void> {
     const k = key(p.pod);
-    const [nodes, pods] = await Promise.all([this.#api.listNodes(), this.#api.listPods()]);
     if (this.#pending.get(k) !== p) return;
-    const fit = findNode(p.pod, nodes, pods.items);
+    const fit = findNode(p.pod, [...this.#nodes.values()], [...this.#pods.values()]);
     if ("node" in fit) {
       try {
         await this.#api.bind(p.pod, fit.node);
@@ -168,7 +219,10 @@ export class Scheduler {
         throw err;
       }
       this.#pending.delete(k);
-      await this.#event(p.pod, "Normal", "Scheduled", `Successfully assigned ${k} to ${fit.node}`);
+      // assumed bound (kube-scheduler's assume): the next pod counts it before the watch says so
+      if (!this.#pods.get(k)?.spec.nodeName) this.#pods.set(k, { ...p.pod, spec: { ...p.pod.spec, nodeName: fit.node } });
+      // not awaited: the next pod need not wait for this pod's event
+      void this.#event(p.pod, "Normal", "Scheduled", `Successfully assigned ${k} to ${fit.node}`);
       return;
     }
     p.attempts++;

@@ -110,6 +110,8 @@ test("deleting a pod stops its containers with the grace period, then the kubele
   assert.deepEqual(calls.slice(0, 2), ["stopContainer a 20", "stopPodSandbox del"]);
   const del = env.api.requests("DELETE", /\/pods\/del$/).at(-1);
   assert.deepEqual(del?.body, { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid: created.metadata.uid } });
+  // events go out from the recorder's own queue, a moment after the step that recorded them
+  await until(() => events(env.api).some((e) => e.reason === "Killing"), "Killing event");
   const killing = events(env.api).find((e) => e.reason === "Killing");
   assert.equal(killing?.message, "Stopping container a");
   const lastStatus = env.api.requests("PATCH", /\/pods\/del\/status$/).at(-1)?.body as { status: Pod["status"] };
@@ -282,7 +284,7 @@ test("with the real container-config and volumes: a hostPath of the wrong type i
   assert.equal(podOf(env.api, "mnt")?.status?.containerStatuses?.[0]?.state?.waiting?.reason, "ContainerCreating");
   await until(() => podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError", "CreateContainerConfigError");
   assert.equal(podOf(env.api, "cfg")?.status?.containerStatuses?.[0]?.state?.waiting?.message, 'configmap "cfg" not found');
-  assert.ok(events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'));
+  await until(() => events(env.api).some((e) => e.reason === "Failed" && e.message === 'Error: configmap "cfg" not found'), "Failed event");
   assert.ok(!env.rt.calls.some((c) => c.startsWith("createContainer")), "nothing created");
 });
 

@@ -100,15 +100,21 @@ test(`shared-volume-pod runs on ${RUNTIME}: container-b reads "Hello from A", th
   const hosts = (await rt.execSync(b.containerId, ["cat", "/etc/hosts"], 10)).stdout.toString();
   assert.match(hosts, /^# Kubernetes-managed hosts file\.\n127\.0\.0\.1\tlocalhost\n/);
   assert.match(hosts, new RegExp(`${(st?.podIP ?? "").replaceAll(".", "\\.")}\tshared-volume-pod\n`));
-  const events = await client.list<Event>("/api/v1/namespaces/default/events");
-  const reasons = events.items.filter((e) => e.involvedObject.fieldPath === "spec.containers{container-a}").map((e) => e.reason);
+  // events go out from the recorder's own queue, a moment after the status
+  const reasons = await until("container-a's events", async () => {
+    const rs = (await client.list<Event>("/api/v1/namespaces/default/events")).items.filter((e) => e.involvedObject.fieldPath === "spec.containers{container-a}").map((e) => e.reason);
+    return rs.includes("Started") ? rs : undefined;
+  });
   assert.deepEqual(reasons.filter((r) => r !== "Pulling" && r !== "Pulled"), ["Created", "Started"]);
   assert.ok(reasons.includes("Pulled"), reasons.join(","));
 
   await client.delete(`${PODS}/shared-volume-pod`, { gracePeriodSeconds: 2 });
   await until("the pod to go", async () => client.get(`${PODS}/shared-volume-pod`).then(() => undefined, () => true));
   await until("the sandbox to go", async () => ((await rt.listPodSandbox()).length === 0 ? true : undefined));
-  const killing = (await client.list<Event>("/api/v1/namespaces/default/events")).items.filter((e) => e.reason === "Killing").map((e) => e.message).sort();
+  const killing = await until("the Killing events", async () => {
+    const ks = (await client.list<Event>("/api/v1/namespaces/default/events")).items.filter((e) => e.reason === "Killing").map((e) => e.message).sort();
+    return ks.length >= 2 ? ks : undefined;
+  });
   assert.deepEqual(killing, ["Stopping container container-a", "Stopping container container-b"]);
 });
 

@@ -15,18 +15,25 @@ interface Fake {
   bindings: string[];
   statusPatches: unknown[];
   addPod(p: Pod): void;
+  addNode(n: Node): void;
   tokenSeen: Set<string>;
 }
 
 async function fakeApi(t: TestContext): Promise<Fake> {
   let rv = 10;
   const watchers = new Set<ServerResponse>();
+  const nodeWatchers = new Set<ServerResponse>();
   const fake: Fake = {
     url: "", pods: new Map(), nodes: [], events: [], bindings: [], statusPatches: [], tokenSeen: new Set(),
     addPod(p) {
       p.metadata.resourceVersion = String(++rv);
       fake.pods.set(p.metadata.name ?? "", p);
       if ((p.spec.nodeName ?? "") === "") for (const w of watchers) w.write(`${JSON.stringify({ type: "ADDED", object: p })}\n`);
+    },
+    addNode(n) {
+      n.metadata.resourceVersion = String(++rv);
+      fake.nodes.push(n);
+      for (const w of nodeWatchers) w.write(`${JSON.stringify({ type: "ADDED", object: n })}\n`);
     },
   };
   const body = async (req: IncomingMessage): Promise<unknown> => {
@@ -41,7 +48,16 @@ async function fakeApi(t: TestContext): Promise<Fake> {
     fake.tokenSeen.add(req.headers.authorization ?? "");
     const url = new URL(req.url ?? "/", "http://x");
     const p = url.pathname;
-    if (req.method === "GET" && p === "/api/v1/nodes") return send(res, 200, { kind: "NodeList", metadata: {}, items: fake.nodes });
+    if (req.method === "GET" && p === "/api/v1/nodes") {
+      if (url.searchParams.get("watch") === "true") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.flushHeaders();
+        nodeWatchers.add(res);
+        res.on("close", () => nodeWatchers.delete(res));
+        return;
+      }
+      return send(res, 200, { kind: "NodeList", metadata: { resourceVersion: String(rv) }, items: fake.nodes });
+    }
     if (req.method === "GET" && p === "/api/v1/pods") {
       const unscheduled = url.searchParams.get("fieldSelector") === "spec.nodeName=";
       if (url.searchParams.get("watch") === "true") {
@@ -84,7 +100,7 @@ async function fakeApi(t: TestContext): Promise<Fake> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.after(() => {
-    for (const w of watchers) w.destroy();
+    for (const w of [...watchers, ...nodeWatchers]) w.destroy();
     server.closeAllConnections();
     return new Promise<void>((r) => server.close(() => r()));
   });
@@ -160,7 +176,7 @@ test("a pod that fits nowhere gets FailedScheduling, then runs once a matching n
   assert.equal(fake.events.length, 1);
 
   // then 2 s; by then node2 is Ready and the pod is bound there
-  fake.nodes.push(readyNode("node2"));
+  fake.addNode(readyNode("node2"));
   clock.step(1_999);
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(fake.bindings, []);
@@ -181,4 +197,23 @@ test("pods of another scheduler and pods with a node are left alone", async (t) 
   fake.addPod(newPod("mine"));
   await until("mine bound", () => fake.bindings.includes("mine->node1"));
   assert.deepEqual(fake.bindings, ["mine->node1"]);
+});
+
+test("a node's room counts the pod just bound there, before the watch reports the binding", async (t) => {
+  const fake = await fakeApi(t);
+  const clock = new FakeClock(Date.parse("2026-12-03T10:00:00Z"));
+  const node = readyNode("node1");
+  (node.status as { allocatable: Record<string, string> }).allocatable.pods = "1";
+  fake.nodes.push(node);
+  const s = new Scheduler({ api: new HttpSchedulerApi({ server: fake.url }), clock });
+  s.start();
+  t.after(() => s.stop());
+  fake.addPod(newPod("first"));
+  await until("first bound", () => fake.bindings.includes("first->node1"));
+  // the fake's watch never says "first" was bound: only the scheduler's own cache knows
+  fake.addPod(newPod("second"));
+  await until("FailedScheduling", () => fake.events.some((e) => e.reason === "FailedScheduling"));
+  assert.deepEqual(fake.bindings, ["first->node1"]);
+  assert.equal(fake.events.find((e) => e.reason === "FailedScheduling")?.message,
+    "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.");
 });

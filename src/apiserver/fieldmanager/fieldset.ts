@@ -31,6 +31,11 @@ export class FieldSet {
   paths(): FieldPath[] { return [...this.#members].sort().map(keyPath); }
 
   // Set algebra works on the encoded keys: no sorting, no splitting.
+  equals(o: FieldSet): boolean {
+    if (o.#members.size !== this.#members.size) return false;
+    for (const k of this.#members) if (!o.#members.has(k)) return false;
+    return true;
+  }
   union(o: FieldSet): FieldSet { return new FieldSet([...this.#members, ...o.#members]); }
   intersection(o: FieldSet): FieldSet { return new FieldSet([...this.#members].filter((k) => o.#members.has(k))); }
   difference(o: FieldSet): FieldSet { return new FieldSet([...this.#members].filter((k) => !o.#members.has(k))); }

@@ -25,16 +25,24 @@ function ignoredFields(kind: string, subresource: string | undefined): FieldPath
   return [...STRIPPED, ["f:status"]];
 }
 
-interface Manager { manager: string; operation: "Apply" | "Update"; apiVersion: string; time?: string; subresource?: string; set: FieldSet }
+interface Manager {
+  manager: string; operation: "Apply" | "Update"; apiVersion: string; time?: string; subresource?: string; set: FieldSet;
+  /** The stored entry's set and fieldsV1: while `set` is still that set, the write keeps its fieldsV1 as it is. */
+  stored?: { set: FieldSet; fieldsV1: Record<string, unknown> };
+}
 
 const managerId = (m: { manager: string; operation: string; subresource?: string }): string => `${m.manager}\u0000${m.operation}\u0000${m.subresource ?? ""}`;
 
-function decode(entries: ManagedFieldsEntry[] | undefined): Manager[] {
-  return (entries ?? []).filter((e) => e.manager !== undefined && e.operation !== undefined).map((e) => ({
-    manager: e.manager as string, operation: e.operation as "Apply" | "Update", apiVersion: e.apiVersion ?? "v1",
-    ...(e.time ? { time: e.time } : {}), ...(e.subresource ? { subresource: e.subresource } : {}),
-    set: FieldSet.fromFieldsV1(e.fieldsV1 ?? {}),
-  }));
+/** `stored`: the entries are the live object's (written by encode below), not a client's. */
+function decode(entries: ManagedFieldsEntry[] | undefined, stored = false): Manager[] {
+  return (entries ?? []).filter((e) => e.manager !== undefined && e.operation !== undefined).map((e) => {
+    const set = FieldSet.fromFieldsV1(e.fieldsV1 ?? {});
+    return {
+      manager: e.manager as string, operation: e.operation as "Apply" | "Update", apiVersion: e.apiVersion ?? "v1",
+      ...(e.time ? { time: e.time } : {}), ...(e.subresource ? { subresource: e.subresource } : {}),
+      set, ...(stored && e.fieldsV1 ? { stored: { set, fieldsV1: e.fieldsV1 as Record<string, unknown> } } : {}),
+    };
+  });
 }
 
 function encode(managers: Manager[]): ManagedFieldsEntry[] {
@@ -45,7 +53,8 @@ function encode(managers: Manager[]): ManagedFieldsEntry[] {
     .sort((a, b) => cmp(a.operation, b.operation) || secs(a) - secs(b) || cmp(a.manager, b.manager) || cmp(a.apiVersion, b.apiVersion) || cmp(a.subresource ?? "", b.subresource ?? ""))
     .map((m) => ({
       manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, ...(m.time ? { time: m.time } : {}),
-      fieldsType: "FieldsV1" as const, fieldsV1: m.set.toFieldsV1(), ...(m.subresource ? { subresource: m.subresource } : {}),
+      fieldsType: "FieldsV1" as const, fieldsV1: m.stored?.set === m.set ? m.stored.fieldsV1 : m.set.toFieldsV1(),
+      ...(m.subresource ? { subresource: m.subresource } : {}),
     }));
 }
 
@@ -119,7 +128,9 @@ function takeChanged(managers: Manager[], self: string, live: unknown, next: unk
   if (!force && conflicts.length > 0) throw new ApplyConflictError(conflicts);
   for (const m of managers) {
     if (managerId(m) === self) continue;
-    m.set = m.set.difference(changed).difference(removed);
+    const rest = m.set.difference(changed).difference(removed);
+    // only ever smaller: the same size is the same set, which keeps its encoded form
+    if (rest.size !== m.set.size) m.set = rest;
   }
   return { changed, removed, same: c.added.size === 0 && c.modified.size === 0 && c.removed.size === 0 };
 }
@@ -140,18 +151,29 @@ export function updateManagedFields(old: KubeObject | undefined, next: KubeObjec
   // reset with `[{}]`), except through a subresource, and when the client sent none.
   const reset = sent?.length === 1 && Object.keys(sent[0] ?? {}).length === 0;
   const fromClient = !subresource && !reset && sent !== undefined && decode(sent).length > 0;
-  const managers = reset && !subresource ? [] : decode(fromClient ? sent : old?.metadata.managedFields);
+  const managers = reset && !subresource ? [] : fromClient ? decode(sent) : decode(old?.metadata.managedFields, true);
   const self = managerId({ manager, operation, ...(subresource ? { subresource } : {}) });
-  const liveValue = old ? { ...old, metadata: { ...old.metadata, managedFields: undefined } } : zeroObject(type);
-  const nextValue = { ...next, metadata: { ...next.metadata, managedFields: undefined } };
-  const { changed, removed, same } = takeChanged(managers, self, JSON.parse(JSON.stringify(liveValue)), JSON.parse(JSON.stringify(nextValue)), type, ignored, true);
+  // Top-level fields the write cannot set (a status write's spec, an update's status) are left out
+  // of the comparison: their changes would be dropped with the ignored paths anyway.
+  const skipped = ignored.filter((p) => p.length === 1).map((p) => (p[0] ?? "").slice(2));
+  const value = (o: KubeObject): unknown => {
+    // (built without the skipped keys rather than deleting them: a delete slows the copy down)
+    const c: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (!skipped.includes(k)) c[k] = k === "metadata" ? { ...o.metadata, managedFields: undefined } : v;
+    }
+    return JSON.parse(JSON.stringify(c));
+  };
+  const { changed, removed, same } = takeChanged(managers, self, old ? value(old) : zeroObject(type), value(next), type, ignored, true);
   if (!same) {
     let mine = managers.find((m) => managerId(m) === self);
     if (!mine) {
       mine = { manager, operation, apiVersion: versionOf(next), set: new FieldSet(), ...(subresource ? { subresource } : {}) };
       managers.push(mine);
     }
-    mine.set = mine.set.difference(removed).union(changed).withoutPrefixes(ignored);
+    const set = mine.set.difference(removed).union(changed).withoutPrefixes(ignored);
+    // the same fields with new values (most status writes): the stored encoding still holds
+    mine.set = mine.stored?.set.equals(set) ? mine.stored.set : set;
     mine.apiVersion = versionOf(next);
     // Any change to the object stamps the writer's entry, as upstream does.
     mine.time = now;
@@ -188,7 +210,7 @@ function isKeyOfKeptItem(p: FieldPath, owners: FieldSet): boolean {
 export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, opts: ApplyOptions): KubeObject {
   const { type, kind } = rootType(applied, opts.kind);
   const ignored = ignoredFields(kind, opts.subresource);
-  const managers = decode(live?.metadata.managedFields);
+  const managers = decode(live?.metadata.managedFields, true);
   const strip = (o: KubeObject | undefined): unknown => (o ? JSON.parse(JSON.stringify({ ...o, metadata: { ...o.metadata, managedFields: undefined } })) : zeroObject(type));
   const liveValue = strip(live);
   const config = strip(applied);

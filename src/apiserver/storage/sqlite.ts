@@ -82,6 +82,9 @@ export class SqliteStorage implements Storage {
   #closed = false;
   readonly #latest: BetterSqlite3.Statement<[string]>;
   readonly #insert: BetterSqlite3.Statement<[string, number, number, number, number, Buffer | null, Buffer | null]>;
+  readonly #setCreateRevision: BetterSqlite3.Statement<[number, number]>;
+  readonly #range: BetterSqlite3.Statement<[string, string, number, number]>;
+  readonly #history: BetterSqlite3.Statement<[string, string, number]>;
 
   /** Opens (creating it and its directory if needed) the store at `path`, or ":memory:". */
   constructor(path: string, opts: SqliteStorageOptions = {}) {
@@ -103,6 +106,12 @@ export class SqliteStorage implements Storage {
     this.#latest = this.#db.prepare("SELECT * FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1");
     this.#insert = this.#db.prepare(
       "INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // Prepared once: compiling a statement per call cost about as much as running it.
+    this.#setCreateRevision = this.#db.prepare("UPDATE kv SET create_revision = ? WHERE id = ?");
+    this.#range = this.#db.prepare(
+      `SELECT kv.* FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) m
+       ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY kv.name LIMIT ?`);
+    this.#history = this.#db.prepare("SELECT * FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id");
   }
 
   #check(): void {
@@ -119,7 +128,7 @@ export class SqliteStorage implements Storage {
     const info = this.#insert.run(name, created ? 1 : 0, deleted ? 1 : 0, createRevision, prev?.id ?? 0, value, prev?.value ?? null);
     const id = Number(info.lastInsertRowid);
     // A create's own create_revision is its id, known only after the insert.
-    if (created) this.#db.prepare("UPDATE kv SET create_revision = ? WHERE id = ?").run(id, id);
+    if (created) this.#setCreateRevision.run(id, id);
     this.#rev = id;
     const row: Row = {
       id, name, created: created ? 1 : 0, deleted: deleted ? 1 : 0, create_revision: created ? id : createRevision,
@@ -155,10 +164,7 @@ export class SqliteStorage implements Storage {
     if (revision > this.#rev) throw new CompactedError(revision, this.#compacted);
     const start = opts.startKey !== undefined && opts.startKey > prefix ? opts.startKey : prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const rows = this.#db.prepare(
-      `SELECT kv.* FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) m
-       ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY kv.name LIMIT ?`,
-    ).all(start, prefixEnd(prefix), revision, limit < 0 ? -1 : limit + 1) as Row[];
+    const rows = this.#range.all(start, prefixEnd(prefix), revision, limit < 0 ? -1 : limit + 1) as Row[];
     const more = limit >= 0 && rows.length > limit;
     return { kvs: (more ? rows.slice(0, limit) : rows).map(rowKv), revision, more };
   }
@@ -200,7 +206,7 @@ export class SqliteStorage implements Storage {
     // Subscribe before reading history, so no write falls between the two.
     this.#subs.add(sub);
     const history = fromRevision > 0 && fromRevision <= this.#rev
-      ? (this.#db.prepare("SELECT * FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id").all(prefix, prefixEnd(prefix), fromRevision) as Row[])
+      ? (this.#history.all(prefix, prefixEnd(prefix), fromRevision) as Row[])
       : [];
     // Live events at or below this were replayed already (or come before fromRevision).
     const replayedTo = Math.max(history.length > 0 ? (history[history.length - 1]?.id ?? 0) : 0, fromRevision - 1);

@@ -3,7 +3,11 @@
  * containers, by fieldPath), source kubelet on this host. As client-go's EventCorrelator does,
  * an identical repeat is not a new object: the same event gets `count+1` and a new lastTimestamp
  * by a patch; a spam filter (token bucket per object: burst 25, one more every 5 min) drops floods.
- * Events go out in order from one queue and never block or fail the caller.
+ * Events go out in order from one queue and never block or fail the caller. As client-go's
+ * broadcaster sends from its own goroutine, the queue is sent once no event came for a moment
+ * (sendDelayMs, at most maxSendDelayMs after the oldest), so the API server, which shares this
+ * process's event loop, writes the pod's status patch first: a burst of events (Pulled, Created,
+ * Started) goes out after the status that the same steps produced.
  */
 import { randomBytes } from "node:crypto";
 import { formatTime, type Event, type ObjectReference, type Pod } from "../../api/index.js";
@@ -21,6 +25,10 @@ export interface EventRecorderOptions {
   /** Spam filter: burst and refill period (ms) per involved object. */
   burst?: number;
   refillMs?: number;
+  /** Real ms without a new event before the queue is sent (50 by default; flush() sends at once). */
+  sendDelayMs?: number;
+  /** Real ms the oldest queued event waits at most (500 by default). */
+  maxSendDelayMs?: number;
 }
 
 interface Seen {
@@ -49,7 +57,12 @@ export class EventRecorder {
   readonly #component: string;
   readonly #seen = new Map<string, Seen>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
-  #queue: Promise<void> = Promise.resolve();
+  /** Writes waiting to be sent, in order. */
+  readonly #tasks: (() => Promise<void>)[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when the oldest queued event was queued */
+  #oldest = 0;
+  #sending: Promise<void> | undefined;
   #lastNano = 0n;
 
   constructor(opts: EventRecorderOptions) {
@@ -120,11 +133,44 @@ export class EventRecorder {
   }
 
   #enqueue(task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(task).catch((err: unknown) => this.#opts.onError?.(err));
+    this.#tasks.push(task);
+    // While the queue is being sent, the sender picks this one up too.
+    if (!this.#sending) this.#arm();
   }
 
-  /** Resolves when every event recorded so far has been sent (or failed). */
-  flush(): Promise<void> {
-    return this.#queue;
+  #arm(): void {
+    // Real time, not the injected clock: it orders writes on the wire and is no period anything
+    // observes; unref'd, it never keeps the process alive (stop flushes).
+    const now = performance.now();
+    if (this.#timer) clearTimeout(this.#timer);
+    else this.#oldest = now;
+    const wait = Math.min(this.#opts.sendDelayMs ?? 50, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 500) - now));
+    this.#timer = setTimeout(() => void this.#send(), wait);
+    this.#timer.unref();
+  }
+
+  /** Sends the queue, one write at a time, until it is empty. */
+  #send(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#sending ??= (async () => {
+      for (let task = this.#tasks.shift(); task; task = this.#tasks.shift()) {
+        try {
+          await task();
+        } catch (err) {
+          this.#opts.onError?.(err);
+        }
+      }
+    })().finally(() => {
+      this.#sending = undefined;
+      // one recorded between the last send and now
+      if (this.#tasks.length > 0) this.#arm();
+    });
+    return this.#sending;
+  }
+
+  /** Resolves when every event recorded so far has been sent (or failed): the queue is sent now. */
+  async flush(): Promise<void> {
+    while (this.#tasks.length > 0 || this.#sending) await this.#send();
   }
 }

@@ -39,3 +39,17 @@ test("a flood about one object is cut after the burst of 25", async (t) => {
   await r.flush();
   assert.equal(api.requests("POST", /\/events$/).length, 25);
 });
+
+test("events recorded just before a status patch reach the API server after it, and all of them arrive", async (t) => {
+  const { api, client } = await startFakeApi(t);
+  api.put("/api/v1/namespaces/default/pods", structuredClone(pod));
+  const r = new EventRecorder({ client, host: "n1", clock: new FakeClock(0) });
+  r.event(podRef(pod, { name: "app" }), "Normal", "Created", "Created container: app");
+  r.event(podRef(pod, { name: "app" }), "Normal", "Started", "Started container app");
+  await client.patch("/api/v1/namespaces/default/pods/web/status", { status: { phase: "Running" } }, "merge");
+  // no flush: the queue goes out by itself
+  for (let i = 0; i < 200 && api.requests("POST", /\/events$/).length < 2; i++) await new Promise((res) => setTimeout(res, 5));
+  const order = api.log.filter((l) => l.method !== "GET").map((l) => `${l.method} ${l.path.split("/").slice(-2).join("/")}`);
+  assert.deepEqual(order, ["PATCH web/status", "POST default/events", "POST default/events"]);
+  assert.deepEqual(api.requests("POST", /\/events$/).map((l) => (l.body as Event).reason), ["Created", "Started"]);
+});
