@@ -55,6 +55,7 @@ test("the next container is pulled and created while the one before it starts; s
     await until(() => env.rt.calls.includes("createContainer a"), "a created while b starts");
     assert.ok(!env.rt.calls.includes("startContainer a"), "a waits for b's start");
     assert.ok(!env.rt.calls.includes("createContainer c"), "only the next container is prepared ahead");
+    await until(() => events(env.api).length >= 2, "b's first events");
     await settle(env);
     assert.deepEqual(events(env.api).map((e) => e.reason), ["Pulled", "Created"], "a's events wait for b's");
   } finally {
