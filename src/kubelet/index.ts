@@ -3,7 +3,7 @@
  * Kubernetes API client it talks through.
  */
 export { Kubelet, type KubeletOptions, type LookupError } from "./kubelet.js";
-export { KubeClient, KubeApiError, isApiStatus, loadKubeconfig, Reflector, type KubeClientConfig, type PatchType } from "./client/index.js";
+export { KubeClient, KubeApiError, isApiStatus, loadKubeconfig, Reflector, TOKEN_FILE_REREAD_MS, type KubeClientConfig, type PatchType } from "./client/index.js";
 export { defaultPodHelpers } from "./default-helpers.js";
 export type { PodHelperOptions } from "./default-helpers.js";
 export type { PodHelpers } from "./pod-helpers.js";

@@ -7,6 +7,7 @@ import http from "node:http";
 import https from "node:https";
 import { readFile } from "node:fs/promises";
 import type { DeleteOptions, KubeList, KubeObject, Status, WatchEvent } from "../../api/index.js";
+import { realClock } from "../../clock/index.js";
 import { newError, PodyardError, type ErrorClass } from "../../errdefs/index.js";
 import type { KubeClientConfig } from "./kubeconfig.js";
 
@@ -58,10 +59,14 @@ function queryString(q: RequestOptions["query"]): string {
   return s ? `?${s}` : "";
 }
 
+/** client-go's cached file token source reads its file again after a minute. */
+export const TOKEN_FILE_REREAD_MS = 60_000;
+
 export class KubeClient {
   readonly config: KubeClientConfig;
   readonly #url: URL;
   readonly #agent: http.Agent;
+  #token: { value: string; readAt: number } | undefined;
 
   constructor(config: KubeClientConfig) {
     this.config = config;
@@ -87,10 +92,19 @@ export class KubeClient {
   async #headers(contentType: string | undefined): Promise<Record<string, string>> {
     const h: Record<string, string> = { Accept: "application/json", "User-Agent": "podyard-kubelet" };
     if (contentType) h["Content-Type"] = contentType;
-    let token = this.config.token;
-    if (this.config.tokenFile) token = (await readFile(this.config.tokenFile, "utf8")).trim();
+    const token = await this.#bearerToken();
     if (token) h.Authorization = `Bearer ${token}`;
     return h;
+  }
+
+  async #bearerToken(): Promise<string | undefined> {
+    const file = this.config.tokenFile;
+    if (!file) return this.config.token;
+    const now = (this.config.clock ?? realClock).now();
+    if (this.#token === undefined || now - this.#token.readAt >= TOKEN_FILE_REREAD_MS) {
+      this.#token = { value: (await readFile(file, "utf8")).trim(), readAt: now };
+    }
+    return this.#token.value;
   }
 
   /** Sends one request; resolves with the response once its headers are in. */

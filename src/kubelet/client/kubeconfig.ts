@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse } from "yaml";
 import { InvalidArgumentError } from "../../errdefs/index.js";
+import type { Clock } from "../../clock/index.js";
 
 export interface KubeClientConfig {
   /** `https://127.0.0.1:6443` (a path prefix is kept). */
@@ -16,8 +17,10 @@ export interface KubeClientConfig {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
-  /** Read again on every request, as client-go's cached token source re-reads it. */
+  /** Read again once a minute, as client-go's cached file token source does (a rotated token is picked up). */
   tokenFile?: string;
+  /** The clock of the token file's re-read period (the real clock by default). */
+  clock?: Clock;
   insecureSkipTLSVerify?: boolean;
   /** TLS server name to check instead of the host of `server`. */
   tlsServerName?: string;

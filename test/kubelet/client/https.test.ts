@@ -2,13 +2,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { test } from "node:test";
-import { KubeClient, loadKubeconfig } from "../../../src/kubelet/index.js";
+import { FakeClock } from "../../../src/clock/index.js";
+import { KubeClient, loadKubeconfig, TOKEN_FILE_REREAD_MS } from "../../../src/kubelet/index.js";
 
 function openssl(dir: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
@@ -61,4 +63,28 @@ test("HTTPS with the kubeconfig's CA data, a token file, and a client certificat
   const wrongCA = new KubeClient({ server: url });
   t.after(() => wrongCA.close());
   await assert.rejects(wrongCA.get("/api/v1/namespaces/default"), /self[- ]signed|unable to verify|certificate/i);
+});
+
+test("a token file is read once, then again only after a minute on the clock, as client-go's cached file token source does", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "kubelet-token-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const seen: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "default" } }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const clock = new FakeClock(Date.UTC(2026, 11, 3));
+  await writeFile(join(dir, "token"), "first\n");
+  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokenFile: join(dir, "token"), clock });
+  t.after(() => client.close());
+  await client.get("/api/v1/namespaces/default");
+  await writeFile(join(dir, "token"), "rotated\n");
+  clock.step(TOKEN_FILE_REREAD_MS - 1);
+  await client.get("/api/v1/namespaces/default");
+  clock.step(1);
+  await client.get("/api/v1/namespaces/default");
+  assert.deepEqual(seen, ["Bearer first", "Bearer first", "Bearer rotated"]);
 });
