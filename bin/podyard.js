@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50
 // The `podyard` command. Runs the bundled CLI (dist/, made by `npm run build`) when it
 // is newer than every source file and directory, else the TypeScript sources through
 // tsx, so an edit to src/ (or a file added, removed or renamed there) is never hidden

@@ -22,10 +22,10 @@ test("up -d's child gets the flags it lacks and keeps the ones given", () => {
   assert.deepEqual(withAgentFlags([...AGENT_NODE_FLAGS]), [...AGENT_NODE_FLAGS]);
 });
 
-test("a node started with the flags keeps its young generation at 2 x 1 MiB under load", async () => {
+test("a node started with the flags keeps its young generation at 2 x 2 MiB under load", async () => {
   const script = `const v8 = require("node:v8"); let keep = [];
     for (let i = 0; i < 2e6; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 20000) keep = []; }
     console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size);`;
   const { stdout } = await run(process.execPath, [...AGENT_NODE_FLAGS, "-e", script]);
-  assert.ok(Number(stdout) <= 2.2e6, `new space ${stdout.trim()} bytes`);
+  assert.ok(Number(stdout) <= 4.3e6, `new space ${stdout.trim()} bytes`);
 });
