@@ -1,8 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50
 // The `podyard` command. Runs the bundled CLI (dist/, made by `npm run build`) when it
 // is newer than every source file and directory, else the TypeScript sources through
 // tsx, so an edit to src/ (or a file added, removed or renamed there) is never hidden
-// by a stale build.
+// by a stale build. The `#!` line carries the agent's V8 heap flags (src/cli/up/agent-heap.ts
+// AGENT_NODE_FLAGS, which a test keeps equal): only the command line can cap the young generation.
 import { readdirSync, statSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBusyboxImage, type BuiltBusyboxImage } from "../../src/cli/tutorial/busybox-rootfs.js";
+import { withAgentFlags } from "../../src/cli/up/agent-heap.js";
 import type { UpInfo } from "../../src/cli/up/state.js";
 import { pushLayout } from "../../test/helpers/images.js";
 import { UsageError } from "../flags.js";
@@ -65,8 +66,9 @@ export async function startNode(extraArgs: string[] = [], mode: PodyardMode = "c
   // PODYARD_BENCH_NODE_ARGS: extra Node flags for the agent (e.g. --cpu-prof), which NODE_OPTIONS refuses
   const nodeArgs = (process.env.PODYARD_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const t0 = performance.now();
+  // the heap flags the agent gets as the `podyard` command (bin/podyard.js's #! line) and from `up -d`
   const child = spawn(process.execPath, [
-    ...nodeArgs, ...entry, "up", "--home", home,
+    ...withAgentFlags(nodeArgs), ...entry, "up", "--home", home,
     "--api-addr", "127.0.0.1:0", "--registry-addr", "127.0.0.1:0", "--kubelet-port", "0", "--node-name", "bench", ...extraArgs,
   ], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

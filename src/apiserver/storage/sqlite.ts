@@ -82,9 +82,13 @@ export class SqliteStorage implements Storage {
   #closed = false;
   readonly #latest: BetterSqlite3.Statement<[string]>;
   readonly #insert: BetterSqlite3.Statement<[string, number, number, number, number, Buffer | null, Buffer | null]>;
+  // Prepared once: each prepare compiles the SQL again and holds native memory until the
+  // statement object is collected, which a burst of writes and lists would pile up.
   readonly #setCreateRevision: BetterSqlite3.Statement<[number, number]>;
-  readonly #range: BetterSqlite3.Statement<[string, string, number, number]>;
-  readonly #history: BetterSqlite3.Statement<[string, string, number]>;
+  readonly #rangeRows: BetterSqlite3.Statement<[string, string, number, number]>;
+  readonly #historyRows: BetterSqlite3.Statement<[string, string, number]>;
+  readonly #compactRows: BetterSqlite3.Statement<[number, number]>;
+  readonly #setCompacted: BetterSqlite3.Statement<[number]>;
 
   /** Opens (creating it and its directory if needed) the store at `path`, or ":memory:". */
   constructor(path: string, opts: SqliteStorageOptions = {}) {
@@ -106,12 +110,16 @@ export class SqliteStorage implements Storage {
     this.#latest = this.#db.prepare("SELECT * FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1");
     this.#insert = this.#db.prepare(
       "INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    // Prepared once: compiling a statement per call cost about as much as running it.
     this.#setCreateRevision = this.#db.prepare("UPDATE kv SET create_revision = ? WHERE id = ?");
-    this.#range = this.#db.prepare(
+    this.#rangeRows = this.#db.prepare(
       `SELECT kv.* FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) m
        ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY kv.name LIMIT ?`);
-    this.#history = this.#db.prepare("SELECT * FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id");
+    this.#historyRows = this.#db.prepare("SELECT * FROM kv WHERE name >= ? AND name < ? AND id >= ? ORDER BY id");
+    // Keep, per key, the newest row at or below the target unless it is a tombstone.
+    this.#compactRows = this.#db.prepare(
+      "DELETE FROM kv WHERE id <= ? AND (deleted = 1 OR id NOT IN (SELECT MAX(id) FROM kv WHERE id <= ? GROUP BY name))");
+    this.#setCompacted = this.#db.prepare(
+      "INSERT INTO kv_meta (key, value) VALUES ('compact_rev', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   }
 
   #check(): void {
@@ -164,7 +172,7 @@ export class SqliteStorage implements Storage {
     if (revision > this.#rev) throw new CompactedError(revision, this.#compacted);
     const start = opts.startKey !== undefined && opts.startKey > prefix ? opts.startKey : prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const rows = this.#range.all(start, prefixEnd(prefix), revision, limit < 0 ? -1 : limit + 1) as Row[];
+    const rows = this.#rangeRows.all(start, prefixEnd(prefix), revision, limit < 0 ? -1 : limit + 1) as Row[];
     const more = limit >= 0 && rows.length > limit;
     return { kvs: (more ? rows.slice(0, limit) : rows).map(rowKv), revision, more };
   }
@@ -206,7 +214,7 @@ export class SqliteStorage implements Storage {
     // Subscribe before reading history, so no write falls between the two.
     this.#subs.add(sub);
     const history = fromRevision > 0 && fromRevision <= this.#rev
-      ? (this.#history.all(prefix, prefixEnd(prefix), fromRevision) as Row[])
+      ? (this.#historyRows.all(prefix, prefixEnd(prefix), fromRevision) as Row[])
       : [];
     // Live events at or below this were replayed already (or come before fromRevision).
     const replayedTo = Math.max(history.length > 0 ? (history[history.length - 1]?.id ?? 0) : 0, fromRevision - 1);
@@ -246,11 +254,8 @@ export class SqliteStorage implements Storage {
     const target = Math.min(revision, this.#rev);
     if (target <= this.#compacted) return;
     this.#db.transaction(() => {
-      // Keep, per key, the newest row at or below the target unless it is a tombstone.
-      this.#db.prepare(
-        `DELETE FROM kv WHERE id <= ? AND (deleted = 1 OR id NOT IN (SELECT MAX(id) FROM kv WHERE id <= ? GROUP BY name))`,
-      ).run(target, target);
-      this.#db.prepare("INSERT INTO kv_meta (key, value) VALUES ('compact_rev', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(target);
+      this.#compactRows.run(target, target);
+      this.#setCompacted.run(target);
     })();
     this.#compacted = target;
   }

@@ -14,6 +14,7 @@ import { realClock } from "../../clock/index.js";
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../../errdefs/index.js";
 import { podyardHome } from "../../fsutil/index.js";
 import { openNodeEnv } from "../node-env.js";
+import { withAgentFlags } from "./agent-heap.js";
 import { startAgent, type RunningAgent } from "./agent.js";
 import { currentCluster } from "./kubeconfig.js";
 import type { Addr } from "./listen.js";
@@ -158,7 +159,8 @@ async function detach(home: string): Promise<void> {
   await mkdir(home, { recursive: true });
   const log = logPath(home);
   const fd = openSync(log, "a");
-  const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+  // the agent's heap settings, which only the command line can give (agent-heap.ts)
+  const child = spawn(process.execPath, [...withAgentFlags(process.execArgv), script, ...args], {
     detached: true,
     stdio: ["ignore", fd, fd, "ipc"],
     env: { ...process.env, [DETACHED_ENV]: "1" },

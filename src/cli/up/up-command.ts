@@ -1,6 +1,7 @@
 /** `podyard up`, `podyard down` and `podyard kubelet`; what they do is in up-actions.ts, imported when they run. */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { optionWithDefault, parseAddr, parsePositiveInt } from "../parse-flags.js";
+import { tuneAgentHeap } from "./agent-heap.js";
 import type { DownFlags, KubeletFlags, UpFlags } from "./up-actions.js";
 
 function parsePort(value: string): number {
@@ -43,7 +44,10 @@ export function upCommands(): Command[] {
     .addOption(new Option("--serialize-image-pulls <bool>", "pull one image at a time (default true)").argParser(parseBool))
     .addOption(new Option("--max-parallel-image-pulls <n>", "with --serialize-image-pulls=false: at most this many pulls at once").argParser(parsePositiveInt))
     .addOption(podMaxPidsOption())
-    .action(async (flags: UpFlags) => (await import("./up-actions.js")).up(flags));
+    .action(async (flags: UpFlags) => {
+      tuneAgentHeap();
+      return (await import("./up-actions.js")).up(flags);
+    });
   const down = new Command("down")
     .description("Stop the node that `podyard up` started: every pod's containers are removed, the API's state is kept")
     .option("--home <dir>", "state directory (default $PODYARD_HOME, else /var/lib/podyard as root)")
@@ -61,6 +65,9 @@ export function upCommands(): Command[] {
     .addOption(runtimeOption())
     .option("--pod-manifest-path <dir>", "run the pods whose manifests are in this directory (static pods)")
     .addOption(podMaxPidsOption())
-    .action(async (flags: KubeletFlags) => (await import("./up-actions.js")).kubelet(flags));
+    .action(async (flags: KubeletFlags) => {
+      tuneAgentHeap();
+      return (await import("./up-actions.js")).kubelet(flags);
+    });
   return [up, down, kubelet];
 }

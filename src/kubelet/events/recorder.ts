@@ -29,6 +29,8 @@ export interface EventRecorderOptions {
   sendDelayMs?: number;
   /** Real ms the oldest queued event waits at most (500 by default). */
   maxSendDelayMs?: number;
+  /** Objects (and distinct events) remembered, least recently used forgotten first; 4096 as client-go. */
+  cacheSize?: number;
 }
 
 interface Seen {
@@ -78,6 +80,10 @@ export class EventRecorder {
     const b = this.#buckets.get(objKey) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + (now - b.at) / refill);
     b.at = now;
+    // most recently used last; bounded as client-go's spam filter LRU is, so pods long gone
+    // do not keep a bucket each (a forgotten one comes back full, as a new object's does)
+    this.#buckets.delete(objKey);
+    if (this.#buckets.size >= (this.#opts.cacheSize ?? MAX_CACHE)) this.#buckets.delete(this.#buckets.keys().next().value as string);
     this.#buckets.set(objKey, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
@@ -114,7 +120,7 @@ export class EventRecorder {
       return;
     }
     const ev = this.#build(ref, type, reason, message, now, now, 1);
-    if (this.#seen.size >= MAX_CACHE) this.#seen.delete(this.#seen.keys().next().value as string);
+    if (this.#seen.size >= (this.#opts.cacheSize ?? MAX_CACHE)) this.#seen.delete(this.#seen.keys().next().value as string);
     this.#seen.set(key, { name: ev.metadata.name ?? "", namespace, count: 1, firstTimestamp: now });
     this.#enqueue(async () => {
       await this.#opts.client.create(`/api/v1/namespaces/${namespace}/events`, ev);

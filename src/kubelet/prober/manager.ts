@@ -95,6 +95,8 @@ export class ProbeManager implements ProbeResults, ProbeView {
         w.stopped = true;
         w.abort.abort();
         this.#workers.delete(k);
+        // the pod's last results go with it
+        if (w.lastId) this.#results.delete(`${w.lastId}/${w.type}`);
       }
     }
   }

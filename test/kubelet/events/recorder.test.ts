@@ -53,3 +53,21 @@ test("events recorded just before a status patch reach the API server after it, 
   assert.deepEqual(order, ["PATCH web/status", "POST default/events", "POST default/events"]);
   assert.deepEqual(api.requests("POST", /\/events$/).map((l) => (l.body as Event).reason), ["Created", "Started"]);
 });
+
+test("the spam filter remembers the most recently used objects only: a pod long gone keeps no bucket", async (t) => {
+  const { api, client } = await startFakeApi(t);
+  const r = new EventRecorder({ client, host: "n1", clock: new FakeClock(0), cacheSize: 3 });
+  const other = (i: number): Pod => ({ metadata: { name: `p${i}`, namespace: "default", uid: `u-p${i}` }, spec: { containers: [] } });
+  const posts = (name: string): number => api.requests("POST", /\/events$/).filter((q) => (q.body as Event).involvedObject.name === name).length;
+  for (let i = 0; i < 30; i++) r.event(podRef(pod), "Normal", "Test", `message ${i}`);
+  // two other objects: web's exhausted bucket is still among the 3 remembered
+  for (let i = 0; i < 2; i++) r.event(podRef(other(i)), "Normal", "Test", "hello");
+  r.event(podRef(pod), "Normal", "Test", "still refused");
+  await r.flush();
+  assert.equal(posts("web"), 25);
+  // three more push it out: web starts again with a full burst, as a new object does
+  for (let i = 2; i < 5; i++) r.event(podRef(other(i)), "Normal", "Test", "hello");
+  r.event(podRef(pod), "Normal", "Test", "allowed again");
+  await r.flush();
+  assert.equal(posts("web"), 26);
+});
