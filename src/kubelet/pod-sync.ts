@@ -352,7 +352,8 @@ export class PodSyncer {
       else if (r.error) errors.push(r.error);
     };
     // The containers are pulled, created and started one after another in spec order, as the
-    // kubelet does; only the next container's pull and create overlap the previous one's start.
+    // kubelet does; only the next container's pull and create overlap the previous one's create
+    // and start (the pull begins once the previous pull is done).
     // A sidecar, or a container with a postStart hook, is waited for before the next begins.
     let started: Promise<void> = Promise.resolve();
     let startedBefore: Promise<void> = Promise.resolve();
@@ -361,7 +362,7 @@ export class PodSyncer {
       // one container ahead at most: this one is prepared once the one two places back has started
       await startedBefore;
       const step = this.#startContainer(ctx, container, init ? "init" : "regular", started);
-      await step.prepared;
+      await step.pulled;
       startedBefore = started;
       started = step.done.then(collect);
       if (init || container.lifecycle?.postStart) await started;
@@ -419,26 +420,34 @@ export class PodSyncer {
   }
 
   /**
-   * Starts one container (kuberuntime `startContainer`): `prepared` settles once its image is
-   * there and the runtime's CreateContainer returned; the start then waits for `before` (the
-   * previous container's start), and so do this container's events, which come out in the
-   * kubelet's order. `done` is the result.
+   * Starts one container (kuberuntime `startContainer`): `pulled` settles once its image is there
+   * (or could not be); its config and the runtime's CreateContainer follow; the start then waits
+   * for `before` (the previous container's start), and so do this container's events, which come
+   * out in the kubelet's order. `done` is the result.
    */
-  #startContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular", before: Promise<void>): { prepared: Promise<unknown>; done: Promise<SyncResult> } {
+  #startContainer(ctx: StartContext, c: Container, kind: "init" | "regular", before: Promise<void>): { pulled: Promise<unknown>; done: Promise<SyncResult> } {
     const ref = { name: c.name, init: kind === "init" };
     const held = holdUntil(before);
     const event = (type: EventType, reason: string, message: string): void => held(() => this.#event(ctx.pod, ref, type, reason, message));
-    const prepared = this.#prepareContainer(ctx, c, kind, event);
+    const pulled = this.#pullContainerImage(ctx, c, event);
     const done = (async (): Promise<SyncResult> => {
-      const result = await prepared;
+      const image = await pulled;
+      const created = "imageRef" in image ? await this.#createContainer(ctx, c, kind, image, event) : image;
       await before;
-      return "id" in result ? this.#runContainer(ctx, c, result.id, event) : result;
+      return "id" in created ? this.#runContainer(ctx, c, created.id, event) : created;
     })();
-    return { prepared: prepared.catch(() => undefined), done };
+    return { pulled: pulled.catch(() => undefined), done };
   }
 
-  /** The crash-loop check, the image, the container's config and the runtime's CreateContainer. */
-  async #prepareContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }, c: Container, kind: "init" | "regular", event: (type: EventType, reason: string, message: string) => void): Promise<SyncResult | { id: string }> {
+  /** A step of the start failed: the Failed event and the container's waiting reason. */
+  #failed(ctx: StartContext, c: Container, event: EventFn, reason: string, message: string): SyncResult {
+    event("Warning", "Failed", `Error: ${message}`);
+    ctx.state.reasons.set(c.name, { reason, message });
+    return { error: reason };
+  }
+
+  /** The crash-loop check and the image (EnsureImageExists). */
+  async #pullContainerImage(ctx: StartContext, c: Container, event: EventFn): Promise<SyncResult | { imageRef: string; newest: ReturnType<typeof newestOf>; hash: string }> {
     const { pod, state } = ctx;
     const newest = newestOf(ctx.rs, c.name);
     const hash = this.#d.helpers.computeContainerHash(c);
@@ -453,11 +462,6 @@ export class PodSyncer {
       }
       this.#d.crashBackoff.next(key, ts);
     }
-    const fail = (reason: string, message: string): SyncResult => {
-      event("Warning", "Failed", `Error: ${message}`);
-      state.reasons.set(c.name, { reason, message });
-      return { error: reason };
-    };
     const img = await this.#d.imageManager.ensureImageExists({
       pod, container: c, pullSecrets: ctx.secrets, sandboxConfig: ctx.sandboxConfig,
       record: (type, reason, message) => event(type, reason, message),
@@ -467,6 +471,14 @@ export class PodSyncer {
       state.reasons.set(c.name, { reason: img.reason, message: img.message });
       return { error: img.reason };
     }
+    return { imageRef: img.imageRef, newest, hash };
+  }
+
+  /** The container's config and the runtime's CreateContainer (which begins the runtime's create). */
+  async #createContainer(ctx: StartContext, c: Container, kind: "init" | "regular", image: { imageRef: string; newest: ReturnType<typeof newestOf>; hash: string }, event: EventFn): Promise<SyncResult | { id: string }> {
+    const { pod, state } = ctx;
+    const { newest, hash } = image;
+    const img = { imageRef: image.imageRef };
     const logDirectory = ctx.sandboxConfig.logDirectory ?? join(this.logRoot, podLogDirName(pod));
     const restartCount = newest ? newest.restartCount + 1 : await this.#restartCountFromLogs(join(logDirectory, c.name));
     let gen;
@@ -480,7 +492,7 @@ export class PodSyncer {
         nodeIP: this.#d.nodeIP, sources: this.#d.sources, logDirectory,
       });
     } catch (err) {
-      return fail("CreateContainerConfigError", errorMessage(err));
+      return this.#failed(ctx, c, event, "CreateContainerConfigError", errorMessage(err));
     }
     const config = gen.config;
     config.labels = { ...config.labels, [LABEL_POD_UID]: pod.metadata.uid ?? "", [LABEL_POD_NAME]: pod.metadata.name ?? "", [LABEL_POD_NAMESPACE]: pod.metadata.namespace ?? "default", [LABEL_CONTAINER_NAME]: c.name, [LABEL_CONTAINER_KIND]: kind };
@@ -489,24 +501,19 @@ export class PodSyncer {
     try {
       id = await this.#d.runtime.createContainer(ctx.sandboxId, config, ctx.sandboxConfig);
     } catch (err) {
-      return fail("CreateContainerError", errorMessage(err));
+      return this.#failed(ctx, c, event, "CreateContainerError", errorMessage(err));
     }
     event("Normal", "Created", `Created container: ${c.name}`);
     return { id };
   }
 
   /** StartContainer and the postStart hook. */
-  async #runContainer(ctx: { pod: Pod; state: PodSyncState; sandboxId: string }, c: Container, id: string, event: (type: EventType, reason: string, message: string) => void): Promise<SyncResult> {
+  async #runContainer(ctx: StartContext, c: Container, id: string, event: EventFn): Promise<SyncResult> {
     const { pod, state } = ctx;
-    const fail = (reason: string, message: string): SyncResult => {
-      event("Warning", "Failed", `Error: ${message}`);
-      state.reasons.set(c.name, { reason, message });
-      return { error: reason };
-    };
     try {
       await this.#d.runtime.startContainer(id);
     } catch (err) {
-      return fail("RunContainerError", errorMessage(err).replaceAll(id, c.name));
+      return this.#failed(ctx, c, event, "RunContainerError", errorMessage(err).replaceAll(id, c.name));
     }
     event("Normal", "Started", `Started container ${c.name}`);
     state.reasons.delete(c.name);
@@ -574,6 +581,11 @@ export class PodSyncer {
     await rm(join(this.logRoot, podLogDirName(pod)), { recursive: true, force: true });
   }
 }
+
+/** What starting a pod's containers shares. */
+interface StartContext { pod: Pod; state: PodSyncState; sandboxId: string; sandboxConfig: PodSandboxConfig; podIP?: string; secrets: Secret[]; rs: PodRuntimeStatus }
+
+type EventFn = (type: EventType, reason: string, message: string) => void;
 
 /** Holds emits, in order, until `prev` settles; after that they run at once. */
 function holdUntil(prev: Promise<unknown>): (emit: () => void) => void {
