@@ -365,10 +365,19 @@ export class OciRuntimeService implements RuntimeService {
         tty: config.tty === true, stdin: config.stdin === true, stdinOnce: config.stdinOnce === true, cgroupsPath,
         mountPoints: spec.mounts.map((mt) => mt.destination),
       };
-      await this.#save(rec);
-      this.#containers.set(id, rec);
+      // the runtime's create begins while the record is written; a record that cannot be written
+      // takes the half-made container with it
       const creating = this.#runtimeCreate(rec);
       creating.catch(() => undefined); // reported by startContainer
+      try {
+        await this.#save(rec);
+      } catch (err) {
+        await creating.catch(() => undefined);
+        await this.#oci.delete(id, true).catch(() => undefined);
+        await removeCgroup(cgroupsPath).catch(() => undefined);
+        throw err;
+      }
+      this.#containers.set(id, rec);
       this.#creating.set(id, creating);
       return id;
     } catch (err) {
