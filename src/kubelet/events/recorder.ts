@@ -25,9 +25,9 @@ export interface EventRecorderOptions {
   /** Spam filter: burst and refill period (ms) per involved object. */
   burst?: number;
   refillMs?: number;
-  /** Real ms without a new event before the queue is sent (50 by default; flush() sends at once). */
+  /** Real ms without a new event before the queue is sent (10 by default; flush() sends at once). */
   sendDelayMs?: number;
-  /** Real ms the oldest queued event waits at most (500 by default). */
+  /** Real ms the oldest queued event waits at most (50 by default: a `kubectl describe` right after a pod turned Running finds its events). */
   maxSendDelayMs?: number;
   /** Objects (and distinct events) remembered, least recently used forgotten first; 4096 as client-go. */
   cacheSize?: number;
@@ -150,7 +150,7 @@ export class EventRecorder {
     const now = performance.now();
     if (this.#timer) clearTimeout(this.#timer);
     else this.#oldest = now;
-    const wait = Math.min(this.#opts.sendDelayMs ?? 50, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 500) - now));
+    const wait = Math.min(this.#opts.sendDelayMs ?? 10, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 50) - now));
     this.#timer = setTimeout(() => void this.#send(), wait);
     this.#timer.unref();
   }
