@@ -359,3 +359,17 @@ test("a sidecar's stop timeout is the pod's grace less the time the regular cont
   // sidecars stop last to first: b waits for the app (12 s), a waits for b (18 s more)
   assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("stopContainer")), ["stopContainer app 30", "stopContainer b 18", "stopContainer a 2"]);
 });
+
+test("a sidecar's failing startupProbe: the Unhealthy event refers to spec.initContainers{side}", async (t) => {
+  const env = await setup(t);
+  env.rt.execResult = () => ({ exitCode: 1, out: "not up" });
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("sideprobe", []), spec: { nodeName: "n1", initContainers: [{ name: "side", image: "busybox", restartPolicy: "Always", startupProbe: { exec: { command: ["up"] }, periodSeconds: 1, failureThreshold: 30 } }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.includes("startContainer side"), "sidecar started");
+  for (let i = 0; i < 10 && !events(env.api).some((e) => e.reason === "Unhealthy"); i++) await advance(env, 1);
+  await until(() => events(env.api).some((e) => e.reason === "Unhealthy"), "Unhealthy event");
+  const ev = events(env.api).find((e) => e.reason === "Unhealthy");
+  assert.equal(ev?.message, "Startup probe failed: not up");
+  assert.equal(ev?.involvedObject.fieldPath, "spec.initContainers{side}");
+});
