@@ -25,6 +25,7 @@ import { shouldContainerBeRestarted, type ReasonCacheEntry } from "./status/cont
 import { formatGoDuration } from "../gofmt/index.js";
 import { isSidecar } from "./status/phase.js";
 import { errorMessage } from "../errdefs/index.js";
+import { TerminationOrdering } from "./termination-order.js";
 
 export interface SyncDeps {
   client: KubeClient;
@@ -246,7 +247,7 @@ export class PodSyncer {
     return found;
   }
 
-  async #killContainer(pod: Pod, k: KillAction, graceOverride?: number): Promise<void> {
+  async #killContainer(pod: Pod, k: KillAction, graceOverride?: number, ordering?: TerminationOrdering): Promise<void> {
     const name = k.container.name;
     this.#event(pod, { name, init: k.init }, "Normal", "Killing", k.message || `Stopping container ${name}`);
     let grace = graceOverride ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
@@ -259,26 +260,29 @@ export class PodSyncer {
       if (!r.ok) this.#event(pod, { name, init: k.init }, "Warning", "FailedPreStopHook", "PreStopHook failed");
       grace -= Math.floor((this.#d.clock.now() - started) / 1000);
     }
+    // a sidecar's grace is what is left after the containers it outlives have stopped (whole seconds, rounded down)
+    if (ordering && grace > 0) grace -= Math.floor(await ordering.waitForTurn(name, grace));
     grace = Math.max(grace, 2);
     await this.#d.runtime.stopContainer(k.container.id, grace);
+    ordering?.containerTerminated(name);
   }
 
-  /** Stops every running container (in parallel), then the sandboxes. */
+  /**
+   * Stops every running container, then the sandboxes. All stops begin together; the sidecars wait
+   * for the regular containers (and for the sidecars after them) within the same grace period.
+   */
   async killPod(pod: Pod, rs: PodRuntimeStatus, graceOverride?: number): Promise<void> {
     const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
     const specOf = (n: string): Container | undefined => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === n);
     const running = rs.containers.filter((c) => c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED");
-    const regular = running.filter((c) => !inits.has(c.name));
-    const sidecars = running.filter((c) => inits.has(c.name));
+    const ordering = new TerminationOrdering(pod, running.map((c) => c.name), this.#d.clock);
     const kill = (c: RuntimeContainer): Promise<void> => {
       const s = specOf(c.name);
-      return this.#killContainer(pod, { container: c, ...(s ? { spec: s } : {}), init: inits.has(c.name), message: "" }, graceOverride).catch((err: unknown) => {
+      return this.#killContainer(pod, { container: c, ...(s ? { spec: s } : {}), init: inits.has(c.name), message: "" }, graceOverride, ordering).catch((err: unknown) => {
         this.#event(pod, undefined, "Warning", "FailedKillPod", `error killing pod: ${errorMessage(err)}`);
       });
     };
-    // sidecars stop after the regular containers
-    await Promise.all(regular.map(kill));
-    await Promise.all(sidecars.map(kill));
+    await Promise.all(running.map(kill));
     for (const sb of rs.sandboxes) {
       if (sb.state === "SANDBOX_READY") await this.#d.runtime.stopPodSandbox(sb.id);
     }

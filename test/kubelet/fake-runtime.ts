@@ -160,10 +160,14 @@ export class FakeRuntime implements RuntimeService {
     for (const c of this.ctrs.values()) if (c.config.metadata.name === name && c.state === "CONTAINER_RUNNING") this.#exit(c, code, code === 0 ? "Completed" : "Error");
   }
 
+  /** Containers ignore SIGTERM: a stop takes its whole timeout on the clock, then kills. */
+  ignoreSigterm = false;
+
   async stopContainer(id: string, timeout: number): Promise<void> {
     const c = this.ctrs.get(id);
     if (!c) return;
     this.calls.push(`stopContainer ${c.config.metadata.name} ${timeout}`);
+    if (this.ignoreSigterm) await this.clock.sleep(timeout * 1000);
     if (c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED") this.#exit(c, 143, "Error");
   }
 

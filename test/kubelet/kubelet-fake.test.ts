@@ -306,3 +306,70 @@ test("lifecycle hooks: a failing postStart kills the container (PostStartHookErr
   const i = env.rt.calls.indexOf("execSync pre drain");
   assert.ok(i >= 0 && env.rt.calls.indexOf("stopContainer pre 10") > i, env.rt.calls.join(", "));
 });
+
+test("a pod with a sidecar whose containers ignore SIGTERM stops within one grace period: the sidecar gets what is left after the app", async (t) => {
+  const env = await setup(t);
+  env.rt.ignoreSigterm = true;
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("sidegrace", []), spec: { nodeName: "n1", terminationGracePeriodSeconds: 30, initContainers: [{ name: "proxy", image: "busybox", restartPolicy: "Always" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.some((c) => c.startsWith("startContainer")), "sidecar started");
+  await settle(env);
+  await advance(env, 3);
+  await until(() => podOf(env.api, "sidegrace")?.status?.phase === "Running", "Running");
+  await env.client.delete(`${PODS}/sidegrace`);
+  await until(() => env.rt.calls.includes("stopContainer app 30"), "app stop");
+  const t0 = env.clock.now();
+  let sidecarAt: number | undefined;
+  let boxAt: number | undefined;
+  for (let i = 0; i < 70 && boxAt === undefined; i++) {
+    await advance(env, 1);
+    if (sidecarAt === undefined && env.rt.calls.some((c) => c.startsWith("stopContainer proxy"))) sidecarAt = env.clock.now() - t0;
+    if (env.rt.calls.includes("stopPodSandbox sidegrace")) boxAt = env.clock.now() - t0;
+  }
+  const stops = env.rt.calls.filter((c) => c.startsWith("stopContainer"));
+  // the app takes its whole 30 s; the sidecar waited those 30 s, so the minimum of 2 s is all it gets
+  assert.deepEqual(stops, ["stopContainer app 30", "stopContainer proxy 2"]);
+  assert.equal(sidecarAt, 30_000);
+  assert.equal(boxAt, 32_000, "the pod stops in its grace (plus the 2 s minimum), not in twice its grace");
+});
+
+test("a sidecar's stop timeout is the pod's grace less the time the regular containers took", async (t) => {
+  const env = await setup(t);
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("sideleft", []), spec: { nodeName: "n1", terminationGracePeriodSeconds: 30, initContainers: [{ name: "a", image: "busybox", restartPolicy: "Always" }, { name: "b", image: "busybox", restartPolicy: "Always" }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.some((c) => c.startsWith("startContainer")), "sidecar started");
+  await settle(env);
+  await advance(env, 3);
+  await until(() => podOf(env.api, "sideleft")?.status?.phase === "Running", "Running");
+  env.rt.ignoreSigterm = true;
+  // the app stops 12 s after SIGTERM (its process exits on its own), the sidecars ignore it
+  const stop = env.rt.stopContainer.bind(env.rt);
+  env.rt.stopContainer = async (id, timeout) => {
+    const name = [...env.rt.ctrs.values()].find((c) => c.id === id)?.config.metadata.name;
+    if (name !== "app") return stop(id, timeout);
+    env.rt.calls.push(`stopContainer app ${timeout}`);
+    await env.clock.sleep(12_000);
+    env.rt.exitNow("app", 143);
+  };
+  await env.client.delete(`${PODS}/sideleft`);
+  await until(() => env.rt.calls.includes("stopContainer app 30"), "app stop");
+  for (let i = 0; i < 40 && !env.rt.calls.includes("stopPodSandbox sideleft"); i++) await advance(env, 1);
+  // sidecars stop last to first: b waits for the app (12 s), a waits for b (18 s more)
+  assert.deepEqual(env.rt.calls.filter((c) => c.startsWith("stopContainer")), ["stopContainer app 30", "stopContainer b 18", "stopContainer a 2"]);
+});
+
+test("a sidecar's failing startupProbe: the Unhealthy event refers to spec.initContainers{side}", async (t) => {
+  const env = await setup(t);
+  env.rt.execResult = () => ({ exitCode: 1, out: "not up" });
+  await env.newKubelet().start();
+  const pod: Pod = { ...spec("sideprobe", []), spec: { nodeName: "n1", initContainers: [{ name: "side", image: "busybox", restartPolicy: "Always", startupProbe: { exec: { command: ["up"] }, periodSeconds: 1, failureThreshold: 30 } }], containers: [{ name: "app", image: "busybox" }] } };
+  env.api.put(PODS, pod);
+  await until(() => env.rt.calls.includes("startContainer side"), "sidecar started");
+  for (let i = 0; i < 10 && !events(env.api).some((e) => e.reason === "Unhealthy"); i++) await advance(env, 1);
+  await until(() => events(env.api).some((e) => e.reason === "Unhealthy"), "Unhealthy event");
+  const ev = events(env.api).find((e) => e.reason === "Unhealthy");
+  assert.equal(ev?.message, "Startup probe failed: not up");
+  assert.equal(ev?.involvedObject.fieldPath, "spec.initContainers{side}");
+});

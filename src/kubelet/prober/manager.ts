@@ -164,7 +164,10 @@ export class ProbeManager implements ProbeResults, ProbeView {
     const sb = boxes.find((b) => b.state === "SANDBOX_READY") ?? boxes[0];
     const ip = sb ? (await rt.podSandboxStatus(sb.id).catch(() => undefined))?.status.network?.ip ?? "" : "";
     const target: ProbeTarget = { runtime: rt, containerId: c.id, sandboxId: sb?.id ?? c.podSandboxId, podIP: ip, container: w.container };
-    const ref = podRef(w.pod, { name: w.container.name });
+    // as GenerateContainerRef: a name not among the regular containers is looked up in the init containers (sidecars are probed too)
+    const name = w.container.name;
+    const init = !w.pod.spec.containers.some((x) => x.name === name) && (w.pod.spec.initContainers ?? []).some((x) => x.name === name);
+    const ref = podRef(w.pod, { name, init });
     let out: HandlerResult | undefined;
     let lastErr: unknown;
     for (let i = 0; i < 3 && !out; i++) {
