@@ -373,3 +373,30 @@ test("a sidecar's failing startupProbe: the Unhealthy event refers to spec.initC
   assert.equal(ev?.message, "Startup probe failed: not up");
   assert.equal(ev?.involvedObject.fieldPath, "spec.initContainers{side}");
 });
+
+test("after podyard down and up (a new kubelet over an empty runtime) finished pods keep their terminated container statuses", async (t) => {
+  const env = await setup(t);
+  env.rt.script = (name) => (name === "fail" ? { exitCode: 3 } : { exitCode: 0 });
+  const k1 = env.newKubelet();
+  await k1.start();
+  env.api.put(PODS, spec("done", [{ name: "a", image: "busybox" }, { name: "b", image: "busybox" }], { restartPolicy: "Never" }));
+  env.api.put(PODS, spec("broke", [{ name: "fail", image: "busybox" }, { name: "ok", image: "busybox" }], { restartPolicy: "Never" }));
+  await until(() => env.rt.calls.filter((c) => c.startsWith("startContainer")).length === 4, "starts");
+  await advance(env, 3);
+  await until(() => podOf(env.api, "done")?.status?.phase === "Succeeded" && podOf(env.api, "broke")?.status?.phase === "Failed", "finished");
+  await settle(env);
+  const before = { done: podOf(env.api, "done")?.status, broke: podOf(env.api, "broke")?.status };
+  assert.match(before.done?.containerStatuses?.[0]?.containerID ?? "", /^podyard:\/\//);
+  assert.equal(before.broke?.containerStatuses?.[0]?.state?.terminated?.exitCode, 3);
+  await k1.stopAndRemoveAllPods();
+  assert.equal(env.rt.ctrs.size, 0);
+  const starts = env.rt.calls.filter((c) => c.startsWith("startContainer")).length;
+  await env.newKubelet().start();
+  await advance(env, 5);
+  assert.equal(env.rt.calls.filter((c) => c.startsWith("startContainer")).length, starts, "nothing started again");
+  for (const name of ["done", "broke"] as const) {
+    const st = podOf(env.api, name)?.status;
+    assert.equal(st?.phase, before[name]?.phase);
+    assert.deepEqual(st?.containerStatuses, before[name]?.containerStatuses, `${name}: statuses unchanged`);
+  }
+});

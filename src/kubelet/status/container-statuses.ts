@@ -102,13 +102,19 @@ export function convertContainerStatuses(input: ConvertInput): ContainerStatus[]
         s.ready = input.kind === "init" && c.restartPolicy !== "Always" ? false : s.started && input.probes.ready(newest.id, c);
       }
       if (input.kind === "init" && c.restartPolicy !== "Always") s.ready = newest.state === "CONTAINER_EXITED" && newest.exitCode === 0;
-    } else if (input.kind === "init" && prev?.state?.terminated) {
-      // a finished init container the runtime removed keeps the status it had
+    } else if (prev?.state?.terminated) {
+      // a finished container the runtime no longer has (removed, or a new kubelet over an empty
+      // runtime) keeps the status it had, exit code, reason, containerID and times included
       Object.assign(s, structuredClone(prev));
-    } else if (prev?.state?.running) {
-      // it ran and the runtime lost it
-      s.lastState = { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } };
-      s.restartCount = prev.restartCount + 1;
+    } else if (prev) {
+      // the last status's restart count and last termination carry over while the runtime has nothing
+      s.restartCount = prev.restartCount;
+      s.lastState = structuredClone(prev.lastState ?? {});
+      if (prev.state?.running && !s.lastState.terminated) {
+        // it ran and the runtime lost it: stopped, not back to Pending; a restart unless the pod is being deleted
+        s.lastState = { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } };
+        if (!input.deleting) s.restartCount += 1;
+      }
     }
     if (!newest && input.kind === "init" && c.restartPolicy !== "Always" && s.state?.waiting && podHasInitialized) {
       s.state = { terminated: { exitCode: 0, reason: "Completed", message: LOST_INIT_MESSAGE } };

@@ -106,6 +106,29 @@ test("after a kubelet restart an evicted pod stays Failed/Evicted and nothing of
   assert.equal(events(env.api).filter((e) => e.reason === "Evicted").length, 1, "the new kubelet does not evict it again");
 });
 
+test("after podyard down and up an evicted pod keeps its containers' terminated statuses (exit 137, Error, containerID, times), not ContainerStatusUnknown", async (t) => {
+  const env = await setup(t);
+  const k1 = env.newKubelet();
+  await k1.start();
+  const pod = env.api.put(PODS, spec("ev2", [{ name: "a", image: "busybox" }, { name: "b", image: "busybox" }], { volumes: [{ name: "v", emptyDir: { sizeLimit: "1Mi" } }] })) as Pod;
+  await until(() => podOf(env.api, "ev2")?.status?.phase === "Running", "Running");
+  await settle(env);
+  await fill(env.home, pod, "v", 2 << 20);
+  await advance(env, 10);
+  await until(() => podOf(env.api, "ev2")?.status?.phase === "Failed", "Failed");
+  await settle(env);
+  const before = podOf(env.api, "ev2")?.status;
+  assert.ok(before?.containerStatuses?.every((c) => c.state?.terminated?.containerID && c.state.terminated.finishedAt && c.state.terminated.reason !== "ContainerStatusUnknown"), JSON.stringify(before?.containerStatuses));
+  await k1.stopAndRemoveAllPods();
+  assert.equal(env.rt.ctrs.size, 0);
+  await env.newKubelet().start();
+  await advance(env, 5);
+  const st = podOf(env.api, "ev2")?.status;
+  assert.equal(st?.phase, "Failed");
+  assert.equal(st?.reason, "Evicted");
+  assert.deepEqual(st?.containerStatuses, before?.containerStatuses);
+});
+
 test("podPidsLimit reaches every pod's sandbox as linux.resources.pidsLimit, the node's pods capacity unchanged; without it, none", async (t) => {
   const env = await setup(t);
   await env.newKubelet({ podPidsLimit: 50 }).start();

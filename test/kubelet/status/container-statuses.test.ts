@@ -62,3 +62,38 @@ test("a regular init container the runtime no longer has, once a regular contain
   const kept = convertContainerStatuses({ spec, containers: spec.initContainers ?? [], kind: "init", runtime, old, reasons: new Map(), probes: NO_PROBES, deleting: false });
   assert.deepEqual(kept[0], old[0]);
 });
+
+test("a terminated status the runtime no longer has is kept as it was, for a Failed (Evicted) pod and for a Succeeded pod", () => {
+  const spec: PodSpec = { restartPolicy: "Never", containers: [{ name: "writer", image: "busybox" }, { name: "app", image: "busybox" }] };
+  const term = (name: string, exitCode: number, reason: string, n: number) => ({
+    name, state: { terminated: { exitCode, reason, startedAt: "2026-12-03T10:00:01Z", finishedAt: "2026-12-03T10:00:09Z", containerID: `podyard://${String(n).repeat(64)}` } },
+    lastState: {}, ready: false, restartCount: 0, image: "docker.io/library/busybox:latest", imageID: "docker.io/library/busybox@sha256:aa", containerID: `podyard://${String(n).repeat(64)}`, started: false,
+  });
+  const evicted = [term("app", 137, "Error", 1), term("writer", 137, "Error", 2)];
+  const out = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old: evicted, reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(out, evicted);
+  const done = [term("app", 0, "Completed", 3), term("writer", 0, "Completed", 4)];
+  assert.deepEqual(convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old: done, reasons: new Map(), probes: NO_PROBES, deleting: false }), done);
+  // being deleted changes nothing
+  assert.deepEqual(convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old: done, reasons: new Map(), probes: NO_PROBES, deleting: true }), done);
+  // what the runtime has still wins over the old status
+  const [fresh] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [rc("app", 5, {})], old: done, reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(fresh?.state, { running: { startedAt: "2026-12-03T10:00:05Z" } });
+});
+
+test("a running container the runtime lost: waiting with the ContainerStatusUnknown lastState; no restart counted while deleting; an old lastState is kept", () => {
+  const spec: PodSpec = { containers: [{ name: "app", image: "busybox" }] };
+  const old = [{ name: "app", state: { running: { startedAt: "2026-12-03T10:00:01Z" } }, lastState: {}, ready: true, restartCount: 2, image: "i", imageID: "", started: true }];
+  const [s] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old, reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(s?.state, { waiting: { reason: "ContainerCreating" } });
+  assert.deepEqual(s?.lastState, { terminated: { exitCode: 137, reason: "ContainerStatusUnknown", message: "The container could not be located when the pod was deleted.  The container used to be Running" } });
+  assert.equal(s?.restartCount, 3);
+  assert.equal(s?.ready, false);
+  const [d] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old, reasons: new Map(), probes: NO_PROBES, deleting: true });
+  assert.equal(d?.lastState?.terminated?.reason, "ContainerStatusUnknown");
+  assert.equal(d?.restartCount, 2);
+  const last = { terminated: { exitCode: 1, reason: "Error", finishedAt: "2026-12-03T10:00:00Z", containerID: "podyard://x" } };
+  const [k] = convertContainerStatuses({ spec, containers: spec.containers, kind: "regular", runtime: [], old: [{ ...old[0]!, lastState: last }], reasons: new Map(), probes: NO_PROBES, deleting: false });
+  assert.deepEqual(k?.lastState, last);
+  assert.equal(k?.restartCount, 2);
+});
