@@ -6,18 +6,15 @@
  * nothing is left in the runtime. Needs root.
  */
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
 import type { Event, Pod } from "../../src/api/index.js";
-import { createApiServer, SqliteStorage, type ApiServer } from "../../src/apiserver/index.js";
 import { CriImageService, KubeletImageManager } from "../../src/images/index.js";
-import { Kubelet, KubeClient } from "../../src/kubelet/index.js";
-import type { OciRuntimeService } from "../../src/runtime/index.js";
+import { Kubelet } from "../../src/kubelet/index.js";
 import { openRuntimeFixture, RUNTIME, type RuntimeFixture } from "../runtime/runtime-fixture.js";
+import { startRealKubeletStack, until } from "../helpers/real-kubelet-stack.js";
 import { tutorialPodPath } from "../helpers/tutorial-pods.js";
 
 const SEED = tutorialPodPath("shared-volume-pod.yaml");
@@ -36,47 +33,9 @@ after(async () => {
   await fx?.close();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Stack { client: KubeClient; rt: OciRuntimeService; kubelet: Kubelet }
-
-/** A real API server, the real runtime and a kubelet on them (`podManifestPath`: its static pods), all stopped after the test. */
-async function startStack(t: import("node:test").TestContext, f: RuntimeFixture, opts: { podManifestPath?: string } = {}): Promise<Stack> {
-  const storage = new SqliteStorage(":memory:");
-  const api: ApiServer = createApiServer({ storage });
-  const server = http.createServer();
-  api.listen(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  await api.ready;
-  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-  const rt = await f.newRuntime();
-  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
-  const imageManager = new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") });
-  const kubelet = new Kubelet({ client, nodeName: `node-${process.pid}`, runtime: rt, imageService: cri, imageManager, home: f.node.home, ...opts, log: () => {} });
-  t.after(async () => {
-    await kubelet.stop();
-    for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
-    client.close();
-    await api.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    storage.close();
-  });
-  await kubelet.start();
-  return { client, rt, kubelet };
-}
-
 test(`shared-volume-pod runs on ${RUNTIME}: container-b reads "Hello from A", the status and events are the kubelet's, deletion leaves nothing`, async (t) => {
   if (!fx) return t.skip(skip);
-  const { client, rt, kubelet } = await startStack(t, fx);
+  const { client, rt, kubelet } = await startRealKubeletStack(t, fx);
   const pod = parse(await readFile(SEED, "utf8")) as Pod;
   const nodeName = `node-${process.pid}`;
   pod.spec.nodeName = nodeName;
@@ -120,7 +79,7 @@ test(`shared-volume-pod runs on ${RUNTIME}: container-b reads "Hello from A", th
 
 test(`a container that exits 3 is restarted with CrashLoopBackOff on ${RUNTIME}; a missing executable is RunContainerError`, async (t) => {
   if (!fx) return t.skip(skip);
-  const { client } = await startStack(t, fx);
+  const { client } = await startRealKubeletStack(t, fx);
   const nodeName = `node-${process.pid}`;
   const mk = (name: string, command: string[]): Pod => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { nodeName, terminationGracePeriodSeconds: 2, containers: [{ name: "app", image: fx?.image ?? "", command }] } });
   await client.create(PODS, mk("crash", ["sh", "-c", "echo bye; exit 3"]));
@@ -148,7 +107,7 @@ test(`a container that exits 3 is restarted with CrashLoopBackOff on ${RUNTIME};
 test(`network-test-pod: container-b reaches container-a on localhost:8080; a new kubelet and runtime over the same home adopt the pod without restarting it (${RUNTIME})`, async (t) => {
   if (!fx) return t.skip(skip);
   const f = fx;
-  const first = await startStack(t, f);
+  const first = await startRealKubeletStack(t, f);
   const pod = parse(await readFile(tutorialPodPath("network-test-pod.yaml"), "utf8")) as Pod;
   pod.spec.nodeName = `node-${process.pid}`;
   for (const c of pod.spec.containers) c.image = f.image;
@@ -193,7 +152,7 @@ test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's ne
   t.after(() => rm(manifests, { recursive: true, force: true }));
   const nodeName = `node-${process.pid}`;
   await writeFile(join(manifests, "static.yaml"), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: stat\nspec:\n  containers:\n  - name: app\n    image: ${f.image}\n    imagePullPolicy: IfNotPresent\n    command: ["sleep", "3600"]\n`);
-  const { client, rt } = await startStack(t, f, { podManifestPath: manifests });
+  const { client, rt } = await startRealKubeletStack(t, f, { podManifestPath: manifests });
   const server8080 = "while true; do printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok' | nc -l -p 8080 >/dev/null; done";
   await client.create(PODS, {
     apiVersion: "v1", kind: "Pod", metadata: { name: "probed", namespace: "default" },
@@ -225,7 +184,7 @@ test(`probes on ${RUNTIME}: tcpSocket and httpGet readiness through the pod's ne
 
 test(`a second delete with a shorter grace period cuts a long stop short (${RUNTIME})`, async (t) => {
   if (!fx) return t.skip(skip);
-  const { client } = await startStack(t, fx);
+  const { client } = await startRealKubeletStack(t, fx);
   const nodeName = `node-${process.pid}`;
   await client.create(PODS, { apiVersion: "v1", kind: "Pod", metadata: { name: "stubborn", namespace: "default" }, spec: { nodeName, containers: [{ name: "app", image: fx.image, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] }] } } as Pod);
   await until("Running", async () => ((await client.get<Pod>(`${PODS}/stubborn`)).status?.phase === "Running" ? true : undefined));
@@ -240,7 +199,7 @@ test(`a second delete with a shorter grace period cuts a long stop short (${RUNT
 test(`churn: 10 pods with an emptyDir created and deleted leave no sandbox, mount, pod dir or log dir (${RUNTIME})`, async (t) => {
   if (!fx) return t.skip(skip);
   const f = fx;
-  const { client, rt } = await startStack(t, f);
+  const { client, rt } = await startRealKubeletStack(t, f);
   const { readdir, readFile: rf } = await import("node:fs/promises");
   const nodeName = `node-${process.pid}`;
   const names = Array.from({ length: 10 }, (_, i) => `churn-${i}`);

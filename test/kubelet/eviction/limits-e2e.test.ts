@@ -7,16 +7,11 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { after, before, test, type TestContext } from "node:test";
+import { after, before, test } from "node:test";
 import type { Event, Node, Pod } from "../../../src/api/index.js";
-import { createApiServer, SqliteStorage, type ApiServer } from "../../../src/apiserver/index.js";
-import { CriImageService, KubeletImageManager } from "../../../src/images/index.js";
-import { Kubelet, KubeClient } from "../../../src/kubelet/index.js";
-import type { OciRuntimeService } from "../../../src/runtime/index.js";
 import { openRuntimeFixture, RUNTIME, type RuntimeFixture } from "../../runtime/runtime-fixture.js";
+import { startRealKubeletStack, until } from "../../helpers/real-kubelet-stack.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 
@@ -33,44 +28,6 @@ after(async () => {
   await fx?.close();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Stack { client: KubeClient; rt: OciRuntimeService; nodeName: string }
-
-async function startStack(t: TestContext, f: RuntimeFixture, opts: { podPidsLimit?: number } = {}): Promise<Stack> {
-  const storage = new SqliteStorage(":memory:");
-  const api: ApiServer = createApiServer({ storage });
-  const server = http.createServer();
-  api.listen(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  await api.ready;
-  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-  const rt = await f.newRuntime();
-  const cri = new CriImageService({ images: f.node.env.imageService, contentDir: f.node.env.content.root, snapshotsDir: f.node.env.snapshotter.root });
-  const imageManager = new KubeletImageManager({ imageService: cri, stateDir: join(f.node.home, "kubelet") });
-  const nodeName = `limits-${process.pid}`;
-  const kubelet = new Kubelet({ client, nodeName, runtime: rt, imageService: cri, imageManager, home: f.node.home, ...opts, log: () => {} });
-  t.after(async () => {
-    await kubelet.stop();
-    for (const sb of await rt.listPodSandbox()) await rt.removePodSandbox(sb.id).catch(() => {});
-    client.close();
-    await api.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    storage.close();
-  });
-  await kubelet.start();
-  return { client, rt, nodeName };
-}
-
 const pod = (f: RuntimeFixture, nodeName: string, name: string, command: string, extra: Partial<Pod["spec"]> = {}): Pod => ({
   apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
   spec: { nodeName, containers: [{ name: "main", image: f.image, command: ["sh", "-c", command], volumeMounts: [{ name: "scratch", mountPath: "/scratch" }] }], volumes: [{ name: "scratch", emptyDir: { sizeLimit: "1Mi" } }], ...extra },
@@ -78,7 +35,7 @@ const pod = (f: RuntimeFixture, nodeName: string, name: string, command: string,
 
 test(`a container writing 3 MiB into an emptyDir of sizeLimit 1Mi gets its pod Evicted; a pod under the limit keeps running (${RUNTIME})`, async (t) => {
   if (!fx) return t.skip(skip);
-  const { client, nodeName } = await startStack(t, fx);
+  const { client, nodeName } = await startRealKubeletStack(t, fx);
   await client.create(PODS, pod(fx, nodeName, "writer", "dd if=/dev/zero of=/scratch/fill bs=1024 count=3072; echo written; sleep 3600", { terminationGracePeriodSeconds: 30 }));
   await client.create(PODS, pod(fx, nodeName, "modest", "dd if=/dev/zero of=/scratch/fill bs=1024 count=256; sleep 3600"));
   const evicted = await until("writer Failed", async () => {
@@ -109,7 +66,7 @@ test(`a container writing 3 MiB into an emptyDir of sizeLimit 1Mi gets its pod E
 
 test(`--pod-max-pids 16: a pod's shell forking 30 processes fails with can't fork, another pod's 10 forks all run; the node's pods capacity is unchanged (${RUNTIME})`, async (t) => {
   if (!fx) return t.skip(skip);
-  const { client, rt, nodeName } = await startStack(t, fx, { podPidsLimit: 16 });
+  const { client, rt, nodeName } = await startRealKubeletStack(t, fx, { podPidsLimit: 16 });
   await client.create(PODS, pod(fx, nodeName, "forker", "for i in $(seq 30); do sleep 3600 & done; echo done forking; wait", { restartPolicy: "Never" }));
   await client.create(PODS, pod(fx, nodeName, "small", "for i in $(seq 10); do sleep 3600 & done; echo all 10 forked; wait", { restartPolicy: "Never" }));
   const logOf = async (name: string): Promise<string> => {
