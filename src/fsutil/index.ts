@@ -16,6 +16,8 @@ export interface WriteFileAtomicOptions {
   mkdirMode?: number;
   /** also fsync the directory after the rename, so the rename survives a power cut (default false) */
   syncDir?: boolean;
+  /** fsync the data before the rename (default true); without it the file is still whole or absent after a kill -9, only a power cut may lose it */
+  sync?: boolean;
 }
 
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]{12}$/;
@@ -42,7 +44,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     const fh = await open(tmp, "wx", opts.mode ?? 0o644);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (opts.sync !== false) await fh.sync();
     } finally {
       await fh.close();
     }

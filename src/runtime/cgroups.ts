@@ -33,6 +33,11 @@ async function isUnified(): Promise<boolean> {
   }
 }
 
+/** The cgroup.procs of podyard's own cgroup (ownCgroupPath's), in the hierarchy it is read from. */
+export async function ownProcsFile(): Promise<string> {
+  return join(CGROUP_ROOT, (await isUnified()) ? "" : "memory", await ownCgroupPath(), "cgroup.procs");
+}
+
 /** The directories of every hierarchy a runtime creates cgroups in. */
 export async function hierarchies(): Promise<string[]> {
   if (await isUnified()) return [CGROUP_ROOT];

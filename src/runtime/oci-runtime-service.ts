@@ -15,7 +15,8 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PodyardEr
 import type { LocalImageService } from "../images/index.js";
 import { ociArchitecture, type ImageConfig } from "../oci/index.js";
 import type { Snapshotter } from "../store/index.js";
-import { applyPodCgroupLimits, cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
+import { applyPodCgroupLimits, cgroupUsage, containerCgroupPath, oomKills, ownCgroupPath, ownProcsFile, removeCgroup, sandboxCgroupPath } from "./cgroups.js";
+import { MigrationWarmth } from "./migration-warmth.js";
 import { overlayChanges, withoutMountPoints, type Change } from "./container-diff.js";
 import type {
   AttachRequest, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatusResponse, ExecRequest,
@@ -73,6 +74,8 @@ export class OciRuntimeService implements RuntimeService {
    */
   readonly #creating = new Map<string, Promise<void>>();
   #ownCgroup = "/";
+  /** Warms the kernel's cgroup-migration lock while containers are made or exec'd (migration-warmth.ts). */
+  #warmth: MigrationWarmth | undefined;
   #hostCaps: string[] = [];
   /** Without CAP_SYS_RESOURCE no process may lower its oom_score_adj below ours (containerd's restrict_oom_score_adj). */
   #minOomScoreAdj: number | undefined;
@@ -94,6 +97,7 @@ export class OciRuntimeService implements RuntimeService {
     await mkdir(this.#paths.containers, { recursive: true });
     await this.#oci.init();
     this.#ownCgroup = await ownCgroupPath();
+    this.#warmth = new MigrationWarmth(await ownProcsFile());
     const status = await readFile("/proc/self/status", "utf8");
     this.#hostCaps = capabilitiesInMask(/CapBnd:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0");
     if (!capabilitiesInMask(/CapEff:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0").includes("CAP_SYS_RESOURCE")) {
@@ -143,6 +147,7 @@ export class OciRuntimeService implements RuntimeService {
   /** Stops watching for exits (the containers keep running under conmon). */
   close(): void {
     this.#watcher?.close();
+    this.#warmth?.stop();
     this.#watcher = undefined;
   }
 
@@ -176,6 +181,8 @@ export class OciRuntimeService implements RuntimeService {
   // ---- sandboxes ----
 
   async runPodSandbox(config: PodSandboxConfig, runtimeHandler?: string): Promise<string> {
+    // the containers' creates come next: their cgroup moves find the lock warm
+    this.#warmth?.touch();
     const id = randomBytes(32).toString("hex");
     const dir = this.#paths.sandbox(id);
     const hostname = config.hostname || config.metadata.name;
@@ -297,6 +304,7 @@ export class OciRuntimeService implements RuntimeService {
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
     const sb = this.#sandbox(podSandboxId);
     if (sb.state !== "SANDBOX_READY") throw new FailedPreconditionError(`pod sandbox ${podSandboxId} is not ready`);
+    this.#warmth?.touch();
     const name = config.metadata.name;
     const found = (() => {
       try {
@@ -394,8 +402,8 @@ export class OciRuntimeService implements RuntimeService {
     return c;
   }
 
-  async #save(rec: ContainerRecord): Promise<void> {
-    await writeRecord(this.#paths.container(rec.id), CONTAINER_FILE, rec);
+  async #save(rec: ContainerRecord, opts: { sync?: boolean } = {}): Promise<void> {
+    await writeRecord(this.#paths.container(rec.id), CONTAINER_FILE, rec, opts);
   }
 
   /** The runtime's create of a recorded container under conmon: its process waits for the start. */
@@ -435,7 +443,9 @@ export class OciRuntimeService implements RuntimeService {
     }
     rec.phase = "running";
     rec.startedAt = ns(this.#clock.now());
-    await this.#save(rec);
+    // not fsynced (the next container's start waits for this one): a kill -9 keeps it, and a power
+    // cut that loses it leaves "created", which recovery turns into running from the runtime's state
+    await this.#save(rec, { sync: false });
     // an exit before the record said running went unnoticed by the watcher
     await this.#refresh(rec);
   }
@@ -622,6 +632,7 @@ export class OciRuntimeService implements RuntimeService {
     const c = this.#container(containerId);
     await this.#refresh(c);
     this.#running(containerId);
+    this.#warmth?.touch(); // crun exec moves the process into the container's cgroup
     const pidFile = join(this.#paths.container(containerId), `exec-${randomBytes(6).toString("hex")}.pid`);
     const processFile = await this.#execProcess(containerId, cmd, false);
     const args = this.#oci.execArgs(containerId, processFile, { tty: false, pidFile });
@@ -666,6 +677,7 @@ export class OciRuntimeService implements RuntimeService {
     const c = this.#container(req.containerId);
     await this.#refresh(c);
     this.#running(req.containerId);
+    this.#warmth?.touch();
     const processFile = await this.#execProcess(req.containerId, req.cmd, req.tty);
     const args = this.#oci.execArgs(req.containerId, processFile, { tty: req.tty });
     const streams: StreamIO = {

@@ -9,6 +9,7 @@ import { access, chmod, constants, mkdir, readFile, writeFile } from "node:fs/pr
 import { delimiter, join } from "node:path";
 import { FailedPreconditionError, UnavailableError } from "../errdefs/index.js";
 import { runTool, runtimeMessage } from "./run-tool.js";
+import { perlString, SYSCALLS } from "./syscalls.js";
 import type { RuntimePaths } from "./paths.js";
 
 export type OciRuntimeName = "crun" | "runc";
@@ -20,28 +21,33 @@ const CRUN_WRAPPER_HYBRID_SH = `#!/bin/sh
 exec unshare -m sh -c 'umount -l /sys/fs/cgroup/unified && exec crun "$@"' crun "$@"
 `;
 
-/** unshare, mount and umount2 by architecture, for the one-process wrapper below. */
-const SYSCALLS: Partial<Record<NodeJS.Architecture, { unshare: number; mount: number; umount2: number }>> = {
-  x64: { unshare: 272, mount: 165, umount2: 166 },
-  arm64: { unshare: 97, mount: 40, umount2: 39 },
-};
 
 /**
  * The same in one process (perl is Essential on Debian): the shell version costs three more
  * programs (sh, unshare, umount) on every create, exec and delete, ~5 ms each time here.
  * `/` is made private first, as unshare(1) does, so the unmount never reaches the host.
+ *
+ * In the same private namespace the crun binary is bind-mounted read-only onto itself and
+ * `_LIBCONTAINER_CLONED_BINARY=1` set: the way runc's and crun's CVE-2019-5736 guard documents
+ * for a binary a container cannot write to, so crun skips copying itself to a temporary file and
+ * executing that copy (one more exec and 11 shared libraries loaded again, ~1.5 ms a call here).
+ * A container's process that opens /proc/<crun>/exe for writing meets the read-only mount.
  */
-function crunWrapperHybrid(arch: NodeJS.Architecture): string {
+function crunWrapperHybrid(arch: NodeJS.Architecture, crun: string): string {
   const n = SYSCALLS[arch];
   if (n === undefined) return CRUN_WRAPPER_HYBRID_SH;
   return `#!/usr/bin/perl
 # crun wrapper for hybrid cgroup hosts (written by podyard): unshare(CLONE_NEWNS),
-# mount --make-rprivate /, umount -l /sys/fs/cgroup/unified, exec crun
-my ($root, $unified) = ("/", "/sys/fs/cgroup/unified");
+# mount --make-rprivate /, umount -l /sys/fs/cgroup/unified, crun bound read-only, exec crun
+my ($root, $unified, $crun) = ("/", "/sys/fs/cgroup/unified", ${perlString(crun)});
 syscall(${n.unshare}, 0x20000) == 0 or die "crun wrapper: unshare(CLONE_NEWNS): $!\n";
 syscall(${n.mount}, 0, $root, 0, 0x4000 | 0x40000, 0) == 0 or die "crun wrapper: making / private: $!\n";
 syscall(${n.umount2}, $unified, 2) == 0 or die "crun wrapper: umount $unified: $!\n";
-exec { "crun" } "crun", @ARGV or die "crun wrapper: exec crun: $!\n";
+# MS_BIND, then MS_REMOUNT|MS_BIND|MS_RDONLY; when either fails crun guards itself by its copy
+if (syscall(${n.mount}, $crun, $crun, 0, 0x1000, 0) == 0 && syscall(${n.mount}, 0, $crun, 0, 0x20 | 0x1000 | 0x1, 0) == 0) {
+  $ENV{_LIBCONTAINER_CLONED_BINARY} = "1";
+}
+exec { $crun } "crun", @ARGV or die "crun wrapper: exec $crun: $!\n";
 `;
 }
 const CRUN_WRAPPER_PLAIN = `#!/bin/sh
@@ -85,12 +91,12 @@ export class OciRuntime {
   async init(): Promise<void> {
     await mkdir(this.#paths.ociRoot, { recursive: true, mode: 0o700 });
     await mkdir(this.#paths.exits, { recursive: true });
-    await findExecutable(this.name);
+    const binary = await findExecutable(this.name);
     this.#conmon = await findExecutable("conmon");
     if (this.name === "crun") {
       const hybrid = await hybridCgroups();
       const perl = hybrid && (await findExecutable("perl").then(() => true, () => false));
-      await writeFile(this.#paths.crunWrapper, !hybrid ? CRUN_WRAPPER_PLAIN : perl ? crunWrapperHybrid(process.arch) : CRUN_WRAPPER_HYBRID_SH);
+      await writeFile(this.#paths.crunWrapper, !hybrid ? CRUN_WRAPPER_PLAIN : perl ? crunWrapperHybrid(process.arch, binary) : CRUN_WRAPPER_HYBRID_SH);
       await chmod(this.#paths.crunWrapper, 0o755);
       this.#binary = this.#paths.crunWrapper;
     } else {

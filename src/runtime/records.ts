@@ -69,6 +69,6 @@ export async function readRecord<T>(dir: string, file: string): Promise<T | unde
   }
 }
 
-export async function writeRecord(dir: string, file: string, record: object): Promise<void> {
-  await writeFileAtomic(join(dir, file), `${JSON.stringify(record, null, 2)}\n`);
+export async function writeRecord(dir: string, file: string, record: object, opts: { sync?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(join(dir, file), `${JSON.stringify(record, null, 2)}\n`, opts);
 }

@@ -7,12 +7,13 @@ export interface ToolResult {
   stderr: string;
 }
 
-export function runTool(file: string, args: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<ToolResult> {
+/** `name`: what the error message calls the command (default: the command line). */
+export function runTool(file: string, args: readonly string[], opts: { cwd?: string; input?: string; name?: string } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, args, { cwd: opts.cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const text = stderr.trim() || err.message;
-        reject(new UnavailableError(`${[file, ...args].join(" ")}: ${text}`, { cause: err }));
+        reject(new UnavailableError(`${opts.name ?? [file, ...args].join(" ")}: ${text}`, { cause: err }));
         return;
       }
       resolve({ stdout, stderr });

@@ -9,7 +9,9 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "../errdefs/index.js";
+import { findExecutable } from "./oci-runtime.js";
 import { runTool } from "./run-tool.js";
+import { SYSCALLS, type SyscallNumbers } from "./syscalls.js";
 
 export interface SandboxNamespaces {
   net: string;
@@ -34,6 +36,13 @@ export async function createNamespaces(sandboxDir: string, hostname: string, ip:
   const files = namespaceFiles(sandboxDir);
   await Promise.all([mkdir(join(sandboxDir, "ns"), { recursive: true }), mkdir(sandboxShm(sandboxDir), { recursive: true })]);
   await Promise.all(Object.values(files).map((f) => writeFile(f, "")));
+  const script = await perlSetup();
+  if (script !== undefined) {
+    await runTool("perl", ["-e", script, files.net, files.ipc, files.uts, hostname, ip, sandboxShm(sandboxDir), SHM_DATA], {
+      name: `the sandbox set-up in ${sandboxDir} (perl)`,
+    });
+    return files;
+  }
   // one spawn: unshare pins the new namespaces on the files and runs the set-up inside them; the
   // mount namespace is not unshared, so the shm tmpfs is mounted on the host's side. Two more
   // processes only, side by side: the hostname is written to the new UTS namespace's /proc file by
@@ -43,6 +52,61 @@ export async function createNamespaces(sandboxDir: string, hostname: string, ip:
     "sh", "-c", SETUP_SCRIPT, "sandbox-setup", ip, hostname, sandboxShm(sandboxDir), SHM_OPTIONS,
   ]);
   return files;
+}
+
+/** SHM_OPTIONS' data part; its flags are MS_NOSUID|MS_NODEV|MS_NOEXEC. */
+const SHM_DATA = "mode=1777,size=65536k";
+
+let perlScript: Promise<string | undefined> | undefined;
+
+/** The set-up below for this architecture, when perl is there (it is Essential on Debian). */
+function perlSetup(): Promise<string | undefined> {
+  perlScript ??= (async () => {
+    const n = SYSCALLS[process.arch];
+    if (n === undefined) return undefined;
+    const perl = await findExecutable("perl").then(() => true, () => false);
+    return perl ? perlSetupScript(n) : undefined;
+  })();
+  return perlScript;
+}
+
+/**
+ * The whole set-up in one process, ~4 programs fewer than unshare + sh + mount + ip (each costs
+ * 1.5–3 ms here): unshare(2) the network, IPC and UTS namespaces, bind their /proc/self/ns files
+ * onto the sandbox's (as unshare --net=FILE does), write the hostname, mount the shm tmpfs (the
+ * mount namespace is the host's), bring lo up (SIOCSIFFLAGS) and add the pod's IP to it with the
+ * netlink message `ip addr add IP/32 dev lo` sends (lo is interface 1 in every new netns).
+ * Arguments: net ipc uts hostname ip shm shm-data.
+ */
+function perlSetupScript(n: SyscallNumbers): string {
+  // numbers instead of \`use Socket\`, which alone costs ~5 ms to load here: AF_INET 2, SOCK_DGRAM 2,
+  // AF_NETLINK 16, SOCK_RAW 3, NETLINK_ROUTE 0
+  return `use strict;
+my ($net, $ipc, $uts, $hostname, $ip, $shm, $shmdata) = @ARGV;
+syscall(${n.unshare}, 0x40000000 | 0x08000000 | 0x04000000) == 0 or die "unshare(net, ipc, uts): $!\n";
+for (["net", $net], ["ipc", $ipc], ["uts", $uts]) {
+  my ($type, $file) = @$_;
+  syscall(${n.mount}, "/proc/self/ns/$type", $file, 0, 0x1000, 0) == 0 or die "pinning the $type namespace on $file: $!\n";
+}
+open(my $h, ">", "/proc/sys/kernel/hostname") or die "setting the hostname: $!\n";
+print $h $hostname; close($h) or die "setting the hostname $hostname: $!\n";
+my ($source, $fstype) = ("shm", "tmpfs"); # syscall's string arguments must be writable
+syscall(${n.mount}, $source, $shm, $fstype, 2 | 4 | 8, $shmdata) == 0 or die "mounting the shm tmpfs on $shm: $!\n";
+socket(my $s, 2, 2, 0) or die "socket: $!\n";
+my $ifr = pack("a16 x24", "lo");
+ioctl($s, 0x8913, $ifr) or die "reading lo's flags: $!\n";
+my $flags = unpack("x16 s", $ifr);
+ioctl($s, 0x8914, pack("a16 s x22", "lo", $flags | 0x1 | 0x40)) or die "bringing lo up: $!\n";
+$ip =~ /^(\\d+)\\.(\\d+)\\.(\\d+)\\.(\\d+)$/ or die "pod IP $ip is no IPv4 address\n";
+my $addr = pack("C4", $1, $2, $3, $4);
+my $attr = sub { pack("S S a4", 8, $_[0], $addr) };
+my $body = pack("C C C C L", 2, 32, 0, 0, 1) . $attr->(2) . $attr->(1);
+socket(my $nl, 16, 3, 0) or die "netlink socket: $!\n";
+send($nl, pack("L S S L L", 16 + length($body), 20, 0x1 | 0x4 | 0x200 | 0x400, 1, 0) . $body, 0) or die "netlink send: $!\n";
+defined(recv($nl, my $ans, 4096, 0)) or die "netlink recv: $!\n";
+my ($type, $err) = unpack("x4 S x10 l", $ans);
+if ($type == 2 && $err != 0) { $! = -$err; die "adding $ip/32 to lo: $!\n"; }
+`;
 }
 
 /**

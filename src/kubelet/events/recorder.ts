@@ -7,7 +7,9 @@
  * broadcaster sends from its own goroutine, the queue is sent once no event came for a moment
  * (sendDelayMs, at most maxSendDelayMs after the oldest), so the API server, which shares this
  * process's event loop, writes the pod's status patch first: a burst of events (Pulled, Created,
- * Started) goes out after the status that the same steps produced.
+ * Started) goes out after the status that the same steps produced. The quiet moment (30 ms) is
+ * longer than the gaps between a pod start's steps, so a start's events do not take the event
+ * loop from the start itself.
  */
 import { randomBytes } from "node:crypto";
 import { formatTime, type Event, type ObjectReference, type Pod } from "../../api/index.js";
@@ -25,9 +27,9 @@ export interface EventRecorderOptions {
   /** Spam filter: burst and refill period (ms) per involved object. */
   burst?: number;
   refillMs?: number;
-  /** Real ms without a new event before the queue is sent (10 by default; flush() sends at once). */
+  /** Real ms without a new event before the queue is sent (30 by default; flush() sends at once). */
   sendDelayMs?: number;
-  /** Real ms the oldest queued event waits at most (50 by default: a `kubectl describe` right after a pod turned Running finds its events). */
+  /** Real ms the oldest queued event waits at most (250 by default: a `kubectl describe` started as a pod turns Running, ~100 ms before it asks, finds its events). */
   maxSendDelayMs?: number;
   /** Objects (and distinct events) remembered, least recently used forgotten first; 4096 as client-go. */
   cacheSize?: number;
@@ -150,7 +152,7 @@ export class EventRecorder {
     const now = performance.now();
     if (this.#timer) clearTimeout(this.#timer);
     else this.#oldest = now;
-    const wait = Math.min(this.#opts.sendDelayMs ?? 10, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 50) - now));
+    const wait = Math.min(this.#opts.sendDelayMs ?? 30, Math.max(0, this.#oldest + (this.#opts.maxSendDelayMs ?? 250) - now));
     this.#timer = setTimeout(() => void this.#send(), wait);
     this.#timer.unref();
   }
