@@ -14,14 +14,23 @@ test("touch() writes the pid again and again until the linger ends", async (t) =
   const dir = await mkdtemp(join(tmpdir(), "podyard-warmth-"));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, "cgroup.procs");
-  const w = new MigrationWarmth(file, 4242, { intervalMs: 1, lingerMs: 30 });
+  const written = (): Promise<true | undefined> => readFile(file, "utf8").then((s) => (s === "4242" ? true : undefined), () => undefined);
+  // a linger longer than any test run: the writes go on however slow the machine is
+  const w = new MigrationWarmth(file, 4242, { intervalMs: 1, lingerMs: 600_000 });
+  t.after(() => w.stop());
   w.touch();
   assert.equal(w.active, true);
-  await until("the pid written", async () => ((await readFile(file, "utf8").catch(() => "")) === "4242" ? true : undefined), 5_000);
+  await until("the pid written", written, 5_000);
   // written again: a file removed while active comes back
   await rm(file);
-  await until("the pid written again", async () => ((await readFile(file, "utf8").catch(() => "")) === "4242" ? true : undefined), 5_000);
-  await until("the loop ended after the linger", async () => (w.active ? undefined : true), 5_000);
+  await until("the pid written again", written, 5_000);
+  w.stop();
+  await until("stopped", async () => (w.active ? undefined : true), 5_000);
+
+  // a short linger ends by itself, and then nothing more is written
+  const short = new MigrationWarmth(file, 4242, { intervalMs: 1, lingerMs: 30 });
+  short.touch();
+  await until("the loop ended after the linger", async () => (short.active ? undefined : true), 5_000);
   await rm(file);
   await new Promise((r) => setTimeout(r, 20));
   await assert.rejects(stat(file), "nothing is written once the linger ran out");
